@@ -1,0 +1,12 @@
+FROM python:3.11-slim-bookworm
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+RUN apt-get update && apt-get install -y --no-install-recommends \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core gettext \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY . .
+RUN PORTAL_MODE=development python manage.py collectstatic --noinput
+EXPOSE 8000
+CMD ["gunicorn", "billing_portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

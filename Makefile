@@ -1,0 +1,60 @@
+# Billing portal: the two commands are `make run` and `make test`.
+VENV ?= .venv
+PYTHON ?= python3.11
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+APPS_WITH_OWN_CATALOGUE := payments invoices purchase_orders
+
+.PHONY: run test venv migrate seed lint bench messages compilemessages worker beat clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+migrate: venv
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+## make run: install, migrate, seed the demo and serve on http://127.0.0.1:8000 (embedded default)
+run: seed
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+## make test: the whole suite (SQLite unless DATABASE_URL is set; Redis tests when REDIS_URL is set)
+test: venv
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+## make bench: performance benchmarks (not part of `make test`); see README
+bench: venv
+	$(PY) -m benchmarks $(BENCH_ARGS)
+
+## make messages: refresh the Dutch catalogues (needs GNU gettext) and compile them
+messages: venv
+	DJANGO_SETTINGS_MODULE=billing_portal.settings $(PY) manage.py makemessages -l nl --no-obsolete \
+		$(foreach app,$(APPS_WITH_OWN_CATALOGUE),--ignore=$(app)/*) --ignore=.venv/* --ignore=tests/* --ignore=benchmarks/*
+	for app in $(APPS_WITH_OWN_CATALOGUE); do \
+		(cd $$app && mkdir -p locale && env -u DJANGO_SETTINGS_MODULE ../$(VENV)/bin/django-admin makemessages -l nl --no-obsolete) || exit 1; \
+	done
+	$(MAKE) compilemessages
+
+compilemessages: venv
+	$(PY) manage.py compilemessages --ignore=.venv
+
+worker: venv
+	$(VENV)/bin/celery -A billing_portal worker -l info -Q default,billing,pdf,email
+
+beat: venv
+	$(VENV)/bin/celery -A billing_portal beat -l info
+
+clean:
+	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache

@@ -1,0 +1,74 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from .models import BillingAccount, BillingProfile, MarketplaceService, RoleAssignment, Subscription, User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "full_name", "language", "is_support_staff", "is_staff", "is_active"]
+    list_filter = ["is_support_staff", "is_staff", "is_active", "language"]
+    search_fields = ["email", "full_name"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Personal info"), {"fields": ("full_name", "language")}),
+        (_("Permissions"), {"fields": ("is_active", "is_support_staff", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+
+class BillingProfileInline(admin.TabularInline):
+    model = BillingProfile
+    extra = 0
+    fields = ["name", "is_default", "invoice_email", "po_number"]
+    readonly_fields = ["po_number"]
+
+
+class RoleAssignmentInline(admin.TabularInline):
+    model = RoleAssignment
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(BillingAccount)
+class BillingAccountAdmin(admin.ModelAdmin):
+    list_display = ["name", "agreement_type", "kind", "payment_mode", "country", "currency"]
+    list_filter = ["agreement_type", "kind", "payment_mode"]
+    search_fields = ["name", "company_name", "enrollment_number", "vat_id"]
+    inlines = [BillingProfileInline, RoleAssignmentInline]
+    readonly_fields = ["vat_id", "version"]
+
+
+@admin.register(BillingProfile)
+class BillingProfileAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "account", "is_default", "po_number"]
+    search_fields = ["name", "account__name"]
+    list_select_related = ["account"]
+    readonly_fields = ["po_number", "payment_method", "version"]
+
+
+class MarketplaceServiceInline(admin.TabularInline):
+    model = MarketplaceService
+    extra = 0
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["name", "subscription_id", "account", "status"]
+    list_filter = ["status"]
+    search_fields = ["name", "subscription_id", "account__name"]
+    list_select_related = ["account"]
+    readonly_fields = ["payment_method"]
+    inlines = [MarketplaceServiceInline]
+
+
+@admin.register(RoleAssignment)
+class RoleAssignmentAdmin(admin.ModelAdmin):
+    list_display = ["user", "role", "account", "profile"]
+    list_filter = ["role"]
+    search_fields = ["user__email", "account__name"]
+    list_select_related = ["user", "account", "profile"]
+    autocomplete_fields = ["user"]

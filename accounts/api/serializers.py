@@ -1,0 +1,126 @@
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.utils.translation import gettext_lazy as _
+from django_countries.serializer_fields import CountryField
+from rest_framework import serializers
+
+from accounts.models import BillingAccount, BillingProfile, MarketplaceService, RoleAssignment, Subscription, User
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=256)
+
+    def validate(self, attrs):
+        user = authenticate(self.context["request"], username=attrs["email"], password=attrs["password"])
+        if user is None or not user.is_active:
+            raise serializers.ValidationError(_("The e-mail address or password is not correct."), code="authorization")
+        attrs["user"] = user
+        return attrs
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class RoleAssignmentSerializer(serializers.ModelSerializer):
+    role_label = serializers.CharField(source="get_role_display", read_only=True)
+    account_name = serializers.CharField(source="account.name", read_only=True)
+    agreement_type = serializers.CharField(source="account.agreement_type", read_only=True)
+
+    class Meta:
+        model = RoleAssignment
+        fields = ["role", "role_label", "account", "account_name", "agreement_type", "profile"]
+
+
+class MeSerializer(serializers.ModelSerializer):
+    role_assignments = RoleAssignmentSerializer(many=True, read_only=True)
+    language = serializers.ChoiceField(choices=settings.LANGUAGES)
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "full_name", "language", "is_support_staff", "role_assignments"]
+        read_only_fields = ["id", "email", "full_name", "is_support_staff", "role_assignments"]
+
+
+class BillingAccountSerializer(serializers.ModelSerializer):
+    country = CountryField()
+    version = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = BillingAccount
+        fields = [
+            "id",
+            "name",
+            "agreement_type",
+            "kind",
+            "enrollment_number",
+            "channel",
+            "partner_name",
+            "company_name",
+            "address_line1",
+            "address_line2",
+            "postal_code",
+            "city",
+            "region",
+            "country",
+            "currency",
+            "vat_id",
+            "billing_contact_name",
+            "billing_contact_email",
+            "billing_contact_phone",
+            "payment_mode",
+            "language",
+            "time_zone",
+            "version",
+        ]
+        read_only_fields = fields
+
+
+class BillingAccountProfileUpdateSerializer(serializers.ModelSerializer):
+    """Fields of the profile page; ``version`` is the version the caller read."""
+
+    country = CountryField(required=False)
+    version = serializers.IntegerField(min_value=1)
+
+    class Meta:
+        model = BillingAccount
+        fields = [
+            "company_name",
+            "address_line1",
+            "address_line2",
+            "postal_code",
+            "city",
+            "region",
+            "country",
+            "vat_id",
+            "billing_contact_name",
+            "billing_contact_email",
+            "billing_contact_phone",
+            "version",
+        ]
+        extra_kwargs = {name: {"required": False} for name in fields if name != "version"}
+
+
+class BillingProfileSerializer(serializers.ModelSerializer):
+    account_name = serializers.CharField(source="account.name", read_only=True)
+
+    class Meta:
+        model = BillingProfile
+        fields = ["id", "account", "account_name", "name", "is_default", "invoice_email", "po_number"]
+        read_only_fields = fields
+
+
+class MarketplaceServiceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MarketplaceService
+        fields = ["name", "publisher"]
+
+
+class SubscriptionSerializer(serializers.ModelSerializer):
+    marketplace_services = MarketplaceServiceSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Subscription
+        fields = ["subscription_id", "name", "offer", "status", "account", "profile", "payment_method", "marketplace_services"]
+        read_only_fields = fields

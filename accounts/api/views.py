@@ -1,0 +1,111 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from accounts import permissions, selectors, services
+from billing_portal.errors import NotAllowed
+
+from .serializers import (
+    BillingAccountProfileUpdateSerializer,
+    BillingAccountSerializer,
+    BillingProfileSerializer,
+    MeSerializer,
+    SubscriptionSerializer,
+    TokenRequestSerializer,
+    TokenSerializer,
+)
+
+
+class TokenThrottle(AnonRateThrottle):
+    rate = "30/min"
+
+
+class ObtainTokenView(APIView):
+    """Exchange e-mail and password for an API token (``Authorization: Token <key>``)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [TokenThrottle]
+
+    @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer})
+    def post(self, request):
+        serializer = TokenRequestSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response({"token": token.key})
+
+
+class MeView(APIView):
+    """The signed-in user with their role assignments; PATCH changes the language."""
+
+    @extend_schema(responses=MeSerializer)
+    def get(self, request):
+        return Response(MeSerializer(request.user).data)
+
+    @extend_schema(request=MeSerializer, responses=MeSerializer)
+    def patch(self, request):
+        serializer = MeSerializer(request.user, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        if "language" in serializer.validated_data:
+            services.user_set_language(user=request.user, language=serializer.validated_data["language"])
+        return Response(MeSerializer(request.user).data)
+
+
+class BillingAccountList(generics.ListAPIView):
+    serializer_class = BillingAccountSerializer
+
+    def get_queryset(self):
+        return selectors.accounts_for_user(self.request.user)
+
+
+class BillingAccountDetail(APIView):
+    """Read a billing account; PATCH updates sold-to, billing contact and VAT ID."""
+
+    @extend_schema(responses=BillingAccountSerializer)
+    def get(self, request, pk):
+        account = selectors.get_account_for_user(request.user, pk)
+        return Response(BillingAccountSerializer(account).data)
+
+    @extend_schema(request=BillingAccountProfileUpdateSerializer, responses=BillingAccountSerializer)
+    def patch(self, request, pk):
+        account = selectors.get_account_for_user(request.user, pk)
+        if not permissions.can_edit_account_profile(request.user, account):
+            raise NotAllowed("You may see this billing account but not change its profile.")
+        serializer = BillingAccountProfileUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        version = data.pop("version")
+        account = services.billing_account_update_profile(account=account, actor=request.user, version=version, data=data)
+        return Response(BillingAccountSerializer(account).data, status=status.HTTP_200_OK)
+
+
+class BillingProfileList(generics.ListAPIView):
+    serializer_class = BillingProfileSerializer
+
+    def get_queryset(self):
+        return selectors.profiles_for_user(self.request.user)
+
+
+class BillingProfileDetail(generics.RetrieveAPIView):
+    serializer_class = BillingProfileSerializer
+
+    def get_object(self):
+        return selectors.get_profile_for_user(self.request.user, self.kwargs["pk"])
+
+
+class SubscriptionList(generics.ListAPIView):
+    serializer_class = SubscriptionSerializer
+
+    def get_queryset(self):
+        return selectors.subscriptions_for_user(self.request.user).prefetch_related("marketplace_services")
+
+
+class SubscriptionDetail(generics.RetrieveAPIView):
+    serializer_class = SubscriptionSerializer
+
+    def get_object(self):
+        return selectors.get_subscription_for_user(self.request.user, self.kwargs["subscription_id"])

@@ -1,0 +1,38 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from .models import BillingAccount
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    username = forms.EmailField(
+        label=_("E-mail address"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
+
+
+class AccountProfileForm(forms.ModelForm):
+    """Sold-to address, billing contact and VAT ID of a billing account."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = BillingAccount
+        fields = [
+            "company_name",
+            "address_line1",
+            "address_line2",
+            "postal_code",
+            "city",
+            "region",
+            "country",
+            "vat_id",
+            "billing_contact_name",
+            "billing_contact_email",
+            "billing_contact_phone",
+        ]
+        help_texts = {
+            "company_name": _("As registered for VAT or with the government."),
+            "vat_id": _("Checked for the account's country. A change applies to the next invoice."),
+            "billing_contact_email": _("Procurement or finance department; needed before credit can be approved."),
+        }

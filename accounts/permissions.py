@@ -1,0 +1,213 @@
+"""Who may do what: the portal's role rules (DOMAIN.md), as plain predicates.
+
+Every role check in the portal goes through a predicate here; views, API permission
+classes, selectors and services only call them. Each predicate takes the user and the
+scope (a ``BillingAccount`` or a ``BillingProfile``) and answers True/False. They say
+nothing about state (for example PO-1's "only when the account pays by invoice"):
+services check state and give the reason.
+
+A user's role assignments are read with one query per request and cached on the user
+object (``grants``), so list pages stay at a constant number of queries.
+"""
+
+from dataclasses import dataclass
+
+from .models import AgreementType, BillingAccount, BillingProfile, Channel, Subscription
+from .roles import Role
+
+_CACHE_ATTR = "_portal_grants"
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    account_id: int
+    profile_id: int | None
+    agreement_type: str
+
+
+def grants(user) -> tuple[Grant, ...]:
+    """The user's role assignments (cached on the user object for this request)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return ()
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is None:
+        rows = user.role_assignments.values_list("role", "account_id", "profile_id", "account__agreement_type")
+        cached = tuple(Grant(*row) for row in rows)
+        setattr(user, _CACHE_ATTR, cached)
+    return cached
+
+
+def forget_grants(user) -> None:
+    """Drop the cached assignments (call after changing a user's roles)."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def account_roles(user, account: BillingAccount) -> set[str]:
+    """Roles the user holds on the account itself."""
+    return {g.role for g in grants(user) if g.account_id == account.pk and g.profile_id is None}
+
+
+def profile_roles(user, profile: BillingProfile) -> set[str]:
+    """Roles that reach the profile: account-level roles plus roles on this profile."""
+    return {
+        g.role
+        for g in grants(user)
+        if g.account_id == profile.account_id and (g.profile_id is None or g.profile_id == profile.pk)
+    }
+
+
+def all_account_roles(user, account: BillingAccount) -> set[str]:
+    """Every role the user holds anywhere in the account (account or any profile)."""
+    return {g.role for g in grants(user) if g.account_id == account.pk}
+
+
+# --- Seeing -----------------------------------------------------------------------
+
+
+def can_view_account(user, account: BillingAccount) -> bool:
+    return any(g.account_id == account.pk for g in grants(user))
+
+
+def can_view_profile(user, profile: BillingProfile) -> bool:
+    return bool(profile_roles(user, profile))
+
+
+def can_view_subscription(user, subscription: Subscription) -> bool:
+    return bool(profile_roles(user, subscription.profile))
+
+
+def can_view(user, obj) -> bool:
+    """Generic visibility for an account, a profile or a subscription."""
+    if isinstance(obj, BillingAccount):
+        return can_view_account(user, obj)
+    if isinstance(obj, BillingProfile):
+        return can_view_profile(user, obj)
+    if isinstance(obj, Subscription):
+        return can_view_subscription(user, obj)
+    raise TypeError(f"can_view does not know {type(obj).__name__}")
+
+
+def can_view_invoices(user, profile: BillingProfile) -> bool:
+    """Web direct: the account admin. Enterprise: EA admin, EA read-only admin, partner
+    admin. Customer agreement: every billing account and billing profile role."""
+    return can_view_profile(user, profile)
+
+
+def can_view_usage_summary(user, account: BillingAccount) -> bool:
+    """Enterprise Reports / Usage summary (PO-4): the enrollment's admins."""
+    return account.agreement_type == AgreementType.ENTERPRISE and bool(account_roles(user, account))
+
+
+# --- Changing the account profile (sold-to, billing contact, VAT) ----------------------
+
+_ACCOUNT_EDITORS = {
+    AgreementType.WEB_DIRECT: {Role.ACCOUNT_ADMIN},
+    AgreementType.CUSTOMER_AGREEMENT: {Role.BA_OWNER, Role.BA_CONTRIBUTOR},
+}
+
+
+def _enterprise_admin_role(account: BillingAccount) -> str:
+    """EA admin on a direct enrollment, partner admin on an indirect one (PO-2)."""
+    return Role.EA_ADMIN if account.channel == Channel.DIRECT else Role.PARTNER_ADMIN
+
+
+def can_edit_account_profile(user, account: BillingAccount) -> bool:
+    roles = account_roles(user, account)
+    if account.agreement_type == AgreementType.ENTERPRISE:
+        return _enterprise_admin_role(account) in roles
+    return bool(roles & _ACCOUNT_EDITORS.get(account.agreement_type, set()))
+
+
+# --- PO numbers (PO-2) --------------------------------------------------------------------
+
+
+def can_edit_po(user, profile: BillingProfile) -> bool:
+    """PO-2. Web direct: account admin. Enterprise: EA admin (direct) or partner admin
+    (indirect). Customer agreement: billing profile owner/contributor or billing account
+    owner/contributor. Everyone else who can see the scope may read the PO number."""
+    account = profile.account
+    roles = profile_roles(user, profile)
+    if account.agreement_type == AgreementType.WEB_DIRECT:
+        return Role.ACCOUNT_ADMIN in roles
+    if account.agreement_type == AgreementType.ENTERPRISE:
+        return _enterprise_admin_role(account) in roles
+    return bool(roles & {Role.BA_OWNER, Role.BA_CONTRIBUTOR, Role.BP_OWNER, Role.BP_CONTRIBUTOR})
+
+
+def can_edit_vat(user, account: BillingAccount) -> bool:
+    """The VAT number belongs to the sold-to profile of the account."""
+    return can_edit_account_profile(user, account)
+
+
+def can_request_invoice_amendment(user, profile: BillingProfile) -> bool:
+    """PO-5: those who may change the PO or VAT number may ask support to amend an
+    invoice that has already been generated."""
+    return can_edit_po(user, profile) or can_edit_vat(user, profile.account)
+
+
+# --- Payment methods (PM-1..PM-3) ----------------------------------------------------------
+
+
+def _is_signup_user(user, account: BillingAccount) -> bool:
+    return user.is_authenticated and account.signed_up_by_id == user.pk
+
+
+def can_view_payment_methods(user, profile: BillingProfile) -> bool:
+    """Web direct: the account admin. Customer agreement: anyone with a role on the
+    billing profile (read-only unless they may manage). Enterprise pays by wire."""
+    account = profile.account
+    if account.agreement_type == AgreementType.ENTERPRISE:
+        return False
+    if account.agreement_type == AgreementType.WEB_DIRECT:
+        return Role.ACCOUNT_ADMIN in profile_roles(user, profile)
+    return can_view_profile(user, profile)
+
+
+def can_manage_payment_methods(user, profile: BillingProfile) -> bool:
+    """PM-1, PM-3: only the user who signed up may add, update, activate or remove cards
+    (on web direct, the account admin who signed up; on a customer agreement, the
+    billing account owner who signed up)."""
+    account = profile.account
+    roles = profile_roles(user, profile)
+    if account.agreement_type == AgreementType.WEB_DIRECT:
+        return Role.ACCOUNT_ADMIN in roles and _is_signup_user(user, account)
+    if account.agreement_type == AgreementType.CUSTOMER_AGREEMENT:
+        return Role.BA_OWNER in roles and _is_signup_user(user, account)
+    return False
+
+
+# --- Paying invoices (PAY-1) -----------------------------------------------------------------
+
+
+def can_pay_invoices(user, profile: BillingProfile) -> bool:
+    """PAY-1. Web direct: the account admin. Customer agreement: the billing account
+    owner who signed up, billing profile owner/contributor and invoice manager.
+    Enterprise invoices are paid by wire transfer, never in the portal."""
+    account = profile.account
+    roles = profile_roles(user, profile)
+    if account.agreement_type == AgreementType.WEB_DIRECT:
+        return Role.ACCOUNT_ADMIN in roles
+    if account.agreement_type == AgreementType.CUSTOMER_AGREEMENT:
+        if Role.BA_OWNER in roles and _is_signup_user(user, account):
+            return True
+        return bool(roles & {Role.BP_OWNER, Role.BP_CONTRIBUTOR, Role.INVOICE_MANAGER})
+    return False
+
+
+# --- Pay by invoice, support --------------------------------------------------------------------
+
+
+def can_request_pay_by_invoice(user, account: BillingAccount) -> bool:
+    """PBI-1: the web-direct account admin opens the request."""
+    return account.agreement_type == AgreementType.WEB_DIRECT and Role.ACCOUNT_ADMIN in account_roles(user, account)
+
+
+def agreement_types(user) -> set[str]:
+    """The agreement types of the accounts the user has a role in."""
+    return {g.agreement_type for g in grants(user)}
+
+
+def can_work_support_queue(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.is_support_staff)

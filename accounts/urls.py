@@ -1,0 +1,16 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("sign-in/", views.LoginView.as_view(), name="login"),
+    path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path("subscriptions/", views.subscription_list, name="subscriptions"),
+    path("subscriptions/<str:subscription_id>/", views.subscription_detail, name="subscription"),
+    path("billing-accounts/<int:pk>/profile/", views.account_profile, name="profile"),
+    path("help/", views.help_and_support, name="help"),
+]

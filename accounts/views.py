@@ -1,0 +1,91 @@
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from billing_portal.errors import Conflict, DomainError
+
+from . import permissions, selectors, services
+from .forms import AccountProfileForm, EmailAuthenticationForm
+
+
+class LoginView(auth_views.LoginView):
+    form_class = EmailAuthenticationForm
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+
+@login_required
+def overview(request):
+    rows = selectors.account_overview(request.user)
+    return render(request, "accounts/overview.html", {"rows": rows})
+
+
+@login_required
+def subscription_list(request):
+    subscriptions = selectors.subscriptions_for_user(request.user).prefetch_related("marketplace_services")
+    return render(request, "accounts/subscription_list.html", {"subscriptions": subscriptions})
+
+
+@login_required
+def subscription_detail(request, subscription_id):
+    subscription = selectors.get_subscription_for_user(request.user, subscription_id)
+    return render(
+        request,
+        "accounts/subscription_detail.html",
+        {
+            "subscription": subscription,
+            "can_view_payment_methods": permissions.can_view_payment_methods(request.user, subscription.profile),
+        },
+    )
+
+
+@login_required
+def account_profile(request, pk):
+    account = selectors.get_account_for_user(request.user, pk)
+    can_edit = permissions.can_edit_account_profile(request.user, account)
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    form = None
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        form = AccountProfileForm(request.POST, instance=account)
+        if form.is_valid():
+            data = {name: form.cleaned_data[name] for name in AccountProfileForm.Meta.fields}
+            try:
+                services.billing_account_update_profile(
+                    account=account, actor=request.user, version=form.cleaned_data["version"], data=data
+                )
+            except Conflict as exc:
+                account.refresh_from_db()
+                form = AccountProfileForm(instance=account, initial={"version": account.version})
+                form.add_error(None, exc.message)
+            except DomainError as exc:
+                for field, errors in exc.fields.items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+                if not exc.fields:
+                    form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("The profile was saved. Changes apply to the next invoice."))
+                return redirect("accounts:profile", pk=account.pk)
+    elif can_edit:
+        form = AccountProfileForm(instance=account, initial={"version": account.version})
+    profiles = account.profiles.all() if account.is_customer_agreement else []
+    return render(
+        request,
+        "accounts/account_profile.html",
+        {"account": account, "form": form, "can_edit": can_edit, "profiles": profiles},
+    )
+
+
+@login_required
+def help_and_support(request):
+    return render(request, "accounts/help.html", {"accounts": selectors.accounts_for_user(request.user)})
+
+
+__all__ = ["LoginView", "overview", "subscription_list", "subscription_detail", "account_profile", "help_and_support"]

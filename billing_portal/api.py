@@ -1,0 +1,74 @@
+"""Shared API pieces: pagination and the one JSON error shape.
+
+Every API error is ``{"code": str, "detail": str, "fields": {name: [messages]}}``.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .errors import DomainError
+
+
+class Pagination(PageNumberPagination):
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def _flatten(detail):
+    if isinstance(detail, dict):
+        return {key: _flatten_list(value) for key, value in detail.items()}
+    return {}
+
+
+def _flatten_list(value):
+    if isinstance(value, list):
+        out = []
+        for item in value:
+            out.extend(_flatten_list(item) if isinstance(item, (list, dict)) else [str(item)])
+        return out
+    if isinstance(value, dict):
+        return [f"{k}: {', '.join(_flatten_list(v))}" for k, v in value.items()]
+    return [str(value)]
+
+
+def error_body(code: str, detail: str, fields: dict | None = None) -> dict:
+    return {"code": code, "detail": str(detail), "fields": fields or {}}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        fields = exc.message_dict if hasattr(exc, "error_dict") else {}
+        detail = "; ".join(exc.messages)
+        return Response(error_body("invalid", detail, _flatten(fields)), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(response.data) if isinstance(response.data, dict) else {}
+        non_field = fields.pop("non_field_errors", [])
+        detail = " ".join(non_field) or _("The request has invalid fields.")
+        response.data = error_body("invalid", detail, fields)
+    else:
+        detail = response.data.get("detail", "") if isinstance(response.data, dict) else str(response.data)
+        code = getattr(exc, "default_code", "error")
+        if isinstance(exc, exceptions.APIException) and hasattr(exc.detail, "code"):
+            code = exc.detail.code or code
+        response.data = error_body(code, detail)
+    return response
+
+
+def json_error_response(request, status_code: int, code: str, detail: str) -> JsonResponse:
+    return JsonResponse(error_body(code, detail), status=status_code)

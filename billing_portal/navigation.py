@@ -1,0 +1,42 @@
+"""The navigation bar, following the help articles' names (Cost Management + Billing).
+
+Each entry shows when its URL exists and the user may use it. The roles come from the
+cached grants, so the bar costs no queries beyond the one that reads them.
+"""
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts import permissions
+
+# (label, url name, who sees it)
+ENTRIES = [
+    (_("Overview"), "accounts:overview", lambda u: True),
+    (_("Subscriptions"), "accounts:subscriptions", lambda u: bool(permissions.grants(u))),
+    (
+        _("Payment methods"),
+        "payments:index",
+        lambda u: bool(permissions.agreement_types(u) & {"web_direct", "customer_agreement"}),
+    ),
+    (_("Invoices"), "invoices:list", lambda u: bool(permissions.grants(u))),
+    (_("Usage summary"), "purchase_orders:usage_summary", lambda u: "enterprise" in permissions.agreement_types(u)),
+    (_("Help + support"), "accounts:help", lambda u: True),
+    (_("Support queue"), "purchase_orders:support_queue", permissions.can_work_support_queue),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_entries": []}
+    current = request.path
+    entries = []
+    for label, url_name, visible in ENTRIES:
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:
+            continue
+        if visible(user):
+            active = current == url or (url != "/" and current.startswith(url))
+            entries.append({"label": label, "url": url, "active": active})
+    return {"nav_entries": entries}

@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import views
+
+api_v1 = [
+    path("", include("accounts.api.urls")),
+    path("", include("payments.api.urls")),
+    path("", include("invoices.api.urls")),
+    path("", include("purchase_orders.api.urls")),
+]
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("language/", views.set_language, name="set_language"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("payments.urls")),
+    path("", include("invoices.urls")),
+    path("", include("purchase_orders.urls")),
+    path("", include("accounts.urls")),
+]
+
+handler400 = "billing_portal.views.handler400"
+handler403 = "billing_portal.views.handler403"
+handler404 = "billing_portal.views.handler404"
+handler500 = "billing_portal.views.handler500"

@@ -1,0 +1,104 @@
+import logging
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from accounts.services import user_set_language
+
+from .api import error_body
+
+logger = logging.getLogger(__name__)
+
+
+def _check_database() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        return "ok"
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        logger.warning("health: database unreachable: %s", exc)
+        return "unreachable"
+
+
+def _check_broker() -> str:
+    url = settings.CELERY_BROKER_URL
+    if url.startswith("memory://"):
+        return "embedded"
+    try:
+        from billing_portal.celery import app
+
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return "ok"
+    except Exception as exc:  # noqa: BLE001
+        logger.warning("health: broker unreachable: %s", exc)
+        return "unreachable"
+
+
+@never_cache
+def healthz(request):
+    """Database and broker reachability: 200 when both answer, 503 otherwise."""
+    checks = {"database": _check_database(), "broker": _check_broker()}
+    healthy = all(value in ("ok", "embedded") for value in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503)
+
+
+@require_POST
+def set_language(request):
+    """Switch between English and Dutch; remembered on the user (and in a cookie)."""
+    language = request.POST.get("language", "")
+    next_url = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        next_url = "/"
+    response = HttpResponseRedirect(next_url)
+    if language not in dict(settings.LANGUAGES):
+        return response
+    if request.user.is_authenticated:
+        user_set_language(user=request.user, language=language)
+    translation.activate(language)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=365 * 24 * 3600,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response
+
+
+def _wants_json(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def handler404(request, exception=None):
+    if _wants_json(request):
+        return JsonResponse(error_body("not_found", translation.gettext("Not found.")), status=404)
+    return render(request, "404.html", status=404)
+
+
+def handler403(request, exception=None):
+    if _wants_json(request):
+        return JsonResponse(
+            error_body("permission_denied", translation.gettext("You do not have permission to do this.")), status=403
+        )
+    return render(request, "403.html", status=403)
+
+
+def handler500(request):
+    if _wants_json(request):
+        return JsonResponse(error_body("server_error", translation.gettext("Something went wrong on our side.")), status=500)
+    return render(request, "500.html", status=500)
+
+
+def handler400(request, exception=None):
+    if _wants_json(request):
+        return JsonResponse(error_body("bad_request", translation.gettext("The request could not be understood.")), status=400)
+    return render(request, "400.html", status=400)

@@ -1,0 +1,193 @@
+"""Charges, invoices (with revisions and lines) and e-mail notifications.
+
+An ``Invoice`` belongs to one billing scope (``profile``, see accounts.models) and
+one billing period (``period``: the first day of the calendar month); there is at
+most one per scope and period. Its printed facts (sold-to, bill-to, VAT ID, PO
+number, tax) live on ``InvoiceRevision``: revision 1 is written when the invoice is
+generated, and an amendment (PO-5, PO-7) adds a new revision with its own PDF while
+the earlier ones stay readable (PO-8). ``Invoice.current_revision`` points at the
+newest.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from billing_portal.money import CURRENCY_CHOICES
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+QUANTITY = {"max_digits": 18, "decimal_places": 6}
+
+
+class Charge(models.Model):
+    """What a subscription cost in a period: one usage or fee line."""
+
+    subscription = models.ForeignKey("accounts.Subscription", on_delete=models.PROTECT, related_name="charges")
+    profile = models.ForeignKey("accounts.BillingProfile", on_delete=models.PROTECT, related_name="charges")
+    period = models.DateField(_("billing period"))
+    service_name = models.CharField(_("service"), max_length=200)
+    meter = models.CharField(_("meter"), max_length=200)
+    quantity = models.DecimalField(_("quantity"), **QUANTITY)
+    unit_price = models.DecimalField(_("unit price"), **QUANTITY)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    is_marketplace = models.BooleanField(_("marketplace service"), default=False)
+    source = models.CharField(_("source"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("charge")
+        verbose_name_plural = _("charges")
+        indexes = [models.Index(fields=["period", "profile"])]
+
+    def __str__(self):
+        return f"{self.service_name} / {self.meter}: {self.amount} {self.currency}"
+
+
+class InvoiceStatus(models.TextChoices):
+    DUE = "due", _("Due")
+    PAST_DUE = "past_due", _("Past due")
+    PAID = "paid", _("Paid")
+    VOID = "void", _("Void")
+
+
+class Invoice(models.Model):
+    number = models.CharField(_("invoice number"), max_length=32, unique=True)
+    account = models.ForeignKey("accounts.BillingAccount", on_delete=models.PROTECT, related_name="invoices")
+    profile = models.ForeignKey("accounts.BillingProfile", on_delete=models.PROTECT, related_name="invoices")
+    period = models.DateField(_("billing period"))
+    issue_date = models.DateField(_("invoice date"))
+    due_date = models.DateField(_("due date"))
+    status = models.CharField(_("status"), max_length=16, choices=InvoiceStatus.choices, default=InvoiceStatus.DUE)
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    subtotal = models.DecimalField(_("subtotal"), **MONEY)
+    tax_amount = models.DecimalField(_("tax"), **MONEY)
+    total = models.DecimalField(_("total"), **MONEY)
+    amount_paid = models.DecimalField(_("amount paid"), default=0, **MONEY)
+    # Quoted on a bank transfer (PBI-9).
+    payment_reference = models.CharField(_("payment reference"), max_length=64, blank=True)
+    current_revision = models.ForeignKey(
+        "InvoiceRevision", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # When the invoice-ready e-mail went out; for enterprise it opens the
+    # seven-day PO window of PO-7.
+    notified_at = models.DateTimeField(_("notification sent"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        ordering = ["-issue_date", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["profile", "period"], name="invoice_one_per_scope_and_period"),
+        ]
+        indexes = [
+            models.Index(fields=["profile", "-issue_date"]),
+            models.Index(fields=["status", "due_date"]),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def amount_due(self):
+        return self.total - self.amount_paid
+
+    @property
+    def is_payable(self) -> bool:
+        return self.status in (InvoiceStatus.DUE, InvoiceStatus.PAST_DUE)
+
+
+class InvoiceRevision(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveSmallIntegerField(_("revision"))
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
+    sold_to = models.TextField(_("sold-to"))
+    bill_to = models.TextField(_("bill-to"))
+    vat_id = models.CharField(_("VAT / tax ID"), max_length=32, blank=True)
+    po_number = models.CharField(_("PO number"), max_length=50, blank=True)
+    tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=5, decimal_places=2)
+    reverse_charge = models.BooleanField(_("reverse charge"), default=False)
+    tax_note = models.TextField(_("tax note"), blank=True)
+    pdf = models.FileField(_("PDF"), upload_to="invoices/%Y/%m/", blank=True)
+    pdf_rendered_at = models.DateTimeField(_("PDF rendered"), null=True, blank=True)
+    reason = models.TextField(_("reason for the revision"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("invoice revision")
+        verbose_name_plural = _("invoice revisions")
+        ordering = ["invoice_id", "number"]
+        constraints = [models.UniqueConstraint(fields=["invoice", "number"], name="revision_number_unique")]
+        indexes = [models.Index(fields=["pdf_rendered_at"], name="revision_pdf_pending_idx", condition=Q(pdf=""))]
+
+    def __str__(self):
+        return f"{self.invoice.number} r{self.number}"
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    subscription = models.ForeignKey(
+        "accounts.Subscription", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    position = models.PositiveIntegerField(_("position"))
+    service_name = models.CharField(_("service"), max_length=200)
+    meter = models.CharField(_("meter"), max_length=200)
+    quantity = models.DecimalField(_("quantity"), **QUANTITY)
+    unit_price = models.DecimalField(_("unit price"), **QUANTITY)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    is_marketplace = models.BooleanField(_("marketplace service"), default=False)
+
+    class Meta:
+        verbose_name = _("invoice line")
+        verbose_name_plural = _("invoice lines")
+        ordering = ["invoice_id", "position"]
+
+    def __str__(self):
+        return f"{self.service_name} / {self.meter}"
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Notification(models.Model):
+    """One e-mail to one recipient, sent once.
+
+    ``dedupe_key`` makes "send once" hold even when the code that asks for it runs twice
+    (a retried task, a re-run billing period): the second request finds the row and
+    does nothing. Rendering uses ``emails/<kind>/subject.txt``, ``body.txt`` and
+    ``body.html`` in the recipient's language.
+    """
+
+    kind = models.CharField(_("kind"), max_length=64)
+    dedupe_key = models.CharField(_("de-duplication key"), max_length=200, unique=True)
+    recipient = models.EmailField(_("recipient"))
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
+    context = models.JSONField(_("context"), default=dict)
+    account = models.ForeignKey(
+        "accounts.BillingAccount", on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications")
+    status = models.CharField(_("status"), max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self):
+        return f"{self.kind} → {self.recipient}"

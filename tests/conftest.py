@@ -1,0 +1,101 @@
+"""Shared fixtures.
+
+* ``clock``: set the portal's time (``clock.set(datetime)``, ``clock.advance(days=8)``).
+* ``demo``: the demo personas of accounts.demo (users, accounts, profiles, subscriptions).
+* ``client_for(user)`` / ``api_for(user)``: a signed-in web client / DRF API client.
+Sign in with ``force_login``: django-axes needs a request for password sign-ins.
+On-commit work (Celery tasks) runs in tests through
+``django_capture_on_commit_callbacks(execute=True)``.
+"""
+
+import datetime as dt
+import os
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from billing_portal import clock as portal_clock
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+class Clock:
+    def __init__(self, monkeypatch):
+        self._now = timezone.now()
+        monkeypatch.setattr(portal_clock, "now", lambda: self._now)
+
+    def set(self, value: dt.datetime):
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value, dt.UTC)
+        self._now = value
+        return self._now
+
+    def advance(self, **delta):
+        self._now = self._now + dt.timedelta(**delta)
+        return self._now
+
+    def now(self):
+        return self._now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    return Clock(monkeypatch)
+
+
+@pytest.fixture
+def demo(db):
+    from accounts import demo as accounts_demo
+
+    return accounts_demo.seed()
+
+
+@pytest.fixture
+def client_for(client):
+    from django.test import Client
+
+    def make(user):
+        c = Client()
+        if user is not None:
+            c.force_login(user)
+        return c
+
+    return make
+
+
+@pytest.fixture
+def api_for():
+    def make(user):
+        c = APIClient()
+        if user is not None:
+            c.force_authenticate(user)
+        return c
+
+    return make
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip tests whose service is not configured, except in CI, where they must run."""
+    in_ci = os.environ.get("CI") == "true"
+    from django.conf import settings
+
+    is_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    has_redis = bool(os.environ.get("REDIS_URL"))
+    for item in items:
+        if "postgres" in item.keywords and not is_postgres:
+            if in_ci:
+                raise pytest.UsageError("CI must run the PostgreSQL tests: set DATABASE_URL")
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)"))
+        if "redis" in item.keywords and not has_redis:
+            if in_ci:
+                raise pytest.UsageError("CI must run the Redis tests: set REDIS_URL")
+            item.add_marker(pytest.mark.skip(reason="needs Redis (set REDIS_URL)"))
