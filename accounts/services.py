@@ -34,6 +34,7 @@ def billing_account_update_profile(*, account: BillingAccount, actor: User, vers
     written and ``Conflict`` is raised so that the form can show the newer values.
     """
     from purchase_orders.services import vat_number_set
+    from purchase_orders.validators import clean_vat_id
 
     locked = BillingAccount.objects.select_for_update().get(pk=account.pk)
     if locked.version != version:
@@ -44,6 +45,10 @@ def billing_account_update_profile(*, account: BillingAccount, actor: User, vers
     unknown = set(data) - set(PROFILE_FIELDS) - {"vat_id"}
     if unknown:
         raise InvalidInput(_("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+    if "vat_id" in data:
+        # Refuse an invalid VAT ID (for the country being saved) before writing anything.
+        country = data.get("country", locked.country)
+        clean_vat_id(data["vat_id"], getattr(country, "code", country) or "")
     changed = []
     for field in PROFILE_FIELDS:
         if field in data and getattr(locked, field) != data[field]:

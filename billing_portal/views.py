@@ -27,15 +27,29 @@ def _check_database() -> str:
         return "unreachable"
 
 
+# Seconds the health check waits for the broker before calling it unreachable.
+BROKER_TIMEOUT = 1.0
+
+
 def _check_broker() -> str:
     url = settings.CELERY_BROKER_URL
     if url.startswith("memory://"):
         return "embedded"
     try:
-        from billing_portal.celery import app
+        if url.startswith(("redis://", "rediss://")):
+            import redis
 
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
+            client = redis.Redis.from_url(url, socket_connect_timeout=BROKER_TIMEOUT, socket_timeout=BROKER_TIMEOUT)
+            try:
+                client.ping()
+            finally:
+                client.close()
+        else:
+            from billing_portal.celery import app
+
+            with app.connection_for_write() as conn:
+                # max_retries=0: one attempt, no back-off, so that a probe answers quickly.
+                conn.ensure_connection(max_retries=0, timeout=BROKER_TIMEOUT)
         return "ok"
     except Exception as exc:  # noqa: BLE001
         logger.warning("health: broker unreachable: %s", exc)

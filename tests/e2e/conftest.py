@@ -63,7 +63,8 @@ def sign_in(page):
         page.fill("input[name=username]", email)
         page.fill("input[name=password]", password or DEMO_PASSWORD)
         page.click("main button[type=submit]")
-        page.wait_for_url("**/")
+        # "**/" alone would also match the sign-in page itself: wait until we left it.
+        page.wait_for_url(lambda url: "/sign-in/" not in url)
         return page
 
     return do
