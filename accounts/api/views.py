@@ -1,4 +1,5 @@
 from django.db.models import Prefetch, prefetch_related_objects
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.authtoken.models import Token
@@ -82,7 +83,7 @@ class BillingAccountDetail(APIView):
     def patch(self, request, pk):
         account = selectors.get_account_for_user(request.user, pk)
         if not permissions.can_edit_account_profile(request.user, account):
-            raise NotAllowed("You may see this billing account but not change its profile.")
+            raise NotAllowed(_("You may see this billing account but not change its profile."))
         serializer = BillingAccountProfileUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
