@@ -1,0 +1,468 @@
+"""Pages for PO and VAT numbers (PO-1..PO-8, VAT-1), invoice amendment requests and
+the support queue. Views read through selectors, write through services."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accounts import permissions
+from accounts.models import AgreementType, PaymentMode
+from accounts.selectors import get_account_for_user, get_profile_for_user, get_subscription_for_user, profiles_for_user
+from billing_portal import clock
+from billing_portal.errors import Conflict, DomainError
+
+from . import selectors, services
+from .csv_export import history_csv
+from .forms import (
+    AmendmentRequestForm,
+    DeclineForm,
+    HistoryFilterForm,
+    PeriodPONumberForm,
+    PONumberForm,
+    QueueFilterForm,
+    UsageSummaryForm,
+    VATNumberForm,
+)
+from .models import AmendmentStatus, ChangedField
+
+HISTORY_ON_PAGE = 10
+PAGE_SIZE = 25
+
+
+def _add_domain_error(form, exc: DomainError) -> None:
+    added = False
+    for field, errors in exc.fields.items():
+        if field in form.fields and not form.fields[field].widget.is_hidden:
+            for error in errors:
+                form.add_error(field, error)
+                added = True
+    if not added or exc.code in ("stale_version",):
+        form.add_error(None, exc.message)
+
+
+def _rebound(form_class, request, version: int, **kwargs):
+    """The user's input again, now against the current version (after a conflict)."""
+    data = request.POST.copy()
+    data["version"] = str(version)
+    form = form_class(data, **kwargs)
+    form.is_valid()
+    return form
+
+
+def _save(request, form_class, call, *, current_version, form_kwargs=None):
+    """Validate the form, call the service; on a conflict show it with the current
+    version so that a second Save is a deliberate overwrite. Returns (saved, form)."""
+    form_kwargs = form_kwargs or {}
+    form = form_class(request.POST, **form_kwargs)
+    if not form.is_valid():
+        return False, form
+    try:
+        call(form.cleaned_data)
+    except Conflict as exc:
+        form = _rebound(form_class, request, current_version(), **form_kwargs)
+        form.add_error(None, exc.message)
+        return False, form
+    except DomainError as exc:
+        _add_domain_error(form, exc)
+        return False, form
+    return True, form
+
+
+def _history(user, account, **filters):
+    return list(selectors.number_changes_for_user(user, account, **filters)[:HISTORY_ON_PAGE])
+
+
+# --- Web direct: Subscription › Payment methods › Invoice (PO-1, PO-3) ---------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def web_direct_po(request, subscription_id):
+    subscription = get_subscription_for_user(request.user, subscription_id)
+    profile, account = subscription.profile, subscription.account
+    if account.agreement_type == AgreementType.CUSTOMER_AGREEMENT:
+        return redirect("purchase_orders:profile_po", pk=profile.pk)
+    if account.agreement_type == AgreementType.ENTERPRISE:
+        return redirect(f"{reverse('purchase_orders:usage_summary')}?{urlencode({'account': account.pk})}")
+    if not permissions.can_view_payment_methods(request.user, profile):
+        raise PermissionDenied
+    can_edit = permissions.can_edit_po(request.user, profile)
+    pays_by_invoice = account.payment_mode == PaymentMode.INVOICE
+    form = None
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        if not pays_by_invoice:
+            messages.error(request, _("A PO number can only be added when the account pays by invoice."))
+            return redirect("purchase_orders:web_direct_po", subscription_id=subscription.subscription_id)
+        saved, form = _save(
+            request,
+            PONumberForm,
+            lambda data: services.profile_po_number_set(
+                profile=profile, po_number=data["po_number"], actor=request.user, version=data["version"]
+            ),
+            current_version=lambda: profile.__class__.objects.get(pk=profile.pk).version,
+        )
+        if saved:
+            messages.success(request, _("The PO number was saved. It will be printed on the next invoice."))
+            return redirect("purchase_orders:web_direct_po", subscription_id=subscription.subscription_id)
+        profile.refresh_from_db()
+    elif can_edit and pays_by_invoice:
+        form = PONumberForm(initial={"po_number": profile.po_number, "version": profile.version})
+    return render(
+        request,
+        "purchase_orders/web_direct_po.html",
+        {
+            "subscription": subscription,
+            "account": account,
+            "profile": profile,
+            "form": form,
+            "can_edit": can_edit,
+            "pays_by_invoice": pays_by_invoice,
+            "seller": settings.PORTAL_SELLER,
+            "history": _history(request.user, account, field=ChangedField.PO_NUMBER, profile=profile)
+            if pays_by_invoice or profile.po_number
+            else [],
+        },
+    )
+
+
+# --- Customer agreement: a billing profile's PO number -------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def profile_po(request, pk):
+    profile = get_profile_for_user(request.user, pk)
+    account = profile.account
+    if account.agreement_type == AgreementType.ENTERPRISE:
+        return redirect(f"{reverse('purchase_orders:usage_summary')}?{urlencode({'account': account.pk})}")
+    if account.agreement_type == AgreementType.WEB_DIRECT:
+        subscription = account.subscriptions.order_by("name", "pk").first()
+        if subscription is None:
+            raise Http404
+        return redirect("purchase_orders:web_direct_po", subscription_id=subscription.subscription_id)
+    can_edit = permissions.can_edit_po(request.user, profile)
+    form = None
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        saved, form = _save(
+            request,
+            PONumberForm,
+            lambda data: services.profile_po_number_set(
+                profile=profile, po_number=data["po_number"], actor=request.user, version=data["version"]
+            ),
+            current_version=lambda: profile.__class__.objects.get(pk=profile.pk).version,
+        )
+        if saved:
+            messages.success(request, _("The PO number was saved. It will be printed on the next invoice."))
+            return redirect("purchase_orders:profile_po", pk=profile.pk)
+        profile.refresh_from_db()
+    elif can_edit:
+        form = PONumberForm(initial={"po_number": profile.po_number, "version": profile.version})
+    return render(
+        request,
+        "purchase_orders/profile_po.html",
+        {
+            "account": account,
+            "profile": profile,
+            "form": form,
+            "can_edit": can_edit,
+            "history": _history(request.user, account, field=ChangedField.PO_NUMBER, profile=profile),
+        },
+    )
+
+
+# --- VAT number (VAT-1) -------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def vat_number(request, pk):
+    account = get_account_for_user(request.user, pk)
+    can_edit = permissions.can_edit_vat(request.user, account)
+    form = None
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        saved, form = _save(
+            request,
+            VATNumberForm,
+            lambda data: services.vat_number_set(
+                account=account, vat_id=data["vat_id"], actor=request.user, version=data["version"]
+            ),
+            current_version=lambda: account.__class__.objects.get(pk=account.pk).version,
+        )
+        if saved:
+            messages.success(request, _("The VAT number was saved. It will be printed on the next invoice."))
+            return redirect("purchase_orders:vat_number", pk=account.pk)
+        account.refresh_from_db()
+    elif can_edit:
+        form = VATNumberForm(initial={"vat_id": account.vat_id, "version": account.version})
+    return render(
+        request,
+        "purchase_orders/vat_number.html",
+        {
+            "account": account,
+            "form": form,
+            "can_edit": can_edit,
+            "history": _history(request.user, account, field=ChangedField.VAT_ID),
+        },
+    )
+
+
+# --- One account's PO and VAT numbers, and the full history -------------------------------------------------
+
+
+@login_required
+def numbers(request, pk):
+    account = get_account_for_user(request.user, pk)
+    profiles = [p for p in profiles_for_user(request.user) if p.account_id == account.pk]
+    first_subscription = None
+    if account.is_web_direct:
+        first_subscription = account.subscriptions.order_by("name", "pk").first()
+    return render(
+        request,
+        "purchase_orders/numbers.html",
+        {
+            "account": account,
+            "profiles": profiles,
+            "first_subscription": first_subscription,
+            "can_edit_vat": permissions.can_edit_vat(request.user, account),
+            "history": _history(request.user, account),
+        },
+    )
+
+
+@login_required
+def history(request, pk):
+    account = get_account_for_user(request.user, pk)
+    filters = HistoryFilterForm(request.GET or None)
+    field = filters.cleaned_data.get("field") if filters.is_valid() else None
+    changes = selectors.number_changes_for_user(request.user, account, field=field or None)
+    page = Paginator(changes, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "purchase_orders/history.html",
+        {"account": account, "page": page, "filters": filters, "field": field or ""},
+    )
+
+
+@login_required
+def history_export(request, pk):
+    account = get_account_for_user(request.user, pk)
+    filters = HistoryFilterForm(request.GET or None)
+    field = filters.cleaned_data.get("field") if filters.is_valid() else None
+    changes = selectors.number_changes_for_user(request.user, account, field=field or None).select_related("account")
+    response = HttpResponse(history_csv(changes), content_type="text/csv; charset=utf-8")
+    filename = f"po-vat-history-{account.pk}-{clock.today():%Y%m%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# --- Enterprise: Reports › Usage summary (PO-4, PO-6, PO-7) -------------------------------------------------
+
+
+def _enterprise_scope(request, account_id=None):
+    accounts = selectors.enterprise_accounts_for_user(request.user)
+    if account_id is None:
+        if not accounts:
+            raise PermissionDenied
+        account = accounts[0]
+    else:
+        account = selectors.get_enterprise_account_for_user(request.user, account_id)
+    return accounts, account, selectors.enterprise_profile(account)
+
+
+@login_required
+def usage_summary(request):
+    account_id = request.GET.get("account") or None
+    accounts, account, profile = _enterprise_scope(request, account_id)
+    periods = selectors.enterprise_periods(profile)
+    by_key = {state.key: state for state in periods}
+    wanted = request.GET.get("period") or ""
+    state = by_key.get(wanted) or (periods[0] if periods else None)
+    if wanted and wanted not in by_key:
+        messages.info(request, _("That billing period has no usage; showing the latest period."))
+    form = UsageSummaryForm(
+        initial={"account": account.pk, "period": state.key if state else ""},
+        accounts=accounts,
+        periods=[(s.key, s.period) for s in periods],
+    )
+    return render(
+        request,
+        "purchase_orders/usage_summary.html",
+        {
+            "accounts": accounts,
+            "account": account,
+            "profile": profile,
+            "periods": periods,
+            "state": state,
+            "form": form,
+            "summary": selectors.charges_summary(profile, state.period) if state else None,
+            "can_edit": permissions.can_edit_po(request.user, profile),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def period_po(request, account_id, period):
+    _accounts, account, profile = _enterprise_scope(request, account_id)
+    day = selectors.parse_period(period)
+    if day is None or day > selectors.current_period(account):
+        raise Http404
+    state = selectors.period_state(profile, day)
+    can_edit = permissions.can_edit_po(request.user, profile)
+    form = None
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        saved, form = _save(
+            request,
+            PeriodPONumberForm,
+            lambda data: services.period_po_number_set(
+                profile=profile, period=day, po_number=data["po_number"], actor=request.user, version=data["version"]
+            ),
+            current_version=lambda: selectors.period_state(profile, day).version,
+        )
+        if saved:
+            new_state = selectors.period_state(profile, day)
+            if new_state.invoice is not None and state.window.amends_invoice:
+                messages.success(
+                    request,
+                    _("The PO number was saved and invoice %(number)s was updated: a new revision with a new PDF.")
+                    % {"number": new_state.invoice.number},
+                )
+            else:
+                messages.success(request, _("The PO number was saved. It will be printed on this period's invoice."))
+            return redirect("purchase_orders:period_po", account_id=account.pk, period=state.key)
+        state = selectors.period_state(profile, day)
+    elif can_edit and state.window.is_open:
+        form = PeriodPONumberForm(initial={"po_number": state.row.po_number if state.row else "", "version": state.version})
+    return render(
+        request,
+        "purchase_orders/period_po.html",
+        {
+            "account": account,
+            "profile": profile,
+            "state": state,
+            "form": form if state.window.is_open else None,
+            "can_edit": can_edit,
+            "can_request": permissions.can_request_invoice_amendment(request.user, profile),
+            "history": _history(request.user, account, field=ChangedField.PO_NUMBER),
+        },
+    )
+
+
+# --- Amendment requests (PO-5), customer side -------------------------------------------------------------
+
+
+@login_required
+def amendment_list(request):
+    requests_qs = selectors.amendment_requests_for_user(request.user)
+    page = Paginator(requests_qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "purchase_orders/amendment_list.html", {"page": page})
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def amendment_new(request):
+    invoices = selectors.amendable_invoices_for_user(request.user)
+    if not invoices:
+        return render(request, "purchase_orders/amendment_new.html", {"form": None})
+    chosen = None
+    if request.GET.get("invoice"):
+        chosen = selectors.get_invoice_for_amendment(request.user, request.GET["invoice"])
+    if request.method == "POST":
+        form = AmendmentRequestForm(request.POST, invoices=invoices)
+        if form.is_valid():
+            data = form.cleaned_data
+            invoice = next(inv for inv in invoices if inv.pk == data["invoice"])
+            try:
+                amendment = services.amendment_request_create(
+                    invoice=invoice,
+                    actor=request.user,
+                    message=data["message"],
+                    po_number=data["po_number"] if data["change_po_number"] else None,
+                    vat_id=data["vat_id"] if data["change_vat_id"] else None,
+                )
+            except DomainError as exc:
+                _add_domain_error(form, exc)
+            else:
+                messages.success(request, _("Your request was sent to support. You will get an e-mail when it is handled."))
+                return redirect("purchase_orders:amendment_detail", pk=amendment.pk)
+    else:
+        initial = {}
+        if chosen is not None:
+            initial["invoice"] = chosen.pk
+            revision = chosen.current_revision
+            initial["po_number"] = revision.po_number if revision else ""
+            initial["vat_id"] = revision.vat_id if revision else ""
+            if request.GET.get("change") == "po_number":
+                initial["change_po_number"] = True
+        form = AmendmentRequestForm(initial=initial, invoices=invoices)
+    return render(request, "purchase_orders/amendment_new.html", {"form": form, "invoices": invoices})
+
+
+@login_required
+def amendment_detail(request, pk):
+    amendment = selectors.get_amendment_request_for_user(request.user, pk)
+    return render(request, "purchase_orders/amendment_detail.html", {"amendment": amendment})
+
+
+# --- Support queue (support staff only) ---------------------------------------------------------------------
+
+
+@login_required
+def support_queue(request):
+    filters = QueueFilterForm(request.GET or None)
+    status = AmendmentStatus.OPEN
+    if request.GET:
+        status = filters.cleaned_data.get("status") if filters.is_valid() else AmendmentStatus.OPEN
+    else:
+        filters = QueueFilterForm(initial={"status": AmendmentStatus.OPEN})
+    qs = selectors.support_queue(request.user, status=status or None)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "purchase_orders/support_queue.html", {"page": page, "filters": filters, "status": status})
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def support_request(request, pk):
+    amendment = selectors.get_support_request(request.user, pk)
+    action = request.POST.get("action") if request.method == "POST" else request.GET.get("action")
+    decline_form = DeclineForm(request.POST if request.method == "POST" and action == "decline" else None)
+    if request.method == "POST":
+        try:
+            if action == "approve" and request.POST.get("confirmed") == "yes":
+                services.amendment_request_approve(request=amendment, actor=request.user)
+                messages.success(
+                    request,
+                    _("Invoice %(number)s was amended: a new revision with a new PDF. The customer was notified.")
+                    % {"number": amendment.invoice.number},
+                )
+                return redirect("purchase_orders:support_queue")
+            if action == "decline" and decline_form.is_valid():
+                services.amendment_request_decline(
+                    request=amendment, actor=request.user, reason=decline_form.cleaned_data["reason"]
+                )
+                messages.success(request, _("The request was declined. The customer was notified."))
+                return redirect("purchase_orders:support_queue")
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("purchase_orders:support_request", pk=amendment.pk)
+    return render(
+        request,
+        "purchase_orders/support_request.html",
+        {"amendment": amendment, "decline_form": decline_form, "action": action},
+    )
