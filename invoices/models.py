@@ -35,12 +35,20 @@ class Charge(models.Model):
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
     is_marketplace = models.BooleanField(_("marketplace service"), default=False)
     source = models.CharField(_("source"), max_length=64, blank=True)
+    # Identifier of the usage record this charge came from (unique when given), so
+    # that importing the same file twice adds nothing.
+    external_id = models.CharField(_("usage record ID"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("recorded"), default=timezone.now)
 
     class Meta:
         verbose_name = _("charge")
         verbose_name_plural = _("charges")
         indexes = [models.Index(fields=["period", "profile"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~Q(external_id=""), name="charge_external_id_unique"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.service_name} / {self.meter}: {self.amount} {self.currency}"
@@ -51,6 +59,11 @@ class InvoiceStatus(models.TextChoices):
     PAST_DUE = "past_due", _("Past due")
     PAID = "paid", _("Paid")
     VOID = "void", _("Void")
+
+
+class PaymentTerms(models.TextChoices):
+    CARD = "card", _("Card, charged at issue")
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer within 30 days")
 
 
 class Invoice(models.Model):
@@ -68,6 +81,12 @@ class Invoice(models.Model):
     amount_paid = models.DecimalField(_("amount paid"), default=0, **MONEY)
     # Quoted on a bank transfer (PBI-9).
     payment_reference = models.CharField(_("payment reference"), max_length=64, blank=True)
+    payment_terms = models.CharField(
+        _("payment terms"), max_length=16, choices=PaymentTerms.choices, default=PaymentTerms.CARD
+    )
+    billing_run = models.ForeignKey(
+        "BillingRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="invoices"
+    )
     current_revision = models.ForeignKey(
         "InvoiceRevision", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -99,6 +118,10 @@ class Invoice(models.Model):
     @property
     def is_payable(self) -> bool:
         return self.status in (InvoiceStatus.DUE, InvoiceStatus.PAST_DUE)
+
+    @property
+    def pays_by_bank_transfer(self) -> bool:
+        return self.payment_terms == PaymentTerms.BANK_TRANSFER
 
 
 class InvoiceRevision(models.Model):
@@ -142,6 +165,8 @@ class InvoiceLine(models.Model):
     quantity = models.DecimalField(_("quantity"), **QUANTITY)
     unit_price = models.DecimalField(_("unit price"), **QUANTITY)
     amount = models.DecimalField(_("amount"), **MONEY)
+    # VAT on this line, rounded half-up on its own; the invoice's tax is their sum.
+    tax_amount = models.DecimalField(_("tax"), default=0, **MONEY)
     is_marketplace = models.BooleanField(_("marketplace service"), default=False)
 
     class Meta:
@@ -191,3 +216,74 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.kind} → {self.recipient}"
+
+
+class InvoiceNumberSequence(models.Model):
+    """The last invoice number handed out in a year. Numbers are taken under a row lock
+    in the same short transaction that inserts the invoices, so they have no gaps."""
+
+    year = models.PositiveSmallIntegerField(_("year"), primary_key=True)
+    last_number = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("invoice number sequence")
+        verbose_name_plural = _("invoice number sequences")
+
+    def __str__(self):
+        return f"{self.year}: {self.last_number}"
+
+
+class BillingRunStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    FINISHED = "finished", _("Finished")
+
+
+class BillingRun(models.Model):
+    """Turning one period's charges into invoices, split into chunks (one task each)."""
+
+    period = models.DateField(_("billing period"), unique=True)
+    issue_date = models.DateField(_("invoice date"))
+    status = models.CharField(_("status"), max_length=16, choices=BillingRunStatus.choices, default=BillingRunStatus.RUNNING)
+    total_chunks = models.PositiveIntegerField(_("chunks"), default=0)
+    done_chunks = models.PositiveIntegerField(_("chunks done"), default=0)
+    total_scopes = models.PositiveIntegerField(_("billing scopes"), default=0)
+    invoices_created = models.PositiveIntegerField(_("invoices created"), default=0)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("billing run")
+        verbose_name_plural = _("billing runs")
+        ordering = ["-period"]
+
+    def __str__(self):
+        return f"{self.period:%Y-%m}"
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.total_chunks:
+            return 100 if self.status == BillingRunStatus.FINISHED else 0
+        return int(100 * self.done_chunks / self.total_chunks)
+
+
+class BillingRunChunk(models.Model):
+    run = models.ForeignKey(BillingRun, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField(_("chunk"))
+    profile_ids = models.JSONField(_("billing scopes"), default=list)
+    done = models.BooleanField(_("done"), default=False)
+    invoices_created = models.PositiveIntegerField(_("invoices created"), default=0)
+    enqueued_at = models.DateTimeField(_("enqueued"), default=timezone.now)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("billing run chunk")
+        verbose_name_plural = _("billing run chunks")
+        ordering = ["run_id", "index"]
+        constraints = [models.UniqueConstraint(fields=["run", "index"], name="billing_chunk_unique")]
+        indexes = [models.Index(fields=["done", "enqueued_at"])]
+
+    def __str__(self):
+        return f"{self.run} #{self.index}"

@@ -1,7 +1,13 @@
-"""Celery tasks of the invoices app. Thin: take ids, call one service."""
+"""Celery tasks of the invoices app. Thin: take ids, call one service.
+
+Routing is by name (settings.CELERY_TASK_ROUTES): ``billing_*`` to the "billing"
+queue, ``render_*`` to "pdf", ``send_*`` to "email". Every task is idempotent, so a
+message delivered twice (acks_late, a sweep) has the effect of one.
+"""
+
+import datetime as dt
 
 from celery import shared_task
-from django.db import transaction
 
 from . import services
 
@@ -18,4 +24,40 @@ def send_notification(self, notification_id: int) -> bool:
     return services.notification_send(notification_id=notification_id)
 
 
-__all__ = ["send_notification", "transaction"]
+@shared_task(name="invoices.tasks.send_invoice_ready", autoretry_for=(Exception,), retry_backoff=30, max_retries=5)
+def send_invoice_ready(invoice_id: int) -> int:
+    return services.invoice_notify_ready(invoice_id=invoice_id)
+
+
+@shared_task(name="invoices.tasks.render_invoice_pdf", autoretry_for=(Exception,), retry_backoff=30, max_retries=5)
+def render_invoice_pdf(revision_id: int) -> bool:
+    return services.invoice_revision_render_pdf(revision_id=revision_id)
+
+
+@shared_task(name="invoices.tasks.billing_process_chunk", autoretry_for=(Exception,), retry_backoff=10, max_retries=10)
+def billing_process_chunk(chunk_id: int) -> int:
+    return services.billing_chunk_process(chunk_id=chunk_id)
+
+
+@shared_task(name="invoices.tasks.billing_start_run")
+def billing_start_run(period: str) -> int:
+    """Start the run of a period given as 'YYYY-MM'."""
+    return services.billing_run_start(period=services.parse_period(period)).pk
+
+
+@shared_task(name="invoices.tasks.billing_start_closed_periods")
+def billing_start_closed_periods() -> int | None:
+    run = services.billing_run_start_closed_periods()
+    return run.pk if run else None
+
+
+@shared_task(name="invoices.tasks.invoices_mark_past_due")
+def invoices_mark_past_due() -> int:
+    return services.invoices_mark_past_due()
+
+
+@shared_task(name="invoices.tasks.sweep_unfinished_work")
+def sweep_unfinished_work(older_than_seconds: int | None = None) -> dict:
+    if older_than_seconds is None:
+        return services.sweep_unfinished_work()
+    return services.sweep_unfinished_work(older_than=dt.timedelta(seconds=older_than_seconds))

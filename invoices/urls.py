@@ -1,5 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "invoices"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("invoices/", views.invoice_list, name="list"),
+    path("invoices/<int:pk>/", views.invoice_detail, name="detail"),
+    path("invoices/<int:pk>/pdf/", views.invoice_pdf, name="pdf"),
+    path("invoices/<int:pk>/pdf/<int:revision>/", views.invoice_pdf, name="pdf"),
+]

@@ -1,0 +1,51 @@
+"""Reads of invoices that serve requests. Each takes the user and returns only the
+invoices of billing scopes they may see (accounts.permissions.can_view_invoices);
+another tenant's invoice is reported like one that does not exist (Http404)."""
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from accounts import permissions
+from accounts.selectors import profiles_where
+
+from .models import Invoice, InvoiceRevision
+
+
+def invoice_profiles(user) -> list:
+    """The billing profiles whose invoices the user may see (one query)."""
+    return profiles_where(user, permissions.can_view_invoices)
+
+
+def invoices_for_user(user, profiles: list | None = None) -> QuerySet[Invoice]:
+    """Invoices the user may see, newest first, with account, profile and current
+    revision loaded. Costs one query to find the profiles (or none when given)."""
+    if profiles is None:
+        profiles = invoice_profiles(user)
+    return (
+        Invoice.objects.filter(profile_id__in=[p.pk for p in profiles])
+        .select_related("account", "profile", "profile__account", "current_revision")
+        .order_by("-issue_date", "-number")
+    )
+
+
+def get_invoice_for_user(user, pk) -> Invoice:
+    try:
+        invoice = Invoice.objects.select_related("account", "profile", "profile__account", "current_revision").get(pk=pk)
+    except (Invoice.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if not permissions.can_view_invoices(user, invoice.profile):
+        raise Http404
+    return invoice
+
+
+def get_revision_for_user(user, invoice_pk, revision_number=None) -> InvoiceRevision:
+    """A revision of an invoice the user may see (the current one by default)."""
+    invoice = get_invoice_for_user(user, invoice_pk)
+    if revision_number is None:
+        revision = invoice.current_revision
+    else:
+        revision = invoice.revisions.filter(number=revision_number).first()
+    if revision is None:
+        raise Http404
+    revision.invoice = invoice
+    return revision

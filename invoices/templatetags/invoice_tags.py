@@ -1,0 +1,44 @@
+"""Money display for invoice pages, PDFs and e-mails, in the active language."""
+
+from decimal import Decimal, InvalidOperation
+
+from django import template
+from django.utils import translation
+
+from billing_portal.money import format_money
+
+register = template.Library()
+
+
+@register.filter
+def money(amount, currency):
+    """``{{ invoice.total|money:invoice.currency }}`` → "€1,234.50" / "€ 1.234,50"."""
+    if amount in (None, ""):
+        return ""
+    try:
+        return format_money(Decimal(str(amount)), currency, translation.get_language() or "en")
+    except (InvalidOperation, KeyError):
+        return f"{amount} {currency}"
+
+
+@register.filter
+def unit_price(amount, currency):
+    """Unit prices may have up to six decimals; show them all when they matter."""
+    value = Decimal(str(amount))
+    if value == value.quantize(Decimal("0.01")):
+        return money(value, currency)
+    text = f"{value.normalize():f}"
+    if (translation.get_language() or "en") == "nl":
+        text = text.replace(".", ",")
+    return f"{text} {currency}"
+
+
+@register.filter
+def period_label(period):
+    """A billing period (first day of the month) as YYYY-MM."""
+    return f"{period:%Y-%m}" if period else ""
+
+
+@register.filter
+def splitlines(text):
+    return (text or "").splitlines()
