@@ -50,6 +50,7 @@ def account_profile(request, pk):
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
     form = None
+    conflict = None
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied
@@ -61,9 +62,10 @@ def account_profile(request, pk):
                     account=account, actor=request.user, version=form.cleaned_data["version"], data=data
                 )
             except Conflict as exc:
+                # Show the values saved in the meantime (and their version) with the reason.
                 account.refresh_from_db()
                 form = AccountProfileForm(instance=account, initial={"version": account.version})
-                form.add_error(None, exc.message)
+                conflict = exc.message
             except DomainError as exc:
                 for field, errors in exc.fields.items():
                     for error in errors:
@@ -79,7 +81,7 @@ def account_profile(request, pk):
     return render(
         request,
         "accounts/account_profile.html",
-        {"account": account, "form": form, "can_edit": can_edit, "profiles": profiles},
+        {"account": account, "form": form, "can_edit": can_edit, "profiles": profiles, "conflict": conflict},
     )
 
 
