@@ -211,3 +211,9 @@ def agreement_types(user) -> set[str]:
 
 def can_work_support_queue(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active and user.is_support_staff)
+
+
+def can_import_usage(user) -> bool:
+    """Invoices, Charges: usage records come from the operator's metering, so only the
+    portal operator's staff (``is_staff``) may import them through the API."""
+    return bool(user and user.is_authenticated and user.is_active and user.is_staff)

@@ -6,6 +6,7 @@ font configuration and the stylesheet are built once per process and reused, whi
 keeps a warm worker's render time low.
 """
 
+import atexit
 from functools import lru_cache
 from pathlib import Path
 
@@ -53,6 +54,10 @@ def _weasy():
         font_config=font_config,
     )
     return font_config, css
+
+
+# Drop the cached font configuration while the interpreter is still intact.
+atexit.register(_weasy.cache_clear)
 
 
 def invoice_html(revision) -> str:

@@ -778,21 +778,26 @@ def _enqueue_chunks(chunk_ids: list[int]) -> None:
 
 
 @transaction.atomic
-def billing_run_start(*, period: dt.date, started_by=None, chunk_size: int = CHUNK_SIZE, enqueue: bool = True) -> BillingRun:
+def billing_run_start(
+    *, period: dt.date, started_by=None, chunk_size: int = CHUNK_SIZE, enqueue: bool = True, issue_date: dt.date | None = None
+) -> BillingRun:
     """Start (or resume, or re-run) the billing run of a closed period.
 
     One invoice per billing scope with charges in the period. The scopes without an
     invoice yet are split into chunks of ``chunk_size``, each processed by one task
     (``billing_process_chunk``). Running it again creates invoices only for scopes that
     still have none, so nothing is created twice. ``enqueue=False`` leaves the chunks
-    for the caller to process (``run_billing`` does, with a progress bar)."""
+    for the caller to process (``run_billing`` does, with a progress bar). The invoice
+    date is the day the run first starts (``issue_date`` overrides it, for demo data)."""
     period = clock.month_start(period)
+    if chunk_size < 1:
+        raise InvalidInput(_("The chunk size must be at least 1."), code="invalid_chunk_size")
     if period >= clock.month_start(clock.today()):
         raise InvalidInput(
             _("The billing period %(period)s has not closed yet.") % {"period": f"{period:%Y-%m}"}, code="period_open"
         )
     run, _created = BillingRun.objects.get_or_create(
-        period=period, defaults={"issue_date": clock.today(), "started_by": started_by, "started_at": clock.now()}
+        period=period, defaults={"issue_date": issue_date or clock.today(), "started_by": started_by, "started_at": clock.now()}
     )
     run = BillingRun.objects.select_for_update().get(pk=run.pk)
     pending = list(run.chunks.filter(done=False).values_list("pk", flat=True))
