@@ -40,9 +40,10 @@ def clean_vat_id(value: str, country: str) -> str:
         code="vat_invalid",
         fields={"vat_id": [_("Not a valid VAT / tax ID for the account's country.")]},
     )
+    # stdnum lists member states in lower case ("gr" for Greece, whose VAT prefix is "EL").
     eu_country = "EL" if country == "GR" else country
-    if eu_country in eu_vat.MEMBER_STATES:
-        compact = eu_vat.compact(raw)
+    if country.lower() in eu_vat.MEMBER_STATES:
+        compact = "".join(ch for ch in raw if ch.isalnum()).upper()
         if not compact[:2].isalpha():
             compact = eu_country + compact
         if compact[:2] != eu_country:

@@ -100,18 +100,21 @@ def _enterprise(request, pk):
     return account, selectors.enterprise_profile(account)
 
 
-class PeriodPONumberList(generics.GenericAPIView):
+class PeriodPONumberList(generics.ListAPIView):
     """An enrollment's billing periods, newest first, each with its PO number, whether it
     is the default (PO-6) and until when it can change (PO-7)."""
 
     serializer_class = PeriodPONumberSerializer
 
-    def get(self, request, pk):
-        account, profile = _enterprise(request, pk)
-        periods = selectors.enterprise_periods(profile)
-        page = self.paginate_queryset(periods)
-        context = {"can_edit": permissions.can_edit_po(request.user, profile)}
-        return self.get_paginated_response(PeriodPONumberSerializer(page, many=True, context=context).data)
+    def get_queryset(self):
+        _account, self.profile = _enterprise(self.request, self.kwargs["pk"])
+        return selectors.enterprise_periods(self.profile)
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        profile = getattr(self, "profile", None)
+        context["can_edit"] = profile is not None and permissions.can_edit_po(self.request.user, profile)
+        return context
 
 
 class PeriodPONumberDetail(APIView):
