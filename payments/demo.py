@@ -1,6 +1,55 @@
-"""Demo data of the payments app, added by ``manage.py seed_demo`` (idempotent)."""
+"""Demo data of the payments app, added by ``manage.py seed_demo`` (idempotent).
+
+Cards are added the way a customer adds them: a card-entry session on the sandbox
+gateway, completed with a test card number, then made active through the services.
+"""
+
+from billing_portal import clock
+
+from . import services
+from .gateway import get_gateway
+from .models import PaymentMethod
+
+
+def add_card(*, actor, profile, number: str, holder: str, subscription=None, make_active=True, cvc="123"):
+    """Add a sandbox test card through the real card-setup flow (demo data and tests)."""
+    setup, _url = services.card_setup_start(actor=actor, profile=profile, subscription=subscription, make_active=make_active)
+    gateway = get_gateway(setup.gateway)
+    gateway.submit_card(
+        setup.gateway_session_id,
+        number=number,
+        exp_month=12,
+        exp_year=clock.today().year + 3,
+        cvc=cvc,
+        holder_name=holder,
+    )
+    return services.card_setup_complete(setup=setup, actor=actor)
 
 
 def seed(demo) -> None:
-    """Add this app's demo data for the personas in ``demo`` (accounts.demo.Demo)."""
-    return None
+    """Cards for the personas in ``demo`` (accounts.demo.Demo)."""
+    contoso = demo.profiles["contoso"]
+    if not PaymentMethod.objects.filter(profile=contoso).exists():
+        admin = demo.users["wd_admin"]
+        prod, staging = demo.subscriptions["contoso_prod"], demo.subscriptions["contoso_staging"]
+        shared = add_card(actor=admin, profile=contoso, subscription=prod, number="4242424242424242", holder="Ava de Vries")
+        # Contoso Production and Contoso Staging share one card.
+        services.payment_method_activate(payment_method=shared.payment_method, actor=admin, subscription=staging)
+        add_card(
+            actor=admin, profile=contoso, subscription=demo.subscriptions["contoso_campaigns"],
+            number="5555555555554444", holder="Contoso B.V.",
+        )
+    individual = demo.profiles["individual"]
+    if not PaymentMethod.objects.filter(profile=individual).exists():
+        add_card(
+            actor=demo.users["wd_individual"], profile=individual, subscription=demo.subscriptions["individual"],
+            number="4242424242424242", holder="Jan Smit",
+        )
+    owner = demo.users["ca_owner"]
+    for key, number, holder in (
+        ("woodgrove_nl", "5555555555554444", "Woodgrove Bank N.V."),
+        ("woodgrove_de", "4242424242424242", "Woodgrove Bank Niederlassung Berlin"),
+    ):
+        profile = demo.profiles[key]
+        if not PaymentMethod.objects.filter(profile=profile).exists():
+            add_card(actor=owner, profile=profile, number=number, holder=holder)

@@ -5,6 +5,8 @@ the gateway's own page, which hands back a token. Only token, brand, last four
 digits, expiry and holder (plus the card's billing address) are kept here.
 """
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -48,3 +50,145 @@ class PaymentMethod(models.Model):
     @property
     def expiry(self) -> str:
         return f"{self.exp_month:02d}/{self.exp_year % 100:02d}"
+
+
+class CardSetupStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    COMPLETED = "completed", _("Completed")
+    DECLINED = "declined", _("Declined")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class CardSetup(models.Model):
+    """One "add a card" journey: the portal's side of a gateway card-entry session.
+
+    It remembers what the customer chose before leaving for the gateway's page (make
+    the card active, billing address, where to return) and, once the gateway hands back
+    the result, which card it produced or why it was declined. No card data here.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey("accounts.BillingAccount", on_delete=models.CASCADE, related_name="+")
+    profile = models.ForeignKey("accounts.BillingProfile", on_delete=models.CASCADE, related_name="card_setups")
+    # Web direct: the subscription the card was added from (PM-4 spreads from it).
+    subscription = models.ForeignKey(
+        "accounts.Subscription", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    make_active = models.BooleanField(_("use this card as my active payment method"), default=False)
+    address_line1 = models.CharField(_("billing address"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    country = CountryField(_("country"), blank=True)
+    # A portal path to return to afterwards (the Pay now flow), validated on input.
+    next_path = models.CharField(max_length=300, blank=True)
+    gateway = models.CharField(max_length=32, default="sandbox")
+    gateway_session_id = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=16, choices=CardSetupStatus.choices, default=CardSetupStatus.OPEN)
+    decline_code = models.CharField(max_length=40, blank=True)
+    payment_method = models.ForeignKey(PaymentMethod, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("card setup")
+        verbose_name_plural = _("card setups")
+
+    def __str__(self):
+        return f"{self.pk} ({self.status})"
+
+
+class PaymentMethodAction(models.TextChoices):
+    ADDED = "added", _("Added")
+    UPDATED = "updated", _("Updated")
+    ACTIVATED = "activated", _("Made active")
+    REMOVED = "removed", _("Removed")
+
+
+class PaymentMethodEvent(models.Model):
+    """History of the payment methods of a scope: who did what, when, to which card and
+    on which subscriptions (issue: history shown on the payment-methods page)."""
+
+    profile = models.ForeignKey("accounts.BillingProfile", on_delete=models.CASCADE, related_name="payment_method_events")
+    payment_method = models.ForeignKey(PaymentMethod, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("action"), max_length=16, choices=PaymentMethodAction.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    # Card summary at the time ("Visa •••• 4242 (12/2030)").
+    card = models.CharField(_("card"), max_length=80)
+    # [{"subscription_id": "...", "name": "..."}] the action applied to (web direct).
+    subscriptions = models.JSONField(_("subscriptions"), default=list, blank=True)
+    # Changed fields of an update: {"field": [old, new]} (never card data: holder,
+    # expiry and address only).
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("payment method event")
+        verbose_name_plural = _("payment method events")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["profile", "-at"])]
+
+    def __str__(self):
+        return f"{self.get_action_display()}: {self.card}"
+
+
+# --- The sandbox gateway's own records ------------------------------------------------------
+# These tables play the part of the processor's database. They hold what a real
+# processor would tell a merchant: token, brand, last four, expiry, holder and the
+# outcome class of the test card; never the number or the CVC.
+
+
+class SandboxCard(models.Model):
+    token = models.CharField(max_length=64, primary_key=True)
+    brand = models.CharField(max_length=32)
+    last4 = models.CharField(max_length=4)
+    exp_month = models.PositiveSmallIntegerField()
+    exp_year = models.PositiveSmallIntegerField()
+    holder_name = models.CharField(max_length=150)
+    outcome = models.CharField(max_length=40)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("sandbox card")
+        verbose_name_plural = _("sandbox cards")
+
+    def __str__(self):
+        return f"{self.brand} •••• {self.last4} ({self.outcome})"
+
+
+class SandboxSession(models.Model):
+    id = models.CharField(max_length=64, primary_key=True)
+    return_url = models.CharField(max_length=500)
+    reference = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=16, default="open")  # open / completed / declined / cancelled
+    card = models.ForeignKey(SandboxCard, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    decline_code = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sandbox card-entry session")
+        verbose_name_plural = _("sandbox card-entry sessions")
+
+    def __str__(self):
+        return f"{self.pk} ({self.status})"
+
+
+class SandboxCharge(models.Model):
+    reference = models.CharField(max_length=64, primary_key=True)
+    idempotency_key = models.CharField(max_length=128, unique=True)
+    card = models.ForeignKey(SandboxCard, on_delete=models.PROTECT, related_name="charges")
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    description = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=16)  # succeeded / failed
+    failure_code = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("sandbox charge")
+        verbose_name_plural = _("sandbox charges")
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return f"{self.reference}: {self.amount} {self.currency} {self.status}"

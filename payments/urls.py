@@ -1,5 +1,18 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import sandbox_views, views
 
 app_name = "payments"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("payment-methods/", views.index, name="index"),
+    path("payment-methods/<int:pk>/", views.method_edit, name="method_edit"),
+    path("payment-methods/<int:pk>/delete/", views.method_delete, name="method_delete"),
+    path("payment-methods/setups/<str:setup_id>/return/", views.card_setup_return, name="card_setup_return"),
+    path("subscriptions/<str:subscription_id>/payment-methods/", views.subscription_methods, name="subscription_methods"),
+    path("subscriptions/<str:subscription_id>/payment-methods/add/", views.subscription_add_card, name="subscription_add_card"),
+    path("billing-profiles/<int:pk>/payment-methods/", views.profile_methods, name="profile_methods"),
+    path("billing-profiles/<int:pk>/payment-methods/add/", views.profile_add_card, name="profile_add_card"),
+    # The sandbox gateway's own pages (they stand in for the processor's site).
+    path("sandbox-gateway/sessions/<str:session_id>/", sandbox_views.card_entry, name="sandbox_card_entry"),
+]

@@ -1,0 +1,108 @@
+from django_countries.serializer_fields import CountryField
+from rest_framework import serializers
+
+from payments.models import CardSetup, PaymentMethod, PaymentMethodEvent
+
+
+class SubscriptionRefSerializer(serializers.Serializer):
+    subscription_id = serializers.UUIDField()
+    name = serializers.CharField()
+
+
+class PaymentMethodSerializer(serializers.ModelSerializer):
+    country = CountryField(required=False)
+    expiry = serializers.CharField(read_only=True)
+    active_for_subscriptions = serializers.SerializerMethodField()
+    is_profile_active = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PaymentMethod
+        fields = [
+            "id",
+            "account",
+            "profile",
+            "brand",
+            "last4",
+            "exp_month",
+            "exp_year",
+            "expiry",
+            "holder_name",
+            "address_line1",
+            "postal_code",
+            "city",
+            "country",
+            "created_at",
+            "updated_at",
+            "active_for_subscriptions",
+            "is_profile_active",
+        ]
+        read_only_fields = fields
+
+    def get_active_for_subscriptions(self, obj) -> list[dict]:
+        return [{"subscription_id": str(s.subscription_id), "name": s.name} for s in obj.active_for_subscriptions.all()]
+
+    def get_is_profile_active(self, obj) -> bool:
+        return obj.profile.payment_method_id == obj.pk
+
+
+class PaymentMethodUpdateSerializer(serializers.Serializer):
+    holder_name = serializers.CharField(max_length=150, required=False)
+    exp_month = serializers.IntegerField(min_value=1, max_value=12, required=False)
+    exp_year = serializers.IntegerField(min_value=2000, max_value=2100, required=False)
+    address_line1 = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    country = CountryField(required=False, allow_blank=True)
+
+
+class ActivateSerializer(serializers.Serializer):
+    subscription_id = serializers.UUIDField(
+        required=False, help_text="Web direct: the subscription whose card is replaced (PM-4)."
+    )
+
+
+class ActivateResultSerializer(serializers.Serializer):
+    payment_method = PaymentMethodSerializer()
+    subscriptions = SubscriptionRefSerializer(many=True)
+
+
+class CardSetupCreateSerializer(serializers.Serializer):
+    profile = serializers.IntegerField(required=False, help_text="Customer agreement: the billing profile.")
+    subscription_id = serializers.UUIDField(required=False, help_text="Web direct: the subscription.")
+    make_active = serializers.BooleanField(default=False)
+    address_line1 = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    country = CountryField(required=False, allow_blank=True)
+
+    def validate(self, attrs):
+        if not attrs.get("profile") and not attrs.get("subscription_id"):
+            raise serializers.ValidationError("Give profile (customer agreement) or subscription_id (web direct).")
+        return attrs
+
+
+class CardSetupSerializer(serializers.ModelSerializer):
+    gateway_url = serializers.SerializerMethodField()
+    subscription_id = serializers.SerializerMethodField()
+    payment_method = PaymentMethodSerializer(read_only=True)
+
+    class Meta:
+        model = CardSetup
+        fields = ["id", "profile", "subscription_id", "make_active", "status", "decline_code", "gateway_url", "payment_method", "created_at"]
+        read_only_fields = fields
+
+    def get_gateway_url(self, obj) -> str:
+        return self.context.get("gateway_url", "")
+
+    def get_subscription_id(self, obj) -> str | None:
+        return str(obj.subscription.subscription_id) if obj.subscription_id else None
+
+
+class PaymentMethodEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.email", default=None, read_only=True)
+    subscriptions = SubscriptionRefSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = PaymentMethodEvent
+        fields = ["id", "at", "actor", "action", "payment_method", "card", "subscriptions", "changes"]
+        read_only_fields = fields

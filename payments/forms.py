@@ -1,0 +1,41 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+from django_countries.fields import LazyTypedChoiceField
+
+from billing_portal import clock
+
+
+def _country_field():
+    return LazyTypedChoiceField(label=_("Country"), choices=[("", "—"), *countries], required=False)
+
+
+class AddCardForm(forms.Form):
+    """The portal's side of "+" (PM-4): the choices made before the gateway's card page."""
+
+    make_active = forms.BooleanField(label=_("Use this card as my active payment method"), required=False)
+    address_line1 = forms.CharField(label=_("Billing address"), max_length=200, required=False)
+    postal_code = forms.CharField(label=_("Postal code"), max_length=20, required=False)
+    city = forms.CharField(label=_("City"), max_length=100, required=False)
+    country = _country_field()
+
+
+class UpdateCardForm(forms.Form):
+    """PM-5: holder name, expiry and billing address. The number cannot change."""
+
+    holder_name = forms.CharField(label=_("Name on the card"), max_length=150)
+    exp_month = forms.IntegerField(label=_("Expiry month"), min_value=1, max_value=12)
+    exp_year = forms.IntegerField(label=_("Expiry year"), min_value=2000, max_value=2100)
+    address_line1 = forms.CharField(label=_("Billing address"), max_length=200, required=False)
+    postal_code = forms.CharField(label=_("Postal code"), max_length=20, required=False)
+    city = forms.CharField(label=_("City"), max_length=100, required=False)
+    country = _country_field()
+
+    def clean(self):
+        data = super().clean()
+        month, year = data.get("exp_month"), data.get("exp_year")
+        if month and year:
+            today = clock.today()
+            if (year, month) < (today.year, today.month):
+                self.add_error("exp_month", _("This expiry date is in the past."))
+        return data

@@ -1,0 +1,103 @@
+"""The card gateway interface.
+
+The portal talks to a card processor through four calls:
+
+* ``create_card_session``: start a card-entry session on the gateway's own page; the
+  customer is sent there (redirect) and comes back to ``return_url``;
+* ``card_session_result``: exchange a finished session for a token and a card summary
+  (brand, last four, expiry, holder), or the reason it was declined;
+* ``charge``: charge a token, at most once per ``idempotency_key`` (a retry with the
+  same key returns the first result and never charges again);
+* ``get_charge``: look up a charge by its idempotency key (used to settle a payment
+  whose answer was lost, e.g. on a processor timeout).
+
+``get_gateway()`` returns the configured implementation (``settings.PAYMENT_GATEWAY``).
+The built-in ``sandbox`` gateway (payments/sandbox.py) is the default.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+
+class GatewayError(Exception):
+    """The gateway refused the request (bad input, unknown session or token)."""
+
+    code = "gateway_error"
+
+
+class GatewayTimeout(GatewayError):
+    """No answer from the processor: the charge may or may not have happened."""
+
+    code = "processor_timeout"
+
+
+class IdempotencyMismatch(GatewayError):
+    """The idempotency key was used before for a different charge."""
+
+    code = "idempotency_mismatch"
+
+
+@dataclass(frozen=True)
+class CardSession:
+    id: str
+    url: str
+
+
+@dataclass(frozen=True)
+class CardDetails:
+    token: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+    holder_name: str
+
+
+@dataclass(frozen=True)
+class CardSessionResult:
+    status: str  # open / completed / declined / cancelled
+    card: CardDetails | None = None
+    decline_code: str = ""
+
+
+@dataclass(frozen=True)
+class ChargeResult:
+    reference: str
+    status: str  # succeeded / failed
+    amount: Decimal
+    currency: str
+    failure_code: str = ""
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "succeeded"
+
+
+class Gateway:
+    name = "abstract"
+
+    def create_card_session(self, *, return_url: str, reference: str = "") -> CardSession:
+        raise NotImplementedError
+
+    def card_session_result(self, session_id: str) -> CardSessionResult:
+        raise NotImplementedError
+
+    def charge(
+        self, *, token: str, amount: Decimal, currency: str, idempotency_key: str, description: str = ""
+    ) -> ChargeResult:
+        raise NotImplementedError
+
+    def get_charge(self, *, idempotency_key: str) -> ChargeResult | None:
+        raise NotImplementedError
+
+
+def get_gateway(name: str | None = None) -> Gateway:
+    name = name or settings.PAYMENT_GATEWAY
+    if name == "sandbox":
+        from .sandbox import SandboxGateway
+
+        return SandboxGateway()
+    raise ImproperlyConfigured(f"Unknown PAYMENT_GATEWAY {name!r}")

@@ -1,0 +1,275 @@
+"""The sandbox gateway: a built-in card processor for every environment but production.
+
+It behaves like a real processor: a hosted card-entry page (``payments.sandbox_views``,
+mounted under ``/sandbox-gateway/``) that validates the number (Luhn), the expiry and
+the CVC and hands back a token; charges with idempotency keys; charge look-up. Its own
+records (``SandboxCard``, ``SandboxSession``, ``SandboxCharge``) keep token, brand, last
+four, expiry, holder and the outcome class of the card: never the number or the CVC.
+
+Test card numbers (any future expiry, any CVC of the right length, any holder):
+
+========================  ==============================================  ===================
+number                    outcome                                         when
+========================  ==============================================  ===================
+4242 4242 4242 4242       approved (Visa)                                 -
+5555 5555 5555 4444       approved (Mastercard)                           -
+3782 822463 10005         approved (American Express, 4-digit CVC)        -
+4000 0000 0000 0002       generic decline (``card_declined``)             card entry
+4000 0000 0000 0069       expired card (``expired_card``)                 card entry
+4000 0000 0000 9995       insufficient funds (``insufficient_funds``)     every charge
+4000 0000 0000 3006       international transactions not allowed          every charge
+4000 0000 0000 3410       recurring payments not allowed                  every charge
+4000 0000 0000 0119       processor timeout (``processor_timeout``)       every charge
+========================  ==============================================  ===================
+
+Any other number that passes the checks is approved. On a processor timeout the
+charge *is* made and recorded, but the caller gets ``GatewayTimeout`` instead of the
+answer; ``get_charge`` (or a retry with the same idempotency key) returns the record.
+"""
+
+import secrets
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
+
+from billing_portal import clock
+
+from .gateway import (
+    CardDetails,
+    CardSession,
+    CardSessionResult,
+    ChargeResult,
+    Gateway,
+    GatewayError,
+    GatewayTimeout,
+    IdempotencyMismatch,
+)
+from .models import SandboxCard, SandboxCharge, SandboxSession
+
+APPROVED = "approved"
+CARD_DECLINED = "card_declined"
+EXPIRED_CARD = "expired_card"
+INSUFFICIENT_FUNDS = "insufficient_funds"
+INTERNATIONAL_NOT_ALLOWED = "international_not_allowed"
+RECURRING_NOT_ALLOWED = "recurring_not_allowed"
+PROCESSOR_TIMEOUT = "processor_timeout"
+
+TEST_CARDS = {
+    "4242424242424242": APPROVED,
+    "5555555555554444": APPROVED,
+    "378282246310005": APPROVED,
+    "4000000000000002": CARD_DECLINED,
+    "4000000000000069": EXPIRED_CARD,
+    "4000000000009995": INSUFFICIENT_FUNDS,
+    "4000000000003006": INTERNATIONAL_NOT_ALLOWED,
+    "4000000000003410": RECURRING_NOT_ALLOWED,
+    "4000000000000119": PROCESSOR_TIMEOUT,
+}
+# Outcomes the processor gives when the card is entered (a zero-amount check).
+DECLINED_AT_ENTRY = {CARD_DECLINED, EXPIRED_CARD}
+# Outcomes of every charge on the card.
+DECLINED_ON_CHARGE = {INSUFFICIENT_FUNDS, INTERNATIONAL_NOT_ALLOWED, RECURRING_NOT_ALLOWED}
+
+
+class CardInvalid(GatewayError):
+    """The entered card details are not valid; ``errors`` maps field name to message."""
+
+    code = "card_invalid"
+
+    def __init__(self, errors: dict):
+        super().__init__("invalid card details")
+        self.errors = errors
+
+
+def luhn_valid(digits: str) -> bool:
+    if not digits.isdigit():
+        return False
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+def card_brand(digits: str) -> str:
+    if digits.startswith("4"):
+        return "Visa"
+    if digits[:2] in {"34", "37"}:
+        return "American Express"
+    prefix4 = int(digits[:4]) if len(digits) >= 4 else 0
+    if 51 <= int(digits[:2] or 0) <= 55 or 2221 <= prefix4 <= 2720:
+        return "Mastercard"
+    if digits.startswith("6011") or digits.startswith("65") or 644 <= int(digits[:3] or 0) <= 649:
+        return "Discover"
+    return "Card"
+
+
+@sensitive_variables("number", "cvc", "digits")
+def validate_card(*, number: str, exp_month, exp_year, cvc: str, holder_name: str) -> dict:
+    """Check the entered card; returns the safe summary or raises ``CardInvalid``."""
+    errors = {}
+    digits = "".join(ch for ch in (number or "") if ch not in " -")
+    if not digits.isdigit() or not 13 <= len(digits) <= 19:
+        errors["number"] = _("Enter the card number: 13 to 19 digits.")
+    elif not luhn_valid(digits):
+        errors["number"] = _("This card number is not valid. Check the digits.")
+    brand = card_brand(digits) if not errors.get("number") else ""
+    try:
+        month = int(exp_month)
+        year = int(exp_year)
+        if year < 100:
+            year += 2000
+        if not 1 <= month <= 12 or not 2000 <= year <= 2100:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["expiry"] = _("Enter the expiry date as month (1-12) and year.")
+    else:
+        today = clock.today()
+        if (year, month) < (today.year, today.month):
+            errors["expiry"] = _("This card has expired. Use a card with a future expiry date.")
+        elif year > today.year + 20:
+            errors["expiry"] = _("The expiry year is too far in the future.")
+    cvc = (cvc or "").strip()
+    cvc_length = 4 if brand == "American Express" else 3
+    if not cvc.isdigit() or len(cvc) != cvc_length:
+        errors["cvc"] = _("Enter the %(n)s-digit security code (CVC) from the card.") % {"n": cvc_length}
+    holder = " ".join((holder_name or "").split())
+    if not holder:
+        errors["holder_name"] = _("Enter the name on the card.")
+    elif len(holder) > 150:
+        errors["holder_name"] = _("The name on the card can have at most 150 characters.")
+    if errors:
+        raise CardInvalid(errors)
+    return {
+        "brand": brand,
+        "last4": digits[-4:],
+        "exp_month": month,
+        "exp_year": year,
+        "holder_name": holder,
+        "outcome": TEST_CARDS.get(digits, APPROVED),
+    }
+
+
+def _result(charge: SandboxCharge) -> ChargeResult:
+    return ChargeResult(
+        reference=charge.reference,
+        status=charge.status,
+        amount=charge.amount,
+        currency=charge.currency,
+        failure_code=charge.failure_code,
+    )
+
+
+class SandboxGateway(Gateway):
+    name = "sandbox"
+
+    # --- card entry ---------------------------------------------------------------------
+    def create_card_session(self, *, return_url: str, reference: str = "") -> CardSession:
+        if not return_url.startswith("/") or return_url.startswith("//"):
+            raise GatewayError("return_url must be a path on the portal")
+        session = SandboxSession.objects.create(
+            id=f"cs_{secrets.token_urlsafe(24)}", return_url=return_url, reference=reference[:100]
+        )
+        return CardSession(id=session.id, url=reverse("payments:sandbox_card_entry", args=[session.id]))
+
+    def card_session_result(self, session_id: str) -> CardSessionResult:
+        session = SandboxSession.objects.select_related("card").filter(pk=session_id).first()
+        if session is None:
+            raise GatewayError("unknown card-entry session")
+        card = None
+        if session.status == "completed" and session.card is not None:
+            c = session.card
+            card = CardDetails(c.token, c.brand, c.last4, c.exp_month, c.exp_year, c.holder_name)
+        return CardSessionResult(status=session.status, card=card, decline_code=session.decline_code)
+
+    @sensitive_variables("number", "cvc")
+    def submit_card(self, session_id: str, *, number: str, exp_month, exp_year, cvc: str, holder_name: str) -> SandboxSession:
+        """What the hosted page does with the entered card (raises ``CardInvalid``)."""
+        with transaction.atomic():
+            session = SandboxSession.objects.select_for_update().filter(pk=session_id).first()
+            if session is None:
+                raise GatewayError("unknown card-entry session")
+            if session.status != "open":
+                return session
+            summary = validate_card(number=number, exp_month=exp_month, exp_year=exp_year, cvc=cvc, holder_name=holder_name)
+            card = SandboxCard.objects.create(token=f"tok_{secrets.token_urlsafe(24)}", **summary)
+            session.finished_at = clock.now()
+            if card.outcome in DECLINED_AT_ENTRY:
+                session.status = "declined"
+                session.decline_code = card.outcome
+            else:
+                session.status = "completed"
+                session.card = card
+            session.save(update_fields=["status", "card", "decline_code", "finished_at"])
+            return session
+
+    def cancel_session(self, session_id: str) -> SandboxSession | None:
+        with transaction.atomic():
+            session = SandboxSession.objects.select_for_update().filter(pk=session_id).first()
+            if session is not None and session.status == "open":
+                session.status = "cancelled"
+                session.finished_at = clock.now()
+                session.save(update_fields=["status", "finished_at"])
+            return session
+
+    @sensitive_variables("number", "cvc")
+    def tokenize(self, *, number: str, exp_month, exp_year, cvc: str, holder_name: str) -> CardSessionResult:
+        """Card entry without the page (demo data and tests): a session submitted at once."""
+        session = self.create_card_session(return_url="/", reference="direct")
+        self.submit_card(session.id, number=number, exp_month=exp_month, exp_year=exp_year, cvc=cvc, holder_name=holder_name)
+        return self.card_session_result(session.id)
+
+    # --- charges -----------------------------------------------------------------------------
+    def charge(self, *, token: str, amount: Decimal, currency: str, idempotency_key: str, description: str = "") -> ChargeResult:
+        amount = Decimal(amount)
+        if amount <= 0:
+            raise GatewayError("amount must be positive")
+        card = SandboxCard.objects.filter(pk=token).first()
+        if card is None:
+            raise GatewayError("unknown token")
+        existing = SandboxCharge.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            if card.outcome in DECLINED_ON_CHARGE or card.outcome in DECLINED_AT_ENTRY:
+                status, failure = "failed", card.outcome
+            else:
+                status, failure = "succeeded", ""
+            try:
+                with transaction.atomic():
+                    existing = SandboxCharge.objects.create(
+                        reference=f"ch_{secrets.token_urlsafe(18)}",
+                        idempotency_key=idempotency_key,
+                        card=card,
+                        amount=amount,
+                        currency=currency,
+                        description=description[:200],
+                        status=status,
+                        failure_code=failure,
+                    )
+            except IntegrityError:
+                existing = SandboxCharge.objects.get(idempotency_key=idempotency_key)
+            else:
+                if card.outcome == PROCESSOR_TIMEOUT:
+                    # The processor made the charge, but its answer never arrives.
+                    raise GatewayTimeout("the processor did not answer in time")
+        if existing.card_id != token or existing.amount != amount or existing.currency != currency:
+            raise IdempotencyMismatch("this idempotency key was used for a different charge")
+        return _result(existing)
+
+    def get_charge(self, *, idempotency_key: str) -> ChargeResult | None:
+        charge = SandboxCharge.objects.filter(idempotency_key=idempotency_key).first()
+        return _result(charge) if charge else None
+
+
+def charges_for_token(token: str):
+    """The sandbox's charges on a card (tests and the admin look at the gateway's side)."""
+    return SandboxCharge.objects.filter(card_id=token)
+
+
+__all__ = ["SandboxGateway", "TEST_CARDS", "validate_card", "luhn_valid"]

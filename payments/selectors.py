@@ -1,0 +1,108 @@
+"""Reads of the payments app. Each takes the user and returns only what they may see;
+unknown or other-tenant ids raise Http404."""
+
+import uuid
+
+from django.db.models import Prefetch
+from django.http import Http404
+
+from accounts import permissions
+from accounts import selectors as account_selectors
+from accounts.models import AgreementType, Subscription, SubscriptionStatus
+
+from .models import CardSetup, PaymentMethod, PaymentMethodEvent
+
+
+def payment_scopes_for_user(user) -> list[dict]:
+    """The payments index: every scope whose payment methods the user may see.
+
+    Web direct: one row per subscription (the path is Subscription, Payment methods).
+    Customer agreement: one row per billing profile (PM-2).
+    """
+    profiles = [
+        p
+        for p in account_selectors.profiles_for_user(user)
+        if p.account.agreement_type != AgreementType.ENTERPRISE and permissions.can_view_payment_methods(user, p)
+    ]
+    web_direct_ids = [p.pk for p in profiles if p.account.agreement_type == AgreementType.WEB_DIRECT]
+    subscriptions: dict[int, list] = {}
+    if web_direct_ids:
+        for subscription in (
+            Subscription.objects.filter(profile_id__in=web_direct_ids)
+            .select_related("payment_method")
+            .order_by("name", "pk")
+        ):
+            subscriptions.setdefault(subscription.profile_id, []).append(subscription)
+    rows = []
+    for profile in profiles:
+        rows.append(
+            {
+                "account": profile.account,
+                "profile": profile,
+                "is_web_direct": profile.account.agreement_type == AgreementType.WEB_DIRECT,
+                "subscriptions": subscriptions.get(profile.pk, []),
+            }
+        )
+    return rows
+
+
+def methods_for_profile(profile):
+    """Cards of a scope that are not removed, with the subscriptions and profiles that
+    use each one (constant number of queries)."""
+    return (
+        PaymentMethod.objects.filter(profile=profile, removed_at__isnull=True)
+        .prefetch_related(
+            Prefetch(
+                "active_for_subscriptions",
+                queryset=Subscription.objects.exclude(status=SubscriptionStatus.CANCELLED).order_by("name", "pk"),
+            )
+        )
+        .order_by("-created_at", "-pk")
+    )
+
+
+def events_for_profile(profile, limit: int = 50):
+    return PaymentMethodEvent.objects.filter(profile=profile).select_related("actor").order_by("-at", "-pk")[:limit]
+
+
+def methods_for_user(user):
+    """Every card the user may see (API list)."""
+    profile_ids = [
+        p.pk for p in account_selectors.profiles_for_user(user) if permissions.can_view_payment_methods(user, p)
+    ]
+    return (
+        PaymentMethod.objects.filter(profile_id__in=profile_ids, removed_at__isnull=True)
+        .select_related("profile", "profile__account")
+        .prefetch_related(
+            Prefetch(
+                "active_for_subscriptions",
+                queryset=Subscription.objects.exclude(status=SubscriptionStatus.CANCELLED).order_by("name", "pk"),
+            )
+        )
+        .order_by("profile_id", "-created_at", "-pk")
+    )
+
+
+def get_method_for_user(user, pk) -> PaymentMethod:
+    """A card the user may see. Visible scope but no right to see cards: Http404 too,
+    because the card itself is the object and the role does not reach it."""
+    try:
+        method = PaymentMethod.objects.select_related("profile", "profile__account", "account").get(
+            pk=pk, removed_at__isnull=True
+        )
+    except (PaymentMethod.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if not permissions.can_view_profile(user, method.profile):
+        raise Http404
+    return method
+
+
+def get_setup_for_user(user, setup_id) -> CardSetup:
+    try:
+        key = uuid.UUID(str(setup_id))
+        setup = CardSetup.objects.select_related("profile", "profile__account", "subscription").get(pk=key)
+    except (CardSetup.DoesNotExist, ValueError):
+        raise Http404 from None
+    if setup.created_by_id != user.pk or not permissions.can_view_profile(user, setup.profile):
+        raise Http404
+    return setup

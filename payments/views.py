@@ -1,0 +1,297 @@
+"""Payment-method pages (PM-1..PM-7).
+
+Web direct: Subscriptions › subscription › Payment methods. Customer agreement: the
+same operations on a billing profile (PM-2). Reading needs can_view_payment_methods,
+changing needs can_manage_payment_methods (PM-3); the services check again.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accounts import permissions
+from accounts import selectors as account_selectors
+from accounts.models import AgreementType, Subscription
+from billing_portal.errors import DomainError
+
+from . import declines, selectors, services
+from .forms import AddCardForm, UpdateCardForm
+from .models import CardSetupStatus
+
+
+class Scope:
+    """The page's billing scope: a web-direct subscription or a customer-agreement profile."""
+
+    def __init__(self, *, profile, subscription: Subscription | None = None):
+        self.profile = profile
+        self.subscription = subscription
+        self.account = profile.account
+
+    @property
+    def is_web_direct(self) -> bool:
+        return self.account.agreement_type == AgreementType.WEB_DIRECT
+
+    @property
+    def methods_url(self) -> str:
+        if self.subscription is not None:
+            return reverse("payments:subscription_methods", args=[str(self.subscription.subscription_id)])
+        return reverse("payments:profile_methods", args=[self.profile.pk])
+
+    @property
+    def add_url(self) -> str:
+        if self.subscription is not None:
+            return reverse("payments:subscription_add_card", args=[str(self.subscription.subscription_id)])
+        return reverse("payments:profile_add_card", args=[self.profile.pk])
+
+    @property
+    def query(self) -> str:
+        return f"?subscription={self.subscription.subscription_id}" if self.subscription is not None else ""
+
+    @property
+    def title(self) -> str:
+        if self.subscription is not None:
+            return self.subscription.name
+        return self.profile.name
+
+
+def _subscription_scope(request, subscription_id) -> Scope:
+    subscription = account_selectors.get_subscription_for_user(request.user, subscription_id)
+    if not permissions.can_view_payment_methods(request.user, subscription.profile):
+        raise PermissionDenied
+    return Scope(profile=subscription.profile, subscription=subscription)
+
+
+def _profile_scope(request, pk) -> Scope:
+    profile = account_selectors.get_profile_for_user(request.user, pk)
+    if profile.account.agreement_type != AgreementType.CUSTOMER_AGREEMENT:
+        # Web-direct cards are reached through a subscription; enterprise has none.
+        raise PermissionDenied
+    if not permissions.can_view_payment_methods(request.user, profile):
+        raise PermissionDenied
+    return Scope(profile=profile)
+
+
+def _scope_from_query(request, method) -> Scope:
+    subscription_id = request.GET.get("subscription") or request.POST.get("subscription")
+    if subscription_id:
+        scope = _subscription_scope(request, subscription_id)
+        if scope.profile.pk != method.profile_id:
+            raise PermissionDenied
+        return scope
+    if method.profile.account.agreement_type == AgreementType.CUSTOMER_AGREEMENT:
+        return _profile_scope(request, method.profile_id)
+    subscription = Subscription.objects.filter(profile_id=method.profile_id).order_by("name", "pk").first()
+    return Scope(profile=method.profile, subscription=subscription)
+
+
+def _url_or_empty(name: str, *args) -> str:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return ""
+
+
+@login_required
+def index(request):
+    rows = selectors.payment_scopes_for_user(request.user)
+    return render(request, "payments/index.html", {"rows": rows})
+
+
+def _methods_page(request, scope: Scope):
+    can_manage = permissions.can_manage_payment_methods(request.user, scope.profile)
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied
+        action = request.POST.get("action")
+        method_id = request.POST.get("method")
+        if not method_id:
+            messages.error(request, _("Tick the box next to a card first."))
+            return redirect(scope.methods_url)
+        method = selectors.get_method_for_user(request.user, method_id)
+        if method.profile_id != scope.profile.pk:
+            raise PermissionDenied
+        if action == "delete":
+            return redirect(reverse("payments:method_delete", args=[method.pk]) + scope.query)
+        if action == "activate":
+            try:
+                services.payment_method_activate(payment_method=method, actor=request.user, subscription=scope.subscription)
+            except DomainError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, _("%(card)s is now the active payment method.") % {"card": method})
+            return redirect(scope.methods_url)
+        return redirect(scope.methods_url)
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    methods = list(selectors.methods_for_profile(scope.profile))
+    active_id = scope.subscription.payment_method_id if scope.subscription is not None else scope.profile.payment_method_id
+    po_url = ""
+    if scope.subscription is not None:
+        po_url = _url_or_empty("purchase_orders:web_direct_po", str(scope.subscription.subscription_id))
+    return render(
+        request,
+        "payments/methods.html",
+        {
+            "scope": scope,
+            "subscription": scope.subscription,
+            "profile": scope.profile,
+            "account": scope.account,
+            "methods": methods,
+            "active_id": active_id,
+            "can_manage": can_manage,
+            "events": selectors.events_for_profile(scope.profile),
+            "pays_by_invoice": scope.account.payment_mode == "invoice",
+            "po_url": po_url,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def subscription_methods(request, subscription_id):
+    return _methods_page(request, _subscription_scope(request, subscription_id))
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def profile_methods(request, pk):
+    return _methods_page(request, _profile_scope(request, pk))
+
+
+def _add_card(request, scope: Scope):
+    if not permissions.can_manage_payment_methods(request.user, scope.profile):
+        raise PermissionDenied
+    form = AddCardForm(request.POST if request.method == "POST" else None, initial={"make_active": True})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            _setup, url = services.card_setup_start(
+                actor=request.user,
+                profile=scope.profile,
+                subscription=scope.subscription,
+                make_active=data["make_active"],
+                address={k: data[k] for k in services.ADDRESS_FIELDS},
+                next_path=request.GET.get("next", ""),
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return HttpResponseRedirect(url)
+    return render(request, "payments/add_card.html", {"scope": scope, "form": form, "subscription": scope.subscription})
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def subscription_add_card(request, subscription_id):
+    return _add_card(request, _subscription_scope(request, subscription_id))
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def profile_add_card(request, pk):
+    return _add_card(request, _profile_scope(request, pk))
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def card_setup_return(request, setup_id):
+    """Where the gateway's card page sends the customer back."""
+    setup = selectors.get_setup_for_user(request.user, setup_id)
+    scope = Scope(profile=setup.profile, subscription=setup.subscription)
+    try:
+        setup = services.card_setup_complete(setup=setup, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(setup.next_path or scope.methods_url)
+    if setup.status == CardSetupStatus.COMPLETED:
+        messages.success(request, _("The card %(card)s was added.") % {"card": setup.payment_method})
+        if setup.next_path:
+            sep = "&" if "?" in setup.next_path else "?"
+            return redirect(f"{setup.next_path}{sep}method={setup.payment_method_id}")
+        return redirect(scope.methods_url)
+    if setup.status == CardSetupStatus.DECLINED:
+        return render(
+            request,
+            "payments/card_declined.html",
+            {
+                "scope": scope,
+                "subscription": scope.subscription,
+                "code": setup.decline_code,
+                "reason": declines.reason(setup.decline_code),
+                "guidance": declines.GUIDANCE if setup.decline_code in declines.BANK_DECLINES else "",
+                "retry_url": scope.add_url + (f"?next={setup.next_path}" if setup.next_path else ""),
+                "back_url": setup.next_path or scope.methods_url,
+            },
+            status=402,
+        )
+    messages.info(request, _("No card was added."))
+    return redirect(setup.next_path or scope.methods_url)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def method_edit(request, pk):
+    """PM-5: click a card, change it in the form, Save."""
+    method = selectors.get_method_for_user(request.user, pk)
+    scope = _scope_from_query(request, method)
+    if not permissions.can_manage_payment_methods(request.user, method.profile):
+        raise PermissionDenied
+    initial = {f: getattr(method, f) for f in services.UPDATABLE_FIELDS}
+    initial["country"] = method.country.code or ""
+    form = UpdateCardForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.payment_method_update(payment_method=method, actor=request.user, data=form.cleaned_data)
+        except DomainError as exc:
+            for field, errors in exc.fields.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+            if not exc.fields:
+                form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("The card was saved."))
+            return redirect(scope.methods_url)
+    return render(
+        request, "payments/edit_card.html", {"scope": scope, "subscription": scope.subscription, "method": method, "form": form}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def method_delete(request, pk):
+    """PM-6: the confirmation step of Delete, and the refusal while the card is in use."""
+    method = selectors.get_method_for_user(request.user, pk)
+    scope = _scope_from_query(request, method)
+    if not permissions.can_manage_payment_methods(request.user, method.profile):
+        raise PermissionDenied
+    blocking_subscriptions, blocking_profiles = services.payment_method_blockers(method)
+    error = ""
+    if request.method == "POST":
+        try:
+            services.payment_method_remove(payment_method=method, actor=request.user)
+        except services.PaymentMethodInUse as exc:
+            error = exc.message
+            blocking_subscriptions, blocking_profiles = exc.subscriptions, exc.profiles
+        except DomainError as exc:
+            error = exc.message
+        else:
+            messages.success(request, _("The card %(card)s was removed.") % {"card": method})
+            return redirect(scope.methods_url)
+    return render(
+        request,
+        "payments/delete_card.html",
+        {
+            "scope": scope,
+            "subscription": scope.subscription,
+            "method": method,
+            "blocking_subscriptions": blocking_subscriptions,
+            "blocking_profiles": blocking_profiles,
+            "error": error,
+        },
+        status=409 if error else 200,
+    )

@@ -1,0 +1,71 @@
+import re
+
+import pytest
+from django.urls import reverse
+
+from payments import demo as payments_demo
+from payments.sandbox import luhn_valid
+
+APPROVED = "4242424242424242"
+APPROVED_MC = "5555555555554444"
+DECLINED = "4000000000000002"
+EXPIRED = "4000000000000069"
+INSUFFICIENT = "4000000000009995"
+INTERNATIONAL = "4000000000003006"
+RECURRING = "4000000000003410"
+TIMEOUT = "4000000000000119"
+
+
+@pytest.fixture
+def cards(demo):
+    """The demo with the payments app's demo cards."""
+    payments_demo.seed(demo)
+    return demo
+
+
+def enter_card(client, gateway_url, number, *, cvc="123", exp_year=2031, holder="Test Holder", follow=True):
+    """Post a card on the sandbox gateway's page, as the customer's browser does."""
+    return client.post(
+        gateway_url,
+        {"number": number, "exp_month": "11", "exp_year": str(exp_year), "cvc": cvc, "holder_name": holder, "action": "submit"},
+        follow=follow,
+    )
+
+
+def add_card_web(client, add_url, number, *, make_active=True, **kwargs):
+    """The whole web flow: the portal's "+" form, the gateway page, back to the portal."""
+    data = {"make_active": "on"} if make_active else {}
+    response = client.post(add_url, data)
+    assert response.status_code == 302, response.content[:500]
+    gateway_url = response["Location"]
+    assert gateway_url.startswith("/sandbox-gateway/")
+    return enter_card(client, gateway_url, number, **kwargs)
+
+
+def subscription_methods_url(subscription):
+    return reverse("payments:subscription_methods", args=[str(subscription.subscription_id)])
+
+
+def subscription_add_url(subscription):
+    return reverse("payments:subscription_add_card", args=[str(subscription.subscription_id)])
+
+
+CARD_LIKE = re.compile(r"(?<!\d)\d{13,19}(?!\d)")
+
+
+def luhn_hits(text: str) -> list[str]:
+    """Every 13-19 digit run (also inside longer runs) that passes Luhn."""
+    hits = []
+    for run in re.findall(r"\d{13,}", text):
+        for length in range(13, 20):
+            for start in range(0, len(run) - length + 1):
+                candidate = run[start : start + length]
+                if luhn_valid(candidate) and candidate in TEST_NUMBERS:
+                    hits.append(candidate)
+    # A Luhn check alone on every window of a long digit run would flag innocent
+    # numbers; exact 13-19 digit runs are checked without that filter.
+    hits += [m for m in CARD_LIKE.findall(text) if luhn_valid(m)]
+    return sorted(set(hits))
+
+
+TEST_NUMBERS = {APPROVED, APPROVED_MC, DECLINED, EXPIRED, INSUFFICIENT, INTERNATIONAL, RECURRING, TIMEOUT, "378282246310005"}
