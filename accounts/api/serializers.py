@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 from django_countries.serializer_fields import CountryField
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 
 from accounts.models import BillingAccount, BillingProfile, MarketplaceService, RoleAssignment, Subscription, User
 
@@ -12,7 +12,13 @@ class TokenRequestSerializer(serializers.Serializer):
     password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=256)
 
     def validate(self, attrs):
-        user = authenticate(self.context["request"], username=attrs["email"], password=attrs["password"])
+        request = self.context["request"]
+        user = authenticate(request, username=attrs["email"], password=attrs["password"])
+        if getattr(request, "axes_locked_out", False):
+            # django-axes refused the attempt (repeated failures): say so, in the error shape.
+            raise exceptions.Throttled(
+                detail=_("Too many failed sign-in attempts. Try again in 15 minutes."), code="locked_out"
+            )
         if user is None or not user.is_active:
             raise serializers.ValidationError(_("The e-mail address or password is not correct."), code="authorization")
         attrs["user"] = user
