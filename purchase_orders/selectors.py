@@ -212,7 +212,7 @@ def amendment_requests_for_user(user) -> QuerySet[AmendmentRequest]:
     """Requests on the billing profiles the user can reach."""
     return (
         AmendmentRequest.objects.filter(profile__in=profiles_for_user(user).values("pk"))
-        .select_related("account", "profile", "invoice", "requested_by", "revision")
+        .select_related("account", "profile", "profile__account", "invoice", "requested_by", "revision")
         .order_by("-requested_at", "-id")
     )
 
@@ -253,7 +253,7 @@ def support_queue(user, status: str | None = AmendmentStatus.OPEN) -> QuerySet[A
     """Support staff only (PermissionDenied for everyone else)."""
     if not permissions.can_work_support_queue(user):
         raise PermissionDenied
-    qs = AmendmentRequest.objects.select_related("account", "profile", "invoice", "requested_by", "handled_by")
+    qs = AmendmentRequest.objects.select_related("account", "profile", "profile__account", "invoice", "requested_by", "handled_by")
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("requested_at", "id") if status == AmendmentStatus.OPEN else qs.order_by("-requested_at", "-id")

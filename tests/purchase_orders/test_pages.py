@@ -263,7 +263,7 @@ def test_po_5_customer_opens_request_and_support_approves_with_confirmation(demo
     })
     amendment = AmendmentRequest.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("purchase_orders:amendment_detail", args=[amendment.pk])
-    assert "#%d" % amendment.pk in customer.get(reverse("accounts:help")).content.decode()
+    assert f"#{amendment.pk}" in customer.get(reverse("accounts:help")).content.decode()
     staff = client_for(demo.users["support"])
     assert f"#{amendment.pk}" in staff.get(reverse("purchase_orders:support_queue")).content.decode()
     url = reverse("purchase_orders:support_request", args=[amendment.pk])
