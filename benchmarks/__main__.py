@@ -1,0 +1,53 @@
+"""python -m benchmarks [--n 10000 --n 100000] [--pdf-renders 60] [--only billing|pdf] [--keepdb]
+
+Runs against the database of DATABASE_URL (PostgreSQL for the budgets in DESIGN.md) in
+a separate test database (``test_<name>``, created and migrated here, dropped at the end
+unless --keepdb), or against a temporary SQLite database when DATABASE_URL is unset.
+"""
+
+import argparse
+import os
+import sys
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--n", type=int, action="append", help="subscriptions to bill (repeatable; default 10000)")
+    parser.add_argument("--pdf-renders", type=int, default=60, help="PDF renders to time (default 60)")
+    parser.add_argument("--only", choices=["billing", "pdf"], help="run one benchmark")
+    parser.add_argument("--chunk-size", type=int, default=None, help="subscriptions per chunk (default: the service's)")
+    parser.add_argument("--keepdb", action="store_true", help="keep the benchmark database")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "billing_portal.settings")
+    os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
+    os.environ.setdefault("AXES_ENABLED", "false")
+    import django
+
+    django.setup()
+    import logging
+
+    logging.disable(logging.INFO)
+    from django.db import connection
+    from django.test.utils import setup_test_environment
+
+    from . import billing, pdf
+
+    setup_test_environment()
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=args.keepdb)
+    print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})", flush=True)
+    try:
+        if args.only in (None, "billing"):
+            for n in args.n or [10_000]:
+                billing.run(n, chunk_size=args.chunk_size)
+        if args.only in (None, "pdf"):
+            pdf.run(args.pdf_renders)
+    finally:
+        if not args.keepdb:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
