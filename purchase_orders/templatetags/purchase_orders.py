@@ -42,3 +42,13 @@ def has_customer_roles(user):
     from accounts.permissions import grants
 
     return bool(grants(user))
+
+
+@register.simple_tag
+def money(amount, currency):
+    """An amount in the reader's language, rounded half-up to the currency's minor unit."""
+    from django.utils import translation
+
+    from billing_portal.money import format_money, quantize
+
+    return format_money(quantize(amount or 0, currency), currency, translation.get_language() or "en")

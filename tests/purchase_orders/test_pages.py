@@ -144,7 +144,7 @@ def test_po_4_usage_summary_shows_charges_default_po_and_deadline(demo, client_f
     make_invoice(northwind, OCT, notified_at=utc(2026, 11, 2, 9))
     clock.set(utc(2026, 11, 5, 12))
     page = client_for(demo.users["ea_admin"]).get(reverse("purchase_orders:usage_summary") + "?period=2026-10").content.decode()
-    assert "19.75 EUR" in page and "87654321" in page and "default: the enrollment number" in page
+    assert "€19.75" in page and "87654321" in page and "default: the enrollment number" in page
     assert "until the end of" in page and "View/Edit PO numbers" in page
 
 
