@@ -295,7 +295,7 @@ def _lock_open_request(request: AmendmentRequest, actor) -> AmendmentRequest:
     if not permissions.can_work_support_queue(actor):
         raise NotAllowed(_("Only support staff can handle amendment requests."), code="support_only")
     locked = (
-        AmendmentRequest.objects.select_for_update()
+        AmendmentRequest.objects.select_for_update(of=("self",))
         .select_related("account", "profile", "invoice", "requested_by")
         .get(pk=request.pk)
     )
