@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import io
 import logging
+import os
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -558,6 +559,8 @@ def read_usage_csv(text: str) -> list[dict]:
 # =====================================================================================
 
 CHUNK_SIZE = 500
+# Seconds to wait inside each chunk (set only by the worker fault test).
+CHUNK_DELAY = float(os.environ.get("BILLING_CHUNK_DELAY", "0") or 0)
 PAYMENT_DAYS = 30
 
 
@@ -868,6 +871,10 @@ def billing_chunk_process(*, chunk_id: int) -> int:
     if chunk is None or chunk.done:
         return 0
     drafts = _drafts(chunk.run.period, chunk.profile_ids)
+    if CHUNK_DELAY:  # fault-injection tests only: widen the window for a kill
+        import time
+
+        time.sleep(CHUNK_DELAY)
     with transaction.atomic():
         return len(_issue(chunk.run, chunk.pk, drafts))
 

@@ -1,0 +1,154 @@
+"""PostgreSQL and Redis: gap-free numbers under concurrent runs, and a real Celery worker
+killed (SIGKILL) in the middle of a billing run."""
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.db import connection, connections
+
+from invoices import services
+from invoices.models import BillingRun, Charge, Invoice, InvoiceNumberSequence
+from tests.factories import make_account, make_subscription
+
+JAN = dt.date(2026, 1, 1)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _charges(subscriptions, period=JAN):
+    Charge.objects.bulk_create(
+        [
+            Charge(subscription=s, profile_id=s.profile_id, period=period, service_name="VM", meter="hours",
+                   quantity=Decimal("1"), unit_price=Decimal("10"), amount=Decimal("10.00"), currency="EUR")
+            for s in subscriptions
+        ]
+    )
+
+
+def _assert_gap_free(year=2026):
+    numbers = sorted(int(n.rsplit("-", 1)[1]) for n in Invoice.objects.filter(number__startswith=f"INV-{year}-").values_list("number", flat=True))
+    assert numbers == list(range(1, len(numbers) + 1))
+    assert InvoiceNumberSequence.objects.get(year=year).last_number == len(numbers)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_numbers_gap_free_under_concurrent_runs(clock, monkeypatch):
+    monkeypatch.setattr(services, "_after_issue", lambda ids: None)
+    clock.set(dt.datetime(2026, 3, 1, 6))
+    subs_jan = [make_subscription(make_account()) for _ in range(30)]
+    subs_feb = [make_subscription(make_account()) for _ in range(30)]
+    _charges(subs_jan)
+    _charges(subs_feb, period=dt.date(2026, 2, 1))
+    _charges(subs_jan[:10], period=dt.date(2026, 2, 1))
+    runs = [services.billing_run_start(period=p, chunk_size=4, enqueue=False) for p in (JAN, dt.date(2026, 2, 1))]
+    chunk_ids = [c for run in runs for c in run.chunks.values_list("pk", flat=True)]
+    errors = []
+
+    def worker(ids):
+        try:
+            for chunk_id in ids:
+                services.billing_chunk_process(chunk_id=chunk_id)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    # Four threads process all chunks, each in a different order and twice over:
+    # every chunk is raced by several workers.
+    orders = [chunk_ids, chunk_ids[::-1], chunk_ids[1::2] + chunk_ids[::2], chunk_ids[::2] + chunk_ids[1::2]]
+    threads = [threading.Thread(target=worker, args=(order,)) for order in orders]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert Invoice.objects.filter(period=JAN).count() == 30
+    assert Invoice.objects.filter(period=dt.date(2026, 2, 1)).count() == 40
+    _assert_gap_free()
+    for run in BillingRun.objects.all():
+        assert run.status == "finished" and run.done_chunks == run.total_chunks
+
+
+def _start_worker(env, log):
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "billing_portal", "worker", "-Q", "billing", "-P", "solo",
+         "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "info"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_worker_killed_mid_run_every_scope_gets_exactly_one_invoice(clock, monkeypatch, tmp_path, settings):
+    from celery import current_app
+
+    from billing_portal.celery import app
+
+    subs = [make_subscription(make_account()) for _ in range(120)]
+    _charges(subs)
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "PYTHONPATH": str(ROOT),
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "EMAIL_FILE_PATH": str(tmp_path / "mail"),
+        # Slow each chunk down so that the kill lands in the middle of the run.
+        "BILLING_CHUNK_DELAY": "0.4",
+    }
+    if db.get("PASSWORD"):
+        env["DATABASE_URL"] = env["DATABASE_URL"].replace(f"{db['USER']}@", f"{db['USER']}:{db['PASSWORD']}@")
+    app.control.purge()
+    # The settings hold CELERY_TASK_ALWAYS_EAGER=True under pytest; the namespaced key wins.
+    app.conf.update(CELERY_TASK_ALWAYS_EAGER=False)
+    assert not current_app.conf.task_always_eager
+    monkeypatch.setattr(services, "_after_issue", lambda ids: None)
+    clock.set(dt.datetime(2026, 2, 1, 6))
+    log = open(tmp_path / "worker.log", "w")
+    worker = _start_worker(env, log)
+    try:
+        run = services.billing_run_start(period=JAN, chunk_size=5)  # 24 chunks, enqueued to Redis
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            run.refresh_from_db()
+            if run.done_chunks >= 3:
+                break
+            time.sleep(0.1)
+        assert 3 <= run.done_chunks < run.total_chunks, "the kill must land mid-run"
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+        killed_at = run.done_chunks
+        worker = _start_worker(env, log)
+        # Messages the dead worker held are lost; the sweeper re-enqueues undone chunks.
+        clock.advance(minutes=11)
+        services.sweep_unfinished_work()
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            run.refresh_from_db()
+            if run.status == "finished":
+                break
+            time.sleep(0.2)
+        assert run.status == "finished", (tmp_path / "worker.log").read_text()[-3000:]
+        assert killed_at < run.total_chunks
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+        app.control.purge()
+        app.conf.update(CELERY_TASK_ALWAYS_EAGER=True)
+        log.close()
+    counts = {s.profile_id: 0 for s in subs}
+    for profile_id in Invoice.objects.values_list("profile_id", flat=True):
+        counts[profile_id] += 1
+    assert set(counts.values()) == {1}
+    assert run.invoices_created == 120
+    _assert_gap_free()
