@@ -3,12 +3,11 @@
 Every API error is ``{"code": str, "detail": str, "fields": {name: [messages]}}``.
 """
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, parsers, status
+from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -20,28 +19,6 @@ class Pagination(PageNumberPagination):
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 200
-
-
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
-    default_code = "too_large"
-
-
-class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser reads the stream directly, bypassing Django's
-    DATA_UPLOAD_MAX_MEMORY_SIZE check; refuse oversized bodies here."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        request = (parser_context or {}).get("request")
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0
-        except ValueError:
-            length = 0
-        if limit is not None and length > limit:
-            raise PayloadTooLarge(_("The request body is too large."))
-        return super().parse(stream, media_type, parser_context)
 
 
 def _flatten(detail):
