@@ -1,9 +1,20 @@
 """Admin site: support staff can look at cards, their history and the sandbox gateway's
 records (read-only: cards change only through the customer's own services)."""
 
-from django.contrib import admin
+from decimal import Decimal
 
-from .models import CardSetup, PaymentMethod, PaymentMethodEvent, SandboxCharge
+from django import forms
+from django.contrib import admin, messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts import permissions
+from billing_portal import clock
+from billing_portal.errors import DomainError
+
+from . import services
+from .models import CardSetup, Payment, PaymentMethod, PaymentMethodEvent, SandboxCharge
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -44,3 +55,77 @@ class CardSetupAdmin(ReadOnlyAdmin):
 class SandboxChargeAdmin(ReadOnlyAdmin):
     list_display = ("reference", "amount", "currency", "status", "failure_code", "created_at")
     list_filter = ("status",)
+
+
+# --- Payments and bank transfers -------------------------------------------------------------
+
+
+
+class BankTransferForm(forms.Form):
+    invoice_number = forms.CharField(label=_("Invoice number"), max_length=32)
+    amount = forms.DecimalField(label=_("Amount received"), max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
+    received_on = forms.DateField(label=_("Received on"), widget=forms.DateInput(attrs={"type": "date"}))
+    reference = forms.CharField(label=_("Reference"), max_length=64)
+
+    def clean_invoice_number(self):
+        from invoices.models import Invoice
+
+        number = self.cleaned_data["invoice_number"].strip()
+        invoice = Invoice.objects.filter(number=number).first()
+        if invoice is None:
+            raise forms.ValidationError(_("No invoice has this number."))
+        self.invoice = invoice
+        return number
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    """Payments are read-only here; "Add" records a received bank transfer."""
+
+    list_display = ("created_at", "invoice", "kind", "source", "amount", "currency", "status", "failure_code", "needs_refund")
+    list_filter = ("status", "kind", "source", "needs_refund")
+    search_fields = ("invoice__number", "reference", "gateway_reference")
+    list_select_related = ("invoice",)
+    exclude = ("gateway_key", "request_key")
+
+    def has_add_permission(self, request):
+        user = request.user
+        return user.is_active and user.is_staff and (permissions.can_work_support_queue(user) or user.is_superuser)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        form = BankTransferForm(request.POST or None, initial={"received_on": clock.today()})
+        if request.method == "POST" and form.is_valid():
+            try:
+                payment = services.payment_record_bank_transfer(
+                    invoice=form.invoice,
+                    amount=form.cleaned_data["amount"],
+                    received_on=form.cleaned_data["received_on"],
+                    reference=form.cleaned_data["reference"],
+                    actor=request.user,
+                )
+            except DomainError as exc:
+                for field, errors in exc.fields.items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+                if not exc.fields:
+                    form.add_error(None, exc.message)
+            else:
+                payment.invoice.refresh_from_db()
+                messages.success(
+                    request,
+                    _("Bank transfer recorded on %(number)s: %(amount)s %(currency)s. Status: %(status)s.")
+                    % {"number": payment.invoice.number, "amount": payment.amount, "currency": payment.currency,
+                       "status": payment.invoice.get_status_display()},
+                )
+                return redirect(reverse("admin:payments_payment_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "title": _("Record a received bank transfer"),
+        }
+        return render(request, "admin/payments/record_bank_transfer.html", context)

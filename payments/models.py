@@ -192,3 +192,104 @@ class SandboxCharge(models.Model):
 
     def __str__(self):
         return f"{self.reference}: {self.amount} {self.currency} {self.status}"
+
+
+# --- Payments of invoices (PAY-1..PAY-4) -----------------------------------------------------------
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class PaymentKind(models.TextChoices):
+    CARD = "card", _("Card")
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+
+
+class PaymentSource(models.TextChoices):
+    PAY_NOW = "pay_now", _("Pay now (portal)")
+    API = "api", _("API")
+    AUTOMATIC = "automatic", _("Automatic charge at issue")
+    RETRY = "retry", _("Automatic retry")
+    SUPPORT = "support", _("Recorded by support")
+
+
+class Payment(models.Model):
+    """One attempt to pay an invoice: a card charge or a received bank transfer.
+
+    At most one card charge per invoice can be pending or succeeded at a time (DB
+    constraint; the pay service also locks the invoice row). ``gateway_key`` is the
+    idempotency key sent to the gateway, so a retried or reconciled charge is never
+    made twice. ``request_key`` ties the attempt to the request that asked for it (the
+    web form's one-time token, an automatic charge or a retry step).
+    """
+
+    invoice = models.ForeignKey("invoices.Invoice", on_delete=models.PROTECT, related_name="payments")
+    account = models.ForeignKey("accounts.BillingAccount", on_delete=models.PROTECT, related_name="+")
+    profile = models.ForeignKey("accounts.BillingProfile", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=16, choices=PaymentKind.choices, default=PaymentKind.CARD)
+    source = models.CharField(_("source"), max_length=16, choices=PaymentSource.choices)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    payment_method = models.ForeignKey(
+        PaymentMethod, on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
+    )
+    card = models.CharField(_("card"), max_length=80, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
+    gateway = models.CharField(_("gateway"), max_length=32, blank=True)
+    gateway_key = models.CharField(_("gateway idempotency key"), max_length=128, unique=True, null=True, blank=True)
+    gateway_reference = models.CharField(_("gateway reference"), max_length=64, blank=True)
+    failure_code = models.CharField(_("failure code"), max_length=40, blank=True)
+    request_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    # Bank transfers: the remitter's reference and the day the money arrived.
+    reference = models.CharField(_("reference"), max_length=64, blank=True)
+    received_on = models.DateField(_("received on"), null=True, blank=True)
+    initiated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    settled_at = models.DateTimeField(_("settled"), null=True, blank=True)
+    # A card charge that succeeded after the invoice was already paid by another route
+    # (e.g. a bank transfer recorded meanwhile): to be refunded by support.
+    needs_refund = models.BooleanField(_("needs refund"), default=False)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice"],
+                condition=models.Q(kind="card", status__in=["pending", "succeeded"]),
+                name="payment_one_open_card_charge_per_invoice",
+            ),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_amount_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["invoice", "-created_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.invoice_id}: {self.amount} {self.currency} {self.status}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to an API request with an ``Idempotency-Key`` header, replayed
+    for a repeat of the same request; a different request with the same key is refused."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64)
+    completed = models.BooleanField(default=False)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_unique")]
+
+    def __str__(self):
+        return f"{self.user_id}:{self.key}"

@@ -106,3 +106,34 @@ def get_setup_for_user(user, setup_id) -> CardSetup:
     if setup.created_by_id != user.pk or not permissions.can_view_profile(user, setup.profile):
         raise Http404
     return setup
+
+
+def payable_methods(profile) -> list[PaymentMethod]:
+    """Cards of a scope that can pay now (not removed, not expired)."""
+    from billing_portal import clock
+
+    today = clock.today()
+    return [
+        m
+        for m in PaymentMethod.objects.filter(profile=profile, removed_at__isnull=True).order_by("-created_at", "-pk")
+        if (m.exp_year, m.exp_month) >= (today.year, today.month)
+    ]
+
+
+def payments_for_invoice(invoice):
+    from .models import Payment
+
+    return Payment.objects.filter(invoice=invoice).select_related("initiated_by").order_by("-created_at", "-pk")
+
+
+def get_payment_for_user(user, pk):
+    """A payment of an invoice the user may see (can_view_invoices)."""
+    from .models import Payment
+
+    try:
+        payment = Payment.objects.select_related("invoice", "profile", "profile__account").get(pk=pk)
+    except (Payment.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if not permissions.can_view_invoices(user, payment.profile):
+        raise Http404
+    return payment

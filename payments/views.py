@@ -36,14 +36,27 @@ class Scope:
     def is_web_direct(self) -> bool:
         return self.account.agreement_type == AgreementType.WEB_DIRECT
 
+    def _first_subscription(self):
+        return Subscription.objects.filter(profile=self.profile).order_by("name", "pk").first()
+
     @property
     def methods_url(self) -> str:
+        if self.subscription is None and self.is_web_direct:
+            first = self._first_subscription()
+            if first is None:
+                return reverse("payments:index")
+            return reverse("payments:subscription_methods", args=[str(first.subscription_id)])
         if self.subscription is not None:
             return reverse("payments:subscription_methods", args=[str(self.subscription.subscription_id)])
         return reverse("payments:profile_methods", args=[self.profile.pk])
 
     @property
     def add_url(self) -> str:
+        if self.subscription is None and self.is_web_direct:
+            first = self._first_subscription()
+            if first is None:
+                return reverse("payments:index")
+            return reverse("payments:subscription_add_card", args=[str(first.subscription_id)])
         if self.subscription is not None:
             return reverse("payments:subscription_add_card", args=[str(self.subscription.subscription_id)])
         return reverse("payments:profile_add_card", args=[self.profile.pk])
@@ -224,7 +237,7 @@ def card_setup_return(request, setup_id):
                 "code": setup.decline_code,
                 "reason": declines.reason(setup.decline_code),
                 "guidance": declines.GUIDANCE if setup.decline_code in declines.BANK_DECLINES else "",
-                "retry_url": scope.add_url + (f"?next={setup.next_path}" if setup.next_path else ""),
+                "retry_url": setup.next_path or scope.add_url,
                 "back_url": setup.next_path or scope.methods_url,
             },
             status=402,

@@ -106,3 +106,42 @@ class PaymentMethodEventSerializer(serializers.ModelSerializer):
         model = PaymentMethodEvent
         fields = ["id", "at", "actor", "action", "payment_method", "card", "subscriptions", "changes"]
         read_only_fields = fields
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    invoice_number = serializers.CharField(source="invoice.number", read_only=True)
+    failure_detail = serializers.SerializerMethodField()
+
+    class Meta:
+        from payments.models import Payment
+
+        model = Payment
+        fields = [
+            "id",
+            "invoice",
+            "invoice_number",
+            "kind",
+            "source",
+            "amount",
+            "currency",
+            "payment_method",
+            "card",
+            "status",
+            "gateway_reference",
+            "failure_code",
+            "failure_detail",
+            "reference",
+            "received_on",
+            "created_at",
+            "settled_at",
+        ]
+        read_only_fields = fields
+
+    def get_failure_detail(self, obj) -> str:
+        from payments import declines
+
+        return declines.explain(obj.failure_code) if obj.failure_code else ""
+
+
+class PayRequestSerializer(serializers.Serializer):
+    payment_method = serializers.IntegerField(help_text="Id of one of the scope's cards.")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import pay, views
 
 urlpatterns = [
     path("payment-methods/", views.PaymentMethodList.as_view(), name="api-payment-methods"),
@@ -10,4 +10,7 @@ urlpatterns = [
     path("card-setups/", views.CardSetupCreate.as_view(), name="api-card-setups"),
     path("card-setups/<str:pk>/", views.CardSetupDetail.as_view(), name="api-card-setup"),
     path("card-setups/<str:pk>/complete/", views.CardSetupComplete.as_view(), name="api-card-setup-complete"),
+    path("invoices/<int:pk>/pay/", pay.InvoicePay.as_view(), name="api-invoice-pay"),
+    path("invoices/<int:pk>/payments/", pay.InvoicePaymentList.as_view(), name="api-invoice-payments"),
+    path("payments/<int:pk>/", pay.PaymentDetail.as_view(), name="api-payment"),
 ]

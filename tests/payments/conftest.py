@@ -69,3 +69,54 @@ def luhn_hits(text: str) -> list[str]:
 
 
 TEST_NUMBERS = {APPROVED, APPROVED_MC, DECLINED, EXPIRED, INSUFFICIENT, INTERNATIONAL, RECURRING, TIMEOUT, "378282246310005"}
+
+
+_invoice_numbers = iter(range(1, 10_000_000))
+
+
+def make_invoice(profile, *, total="121.00", status="due", issue_date=None, due_date=None, period=None):
+    """An issued invoice row (what the billing run writes), for the pay tests."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from billing_portal import clock
+    from invoices.models import Invoice, InvoiceRevision
+    from invoices.services import payment_terms_for
+
+    account = profile.account
+    today = clock.today()
+    issue_date = issue_date or today
+    n = next(_invoice_numbers)
+    period = period or dt.date(2000 + n // 12 % 80, n % 12 + 1, 1)
+    total = Decimal(total)
+    invoice = Invoice.objects.create(
+        number=f"P{today:%Y}-{n:06d}",
+        account=account,
+        profile=profile,
+        period=period,
+        issue_date=issue_date,
+        due_date=due_date or issue_date + dt.timedelta(days=30),
+        status=status,
+        currency=account.currency,
+        subtotal=total,
+        tax_amount=Decimal("0.00"),
+        total=total,
+        payment_terms=payment_terms_for(account),
+        payment_reference=f"RF00{n:06d}",
+    )
+    revision = InvoiceRevision.objects.create(
+        invoice=invoice, number=1, language=account.language, sold_to="x", bill_to="x", tax_rate=Decimal("0")
+    )
+    invoice.current_revision = revision
+    invoice.save(update_fields=["current_revision"])
+    return invoice
+
+
+def give_card(demo_obj, profile, number, *, subscription=None, actor=None, make_active=True):
+    """Add a sandbox card to a scope through the real setup flow; returns the card."""
+    actor = actor or profile.account.signed_up_by
+    setup = payments_demo.add_card(
+        actor=actor, profile=profile, number=number, holder="Card Holder", subscription=subscription, make_active=make_active,
+        cvc="1234" if number.startswith("37") else "123",
+    )
+    return setup.payment_method

@@ -61,7 +61,9 @@ def test_no_card_number_in_database_dump_or_logs_after_card_flows(cards, client_
     )
     assert crashed.status_code == 500
     page = crashed.content.decode()
-    assert luhn_hits(page) == []
+    # (The technical page also prints object ids and thread ids, 15-digit numbers that
+    # may pass Luhn by chance: it is checked for the card numbers themselves.)
+    assert not [n for n in TEST_CARDS if n in page.replace(" ", "")]
     assert "processor exploded" in page  # it is the technical error page
     assert "&#x27;987&#x27;" not in page and "'987'" not in page
 
