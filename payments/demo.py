@@ -43,7 +43,9 @@ def seed(demo) -> None:
     if not PaymentMethod.objects.filter(profile=individual).exists():
         add_card(
             actor=demo.users["wd_individual"], profile=individual, subscription=demo.subscriptions["individual"],
-            number="4242424242424242", holder="Jan Smit",
+            # A card with insufficient funds: Jan's automatic charges are declined
+            # (payment-failed e-mail, dunning) and his invoice waits for Pay now.
+            number="4000000000009995", holder="Jan Smit",
         )
     owner = demo.users["ca_owner"]
     for key, number, holder in (
