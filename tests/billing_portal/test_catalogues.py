@@ -1,0 +1,53 @@
+"""Every Dutch catalogue in the repository is complete and compiled: no empty or fuzzy
+entry, and the committed .mo holds exactly what the .po says."""
+
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parents[2]
+SKIP = {".venv", "node_modules", "staticfiles", "media", ".git"}
+
+
+def _catalogues():
+    found = []
+    for po in ROOT.glob("**/locale/nl/LC_MESSAGES/*.po"):
+        if SKIP & set(po.relative_to(ROOT).parts):
+            continue
+        found.append(po)
+    return sorted(found)
+
+
+CATALOGUES = _catalogues()
+
+
+def test_the_root_catalogue_exists():
+    assert ROOT / "locale/nl/LC_MESSAGES/django.po" in CATALOGUES
+
+
+@pytest.mark.parametrize("po", CATALOGUES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_catalogue_complete_and_compiled(po):
+    with po.open("rb") as f:
+        catalog = read_po(f, locale="nl")
+    assert not catalog.fuzzy, "the header is marked fuzzy"
+    problems = []
+    for message in catalog:
+        if not message.id:
+            continue
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if message.fuzzy:
+            problems.append(f"fuzzy: {message.id!r}")
+        if not all(strings):
+            problems.append(f"empty: {message.id!r}")
+    assert problems == []
+    assert len(catalog) > 0
+
+    mo = po.with_suffix(".mo")
+    assert mo.exists(), f"{mo} is missing: run compilemessages"
+    with mo.open("rb") as f:
+        compiled = read_mo(f)
+    expected = {(m.id, m.string) for m in catalog if m.id}
+    actual = {(m.id, m.string) for m in compiled if m.id}
+    assert actual == expected, f"{mo.name} is out of date: run compilemessages"
