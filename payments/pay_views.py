@@ -99,6 +99,7 @@ def pay(request, pk):
             "reason": declines.reason(decline_code) if decline_code else "",
             "guidance": declines.GUIDANCE if decline_code in declines.BANK_DECLINES else "",
             "amount_due": invoice.amount_due,
+            "attempts": selectors.payments_for_invoice(invoice)[:20],
         },
         status=status,
     )

@@ -21,7 +21,7 @@ def payment_scopes_for_user(user) -> list[dict]:
     """
     profiles = [
         p
-        for p in account_selectors.profiles_for_user(user)
+        for p in account_selectors.profiles_for_user(user).select_related("payment_method")
         if p.account.agreement_type != AgreementType.ENTERPRISE and permissions.can_view_payment_methods(user, p)
     ]
     web_direct_ids = [p.pk for p in profiles if p.account.agreement_type == AgreementType.WEB_DIRECT]

@@ -25,7 +25,14 @@ def _urls(cards):
 
 def test_anonymous_is_sent_to_sign_in(cards, client):
     urls, method, sid = _urls(cards)
-    for url in [*urls.values(), reverse("payments:index")]:
+    nl = cards.profiles["woodgrove_nl"].pk
+    extra = [
+        reverse("payments:index"),
+        reverse("payments:profile_methods", args=[nl]),
+        reverse("payments:profile_add_card", args=[nl]),
+        reverse("payments:card_setup_return", args=["6f1c4c1e-2a7b-4d8e-9a55-000000000000"]),
+    ]
+    for url in [*urls.values(), *extra]:
         response = client.get(url)
         assert response.status_code == 302 and "/sign-in/" in response["Location"], url
 
@@ -131,3 +138,29 @@ def test_constant_queries_on_list_pages(cards, client_for, api_for, django_asser
     assert counts[0] == counts[1], counts
     with django_assert_max_num_queries(counts[1][0]):
         client.get(subscription_methods_url(prod))
+
+
+def test_sandbox_page_of_an_unknown_session_is_404(client):
+    assert client.get("/sandbox-gateway/sessions/cs_unknown/").status_code == 404
+
+
+def test_constant_queries_on_index_for_customer_agreement(cards, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import BillingProfile
+
+    owner = cards.users["ca_owner"]
+    counts = []
+    for n in (1, 5):
+        for i in range(n):
+            profile = BillingProfile.objects.create(account=cards.accounts["woodgrove"], name=f"Extra {n}-{i}")
+            _add_cards(profile, 1)
+            from payments.models import PaymentMethod
+
+            BillingProfile.objects.filter(pk=profile.pk).update(payment_method=PaymentMethod.objects.filter(profile=profile).first())
+        client = client_for(owner)
+        with CaptureQueriesContext(connection) as q:
+            assert client.get(reverse("payments:index")).status_code == 200
+        counts.append(len(q))
+    assert counts[0] == counts[1], counts

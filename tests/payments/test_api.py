@@ -94,5 +94,6 @@ def test_pm_3_api_refuses_non_signup_roles(cards, api_for):
 def test_schema_lists_payment_method_endpoints(client):
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").content.decode()
     for path in ("/api/v1/payment-methods/", "/api/v1/payment-methods/{id}/activate/", "/api/v1/card-setups/",
-                 "/api/v1/card-setups/{id}/complete/", "/api/v1/payment-methods/history/"):
+                 "/api/v1/card-setups/{id}/complete/", "/api/v1/payment-methods/history/",
+                 "/api/v1/invoices/{id}/pay/", "/api/v1/invoices/{id}/payments/", "/api/v1/payments/{id}/"):
         assert path in schema

@@ -134,6 +134,7 @@ def test_pay_decline_keeps_invoice_due_with_guidance(cards, client_for, language
         response = web_pay(client_for(admin), invoice, card)
     assert response.status_code == 402
     assert phrase in response.content.decode()
+    assert 'id="payment-attempts"' in response.content.decode()
     invoice.refresh_from_db()
     assert invoice.status == "due" and invoice.amount_paid == 0
     payment = Payment.objects.get(invoice=invoice)
