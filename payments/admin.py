@@ -60,7 +60,6 @@ class SandboxChargeAdmin(ReadOnlyAdmin):
 # --- Payments and bank transfers -------------------------------------------------------------
 
 
-
 class BankTransferForm(forms.Form):
     invoice_number = forms.CharField(label=_("Invoice number"), max_length=32)
     amount = forms.DecimalField(label=_("Amount received"), max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
@@ -82,7 +81,17 @@ class BankTransferForm(forms.Form):
 class PaymentAdmin(ReadOnlyAdmin):
     """Payments are read-only here; "Add" records a received bank transfer."""
 
-    list_display = ("created_at", "invoice", "kind", "source", "amount", "currency", "status", "failure_code", "needs_refund")
+    list_display = (
+        "created_at",
+        "invoice",
+        "kind",
+        "source",
+        "amount",
+        "currency",
+        "status",
+        "failure_code",
+        "needs_refund",
+    )
     list_filter = ("status", "kind", "source", "needs_refund")
     search_fields = ("invoice__number", "reference", "gateway_reference")
     list_select_related = ("invoice",)
@@ -118,8 +127,12 @@ class PaymentAdmin(ReadOnlyAdmin):
                 messages.success(
                     request,
                     _("Bank transfer recorded on %(number)s: %(amount)s %(currency)s. Status: %(status)s.")
-                    % {"number": payment.invoice.number, "amount": payment.amount, "currency": payment.currency,
-                       "status": payment.invoice.get_status_display()},
+                    % {
+                        "number": payment.invoice.number,
+                        "amount": payment.amount,
+                        "currency": payment.currency,
+                        "status": payment.invoice.get_status_display(),
+                    },
                 )
                 return redirect(reverse("admin:payments_payment_changelist"))
         context = {

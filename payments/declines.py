@@ -10,9 +10,13 @@ REASONS = {
     "card_declined": _("Your bank declined the card."),
     "expired_card": _("Your bank reports that the card has expired."),
     "insufficient_funds": _("Your bank declined the payment: the card has insufficient funds."),
-    "international_not_allowed": _("Your bank declined the payment: international transactions are not allowed on this card."),
+    "international_not_allowed": _(
+        "Your bank declined the payment: international transactions are not allowed on this card."
+    ),
     "recurring_not_allowed": _("Your bank declined the payment: recurring payments are not allowed on this card."),
-    "processor_timeout": _("The card processor did not answer in time. The payment is pending; we will settle it and let you know."),
+    "processor_timeout": _(
+        "The card processor did not answer in time. The payment is pending; we will settle it and let you know."
+    ),
     "not_processed": _("The payment did not reach the card processor. Nothing was charged."),
 }
 
@@ -22,7 +26,13 @@ GUIDANCE = _(
     "has sufficient balance, and that recurring payments are enabled. Then try again or use another card."
 )
 
-BANK_DECLINES = {"card_declined", "expired_card", "insufficient_funds", "international_not_allowed", "recurring_not_allowed"}
+BANK_DECLINES = {
+    "card_declined",
+    "expired_card",
+    "insufficient_funds",
+    "international_not_allowed",
+    "recurring_not_allowed",
+}
 
 
 def reason(code: str) -> str:

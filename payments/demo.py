@@ -13,7 +13,9 @@ from .models import PaymentMethod
 
 def add_card(*, actor, profile, number: str, holder: str, subscription=None, make_active=True, cvc="123"):
     """Add a sandbox test card through the real card-setup flow (demo data and tests)."""
-    setup, _url = services.card_setup_start(actor=actor, profile=profile, subscription=subscription, make_active=make_active)
+    setup, _url = services.card_setup_start(
+        actor=actor, profile=profile, subscription=subscription, make_active=make_active
+    )
     gateway = get_gateway(setup.gateway)
     gateway.submit_card(
         setup.gateway_session_id,
@@ -32,20 +34,28 @@ def seed(demo) -> None:
     if not PaymentMethod.objects.filter(profile=contoso).exists():
         admin = demo.users["wd_admin"]
         prod, staging = demo.subscriptions["contoso_prod"], demo.subscriptions["contoso_staging"]
-        shared = add_card(actor=admin, profile=contoso, subscription=prod, number="4242424242424242", holder="Ava de Vries")
+        shared = add_card(
+            actor=admin, profile=contoso, subscription=prod, number="4242424242424242", holder="Ava de Vries"
+        )
         # Contoso Production and Contoso Staging share one card.
         services.payment_method_activate(payment_method=shared.payment_method, actor=admin, subscription=staging)
         add_card(
-            actor=admin, profile=contoso, subscription=demo.subscriptions["contoso_campaigns"],
-            number="5555555555554444", holder="Contoso B.V.",
+            actor=admin,
+            profile=contoso,
+            subscription=demo.subscriptions["contoso_campaigns"],
+            number="5555555555554444",
+            holder="Contoso B.V.",
         )
     individual = demo.profiles["individual"]
     if not PaymentMethod.objects.filter(profile=individual).exists():
         add_card(
-            actor=demo.users["wd_individual"], profile=individual, subscription=demo.subscriptions["individual"],
+            actor=demo.users["wd_individual"],
+            profile=individual,
+            subscription=demo.subscriptions["individual"],
             # A card with insufficient funds: Jan's automatic charges are declined
             # (payment-failed e-mail, dunning) and his invoice waits for Pay now.
-            number="4000000000009995", holder="Jan Smit",
+            number="4000000000009995",
+            holder="Jan Smit",
         )
     owner = demo.users["ca_owner"]
     for key, number, holder in (

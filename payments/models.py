@@ -85,7 +85,9 @@ class CardSetup(models.Model):
     gateway_session_id = models.CharField(max_length=64, unique=True)
     status = models.CharField(max_length=16, choices=CardSetupStatus.choices, default=CardSetupStatus.OPEN)
     decline_code = models.CharField(max_length=40, blank=True)
-    payment_method = models.ForeignKey(PaymentMethod, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    payment_method = models.ForeignKey(
+        PaymentMethod, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -109,7 +111,9 @@ class PaymentMethodEvent(models.Model):
     """History of the payment methods of a scope: who did what, when, to which card and
     on which subscriptions (issue: history shown on the payment-methods page)."""
 
-    profile = models.ForeignKey("accounts.BillingProfile", on_delete=models.CASCADE, related_name="payment_method_events")
+    profile = models.ForeignKey(
+        "accounts.BillingProfile", on_delete=models.CASCADE, related_name="payment_method_events"
+    )
     payment_method = models.ForeignKey(PaymentMethod, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(_("action"), max_length=16, choices=PaymentMethodAction.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
@@ -246,7 +250,9 @@ class Payment(models.Model):
     # Bank transfers: the remitter's reference and the day the money arrived.
     reference = models.CharField(_("reference"), max_length=64, blank=True)
     received_on = models.DateField(_("received on"), null=True, blank=True)
-    initiated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    initiated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     settled_at = models.DateTimeField(_("settled"), null=True, blank=True)
     # A card charge that succeeded after the invoice was already paid by another route

@@ -68,7 +68,11 @@ def pay(request, pk):
         else:
             try:
                 payment = services.invoice_pay(
-                    invoice=invoice, payment_method=method, actor=request.user, source=PaymentSource.PAY_NOW, request_key=request_key
+                    invoice=invoice,
+                    payment_method=method,
+                    actor=request.user,
+                    source=PaymentSource.PAY_NOW,
+                    request_key=request_key,
                 )
             except DomainError as exc:
                 if exc.code in SETTLED_CODES:
@@ -77,7 +81,9 @@ def pay(request, pk):
                 error, status = exc.message, exc.status_code
             else:
                 if payment.status == PaymentStatus.SUCCEEDED:
-                    messages.success(request, _("Thank you: the invoice %(number)s is paid.") % {"number": invoice.number})
+                    messages.success(
+                        request, _("Thank you: the invoice %(number)s is paid.") % {"number": invoice.number}
+                    )
                     return redirect(detail_url)
                 if payment.status == PaymentStatus.PENDING:
                     messages.info(request, declines.reason("processor_timeout"))

@@ -190,7 +190,9 @@ class SandboxGateway(Gateway):
         return CardSessionResult(status=session.status, card=card, decline_code=session.decline_code)
 
     @sensitive_variables("number", "cvc")
-    def submit_card(self, session_id: str, *, number: str, exp_month, exp_year, cvc: str, holder_name: str) -> SandboxSession:
+    def submit_card(
+        self, session_id: str, *, number: str, exp_month, exp_year, cvc: str, holder_name: str
+    ) -> SandboxSession:
         """What the hosted page does with the entered card (raises ``CardInvalid``)."""
         with transaction.atomic():
             session = SandboxSession.objects.select_for_update().filter(pk=session_id).first()
@@ -198,7 +200,9 @@ class SandboxGateway(Gateway):
                 raise GatewayError("unknown card-entry session")
             if session.status != "open":
                 return session
-            summary = validate_card(number=number, exp_month=exp_month, exp_year=exp_year, cvc=cvc, holder_name=holder_name)
+            summary = validate_card(
+                number=number, exp_month=exp_month, exp_year=exp_year, cvc=cvc, holder_name=holder_name
+            )
             card = SandboxCard.objects.create(token=f"tok_{secrets.token_urlsafe(24)}", **summary)
             session.finished_at = clock.now()
             if card.outcome in DECLINED_AT_ENTRY:
@@ -223,11 +227,15 @@ class SandboxGateway(Gateway):
     def tokenize(self, *, number: str, exp_month, exp_year, cvc: str, holder_name: str) -> CardSessionResult:
         """Card entry without the page (demo data and tests): a session submitted at once."""
         session = self.create_card_session(return_url="/", reference="direct")
-        self.submit_card(session.id, number=number, exp_month=exp_month, exp_year=exp_year, cvc=cvc, holder_name=holder_name)
+        self.submit_card(
+            session.id, number=number, exp_month=exp_month, exp_year=exp_year, cvc=cvc, holder_name=holder_name
+        )
         return self.card_session_result(session.id)
 
     # --- charges -----------------------------------------------------------------------------
-    def charge(self, *, token: str, amount: Decimal, currency: str, idempotency_key: str, description: str = "") -> ChargeResult:
+    def charge(
+        self, *, token: str, amount: Decimal, currency: str, idempotency_key: str, description: str = ""
+    ) -> ChargeResult:
         amount = Decimal(amount)
         if amount <= 0:
             raise GatewayError("amount must be positive")

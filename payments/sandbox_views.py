@@ -31,17 +31,23 @@ class SandboxCardForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "cc-number", "inputmode": "numeric"}),
     )
     exp_month = forms.CharField(
-        label=_("Expiry month (MM)"), max_length=2, widget=forms.TextInput(attrs={"autocomplete": "cc-exp-month", "inputmode": "numeric"})
+        label=_("Expiry month (MM)"),
+        max_length=2,
+        widget=forms.TextInput(attrs={"autocomplete": "cc-exp-month", "inputmode": "numeric"}),
     )
     exp_year = forms.CharField(
-        label=_("Expiry year (YYYY)"), max_length=4, widget=forms.TextInput(attrs={"autocomplete": "cc-exp-year", "inputmode": "numeric"})
+        label=_("Expiry year (YYYY)"),
+        max_length=4,
+        widget=forms.TextInput(attrs={"autocomplete": "cc-exp-year", "inputmode": "numeric"}),
     )
     cvc = forms.CharField(
         label=_("Security code (CVC)"),
         max_length=4,
         widget=forms.PasswordInput(attrs={"autocomplete": "cc-csc", "inputmode": "numeric"}),
     )
-    holder_name = forms.CharField(label=_("Name on the card"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "cc-name"}))
+    holder_name = forms.CharField(
+        label=_("Name on the card"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "cc-name"})
+    )
 
 
 class CardEntryReporterFilter(SafeExceptionReporterFilter):

@@ -6,7 +6,6 @@ DomainError before writing. Card data never passes through here: only the gatewa
 token and card summary.
 """
 
-
 import datetime as _dt
 import logging
 import uuid
@@ -107,9 +106,7 @@ def _clean_address(data: dict) -> dict:
         if field in data:
             value = (data.get(field) or "").strip()
             if len(value) > limits[field]:
-                raise InvalidInput(
-                    _("%(field)s is too long.") % {"field": field}, fields={field: [_("Too long.")]}
-                )
+                raise InvalidInput(_("%(field)s is too long.") % {"field": field}, fields={field: [_("Too long.")]})
             out[field] = value.upper() if field == "country" else value
     if out.get("country"):
         from django_countries import countries
@@ -179,7 +176,11 @@ def card_setup_complete(*, setup: CardSetup, actor) -> CardSetup:
     card leaves the setup ``declined`` with the gateway's code (shown with the PM-7
     guidance); an accepted one adds the card and, if asked, makes it active (PM-4).
     """
-    setup = CardSetup.objects.select_for_update(of=("self",)).select_related("profile__account", "subscription").get(pk=setup.pk)
+    setup = (
+        CardSetup.objects.select_for_update(of=("self",))
+        .select_related("profile__account", "subscription")
+        .get(pk=setup.pk)
+    )
     if setup.status != CardSetupStatus.OPEN:
         return setup
     _require_manager(actor, setup.profile)
@@ -221,8 +222,12 @@ def card_setup_complete(*, setup: CardSetup, actor) -> CardSetup:
         created_at=now,
         updated_at=now,
     )
-    _record(method=method, action=PaymentMethodAction.ADDED, actor=actor,
-            subscriptions=[setup.subscription] if setup.subscription else [])
+    _record(
+        method=method,
+        action=PaymentMethodAction.ADDED,
+        actor=actor,
+        subscriptions=[setup.subscription] if setup.subscription else [],
+    )
     if setup.make_active:
         _activate(method=method, actor=actor, subscription=setup.subscription)
     setup.status = CardSetupStatus.COMPLETED
@@ -251,7 +256,9 @@ def _activate(*, method: PaymentMethod, actor, subscription: Subscription | None
         if subscription.profile_id != method.profile_id:
             raise InvalidInput(_("The subscription does not belong to this billing scope."))
         if subscription.status == SubscriptionStatus.CANCELLED:
-            raise InvalidInput(_("A cancelled subscription cannot get a new active card."), code="subscription_cancelled")
+            raise InvalidInput(
+                _("A cancelled subscription cannot get a new active card."), code="subscription_cancelled"
+            )
         old_id = subscription.payment_method_id
         targets = [subscription]
         if old_id is not None and old_id != method.pk:
@@ -284,7 +291,11 @@ def payment_method_activate(*, payment_method: PaymentMethod, actor, subscriptio
     """Make a card active: for a web-direct subscription and every subscription that used
     the same card (PM-4); for a customer-agreement billing profile (PM-2)."""
     _require_manager(actor, payment_method.profile)
-    method = PaymentMethod.objects.select_for_update(of=("self",)).select_related("profile__account").get(pk=payment_method.pk)
+    method = (
+        PaymentMethod.objects.select_for_update(of=("self",))
+        .select_related("profile__account")
+        .get(pk=payment_method.pk)
+    )
     if method.removed_at is not None:
         raise InvalidInput(_("This card was removed."), code="removed")
     if (method.exp_year, method.exp_month) < (clock.today().year, clock.today().month):
@@ -355,15 +366,20 @@ def payment_method_remove(*, payment_method: PaymentMethod, actor) -> PaymentMet
     subscriptions, profiles = payment_method_blockers(method)
     if subscriptions:
         raise PaymentMethodInUse(
-            _("This card is the active payment method of active subscriptions. Make another card active for them "
-              "(or cancel them) before removing it: %(names)s")
+            _(
+                "This card is the active payment method of active subscriptions. Make another card active for them "
+                "(or cancel them) before removing it: %(names)s"
+            )
             % {"names": ", ".join(s.name for s in subscriptions)},
             subscriptions=subscriptions,
         )
     if profiles:
         raise PaymentMethodInUse(
-            _("This card is the active payment method of the billing profile %(names)s. Make another card active "
-              "before removing it.") % {"names": ", ".join(p.name for p in profiles)},
+            _(
+                "This card is the active payment method of the billing profile %(names)s. Make another card active "
+                "before removing it."
+            )
+            % {"names": ", ".join(p.name for p in profiles)},
             profiles=profiles,
         )
     detached = list(Subscription.objects.filter(payment_method=method).order_by("name", "pk"))
@@ -429,7 +445,9 @@ def scope_active_card(profile) -> PaymentMethod | None:
         return method if method is not None and method.removed_at is None else None
     return (
         PaymentMethod.objects.filter(profile=profile, removed_at__isnull=True)
-        .annotate(n=Count("active_for_subscriptions", filter=Q(active_for_subscriptions__status=SubscriptionStatus.ACTIVE)))
+        .annotate(
+            n=Count("active_for_subscriptions", filter=Q(active_for_subscriptions__status=SubscriptionStatus.ACTIVE))
+        )
         .filter(n__gt=0)
         .order_by("-n", "-created_at", "-pk")
         .first()
@@ -447,11 +465,17 @@ def _payable_check(invoice) -> None:
 
 
 @transaction.atomic
-def payment_start(*, invoice, payment_method: PaymentMethod, actor=None, source: str, request_key: str | None = None) -> tuple[Payment, bool]:
+def payment_start(
+    *, invoice, payment_method: PaymentMethod, actor=None, source: str, request_key: str | None = None
+) -> tuple[Payment, bool]:
     """Step 1: lock the invoice and record a pending card payment of the amount due.
     Returns (payment, created); a repeated ``request_key`` returns the first payment."""
     invoice_models, _svc = _invoices()
-    locked = invoice_models.Invoice.objects.select_for_update(of=("self",)).select_related("profile__account").get(pk=invoice.pk)
+    locked = (
+        invoice_models.Invoice.objects.select_for_update(of=("self",))
+        .select_related("profile__account")
+        .get(pk=invoice.pk)
+    )
     if request_key:
         existing = Payment.objects.filter(request_key=request_key).first()
         if existing is not None:
@@ -558,8 +582,11 @@ def _notify(payment: Payment, kind: str) -> None:
         "url": reverse("invoices:detail", args=[invoice.pk]),
     }
     for email, language in _recipients(payment):
-        context = dict(base, amount_display=format_money(payment.amount, payment.currency, language),
-                       amount_due_display=format_money(invoice.amount_due, payment.currency, language))
+        context = dict(
+            base,
+            amount_display=format_money(payment.amount, payment.currency, language),
+            amount_due_display=format_money(invoice.amount_due, payment.currency, language),
+        )
         invoice_services.notification_queue(
             kind=kind,
             recipient=email,
@@ -575,7 +602,11 @@ def _notify(payment: Payment, kind: str) -> None:
 def payment_settle(*, payment: Payment, status: str, gateway_reference: str = "", failure_code: str = "") -> Payment:
     """Step 3: record the gateway's answer on a pending payment (idempotent)."""
     invoice_models, invoice_services = _invoices()
-    locked = Payment.objects.select_for_update(of=("self",)).select_related("account__signed_up_by", "initiated_by").get(pk=payment.pk)
+    locked = (
+        Payment.objects.select_for_update(of=("self",))
+        .select_related("account__signed_up_by", "initiated_by")
+        .get(pk=payment.pk)
+    )
     if locked.status != PaymentStatus.PENDING:
         return locked
     if status not in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED):
@@ -588,11 +619,15 @@ def payment_settle(*, payment: Payment, status: str, gateway_reference: str = ""
     if status == PaymentStatus.SUCCEEDED:
         try:
             with transaction.atomic():
-                invoice_services.invoice_record_payment(invoice=locked.invoice, amount=locked.amount, paid_at=locked.settled_at)
+                invoice_services.invoice_record_payment(
+                    invoice=locked.invoice, amount=locked.amount, paid_at=locked.settled_at
+                )
         except DomainError as exc:
             # Paid meanwhile by another route (a bank transfer): the card money must go back.
             locked.needs_refund = True
-            logger.warning("payment %s succeeded on invoice %s that no longer owed it: %s", locked.pk, locked.invoice_id, exc.code)
+            logger.warning(
+                "payment %s succeeded on invoice %s that no longer owed it: %s", locked.pk, locked.invoice_id, exc.code
+            )
         locked.save(update_fields=["status", "gateway_reference", "failure_code", "settled_at", "needs_refund"])
         locked.invoice.refresh_from_db()
         _notify(locked, "payment_received")
@@ -626,7 +661,14 @@ def _charge(payment: Payment) -> Payment:
     )
 
 
-def invoice_pay(*, invoice, payment_method: PaymentMethod, actor=None, source: str = PaymentSource.PAY_NOW, request_key: str | None = None) -> Payment:
+def invoice_pay(
+    *,
+    invoice,
+    payment_method: PaymentMethod,
+    actor=None,
+    source: str = PaymentSource.PAY_NOW,
+    request_key: str | None = None,
+) -> Payment:
     """Pay an invoice's amount due with a card (PAY-3): at most one charge, whatever
     the concurrency. Returns the payment: succeeded, failed (declined) or pending (timeout).
     Not one transaction on purpose: see the comment above ``payment_start``."""
@@ -676,7 +718,11 @@ def invoice_charge_automatically(*, invoice_id: int) -> Payment | None:
     repeated run finds the first attempt). A decline leaves the invoice due, notifies
     with the PM-7 guidance, and starts the dunning schedule."""
     invoice_models, _svc = _invoices()
-    invoice = invoice_models.Invoice.objects.select_related("profile__account", "profile__payment_method").filter(pk=invoice_id).first()
+    invoice = (
+        invoice_models.Invoice.objects.select_related("profile__account", "profile__payment_method")
+        .filter(pk=invoice_id)
+        .first()
+    )
     if invoice is None or not invoice.is_payable or invoice.pays_by_bank_transfer or invoice.amount_due <= 0:
         return None
     if invoice.issue_date < clock.today() - _dt.timedelta(days=AUTO_CHARGE_WINDOW_DAYS):
@@ -688,7 +734,9 @@ def invoice_charge_automatically(*, invoice_id: int) -> Payment | None:
     if method is None:
         return None
     try:
-        return invoice_pay(invoice=invoice, payment_method=method, source=PaymentSource.AUTOMATIC, request_key=f"auto:{invoice.pk}")
+        return invoice_pay(
+            invoice=invoice, payment_method=method, source=PaymentSource.AUTOMATIC, request_key=f"auto:{invoice.pk}"
+        )
     except DomainError as exc:
         logger.info("automatic charge of invoice %s skipped: %s", invoice.pk, exc.code)
         return None
@@ -726,7 +774,12 @@ def payments_retry_declined() -> int:
         if method is None:
             continue
         try:
-            invoice_pay(invoice=invoice, payment_method=method, source=PaymentSource.RETRY, request_key=f"retry:{invoice.pk}:{step + 1}")
+            invoice_pay(
+                invoice=invoice,
+                payment_method=method,
+                source=PaymentSource.RETRY,
+                request_key=f"retry:{invoice.pk}:{step + 1}",
+            )
             retried += 1
         except DomainError as exc:
             logger.info("retry of invoice %s skipped: %s", invoice.pk, exc.code)

@@ -10,7 +10,9 @@ from celery import shared_task
 from . import services
 
 
-@shared_task(name="payments.tasks.payments_charge_invoice", autoretry_for=(ConnectionError,), retry_backoff=30, max_retries=5)
+@shared_task(
+    name="payments.tasks.payments_charge_invoice", autoretry_for=(ConnectionError,), retry_backoff=30, max_retries=5
+)
 def payments_charge_invoice(invoice_id: int) -> int | None:
     """Charge a newly issued card-paying invoice to the scope's active card (once)."""
     payment = services.invoice_charge_automatically(invoice_id=invoice_id)

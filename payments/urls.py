@@ -9,8 +9,14 @@ urlpatterns = [
     path("payment-methods/<int:pk>/", views.method_edit, name="method_edit"),
     path("payment-methods/<int:pk>/delete/", views.method_delete, name="method_delete"),
     path("payment-methods/setups/<str:setup_id>/return/", views.card_setup_return, name="card_setup_return"),
-    path("subscriptions/<str:subscription_id>/payment-methods/", views.subscription_methods, name="subscription_methods"),
-    path("subscriptions/<str:subscription_id>/payment-methods/add/", views.subscription_add_card, name="subscription_add_card"),
+    path(
+        "subscriptions/<str:subscription_id>/payment-methods/", views.subscription_methods, name="subscription_methods"
+    ),
+    path(
+        "subscriptions/<str:subscription_id>/payment-methods/add/",
+        views.subscription_add_card,
+        name="subscription_add_card",
+    ),
     path("billing-profiles/<int:pk>/payment-methods/", views.profile_methods, name="profile_methods"),
     path("billing-profiles/<int:pk>/payment-methods/add/", views.profile_add_card, name="profile_add_card"),
     path("invoices/<int:pk>/pay/", pay_views.pay, name="pay"),

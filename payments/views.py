@@ -132,7 +132,9 @@ def _methods_page(request, scope: Scope):
             return redirect(reverse("payments:method_delete", args=[method.pk]) + scope.query)
         if action == "activate":
             try:
-                services.payment_method_activate(payment_method=method, actor=request.user, subscription=scope.subscription)
+                services.payment_method_activate(
+                    payment_method=method, actor=request.user, subscription=scope.subscription
+                )
             except DomainError as exc:
                 messages.error(request, exc.message)
             else:
@@ -142,7 +144,9 @@ def _methods_page(request, scope: Scope):
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "POST"])
     methods = list(selectors.methods_for_profile(scope.profile))
-    active_id = scope.subscription.payment_method_id if scope.subscription is not None else scope.profile.payment_method_id
+    active_id = (
+        scope.subscription.payment_method_id if scope.subscription is not None else scope.profile.payment_method_id
+    )
     po_url = ""
     if scope.subscription is not None:
         po_url = _url_or_empty("purchase_orders:web_direct_po", str(scope.subscription.subscription_id))
@@ -270,7 +274,9 @@ def method_edit(request, pk):
             messages.success(request, _("The card was saved."))
             return redirect(scope.methods_url)
     return render(
-        request, "payments/edit_card.html", {"scope": scope, "subscription": scope.subscription, "method": method, "form": form}
+        request,
+        "payments/edit_card.html",
+        {"scope": scope, "subscription": scope.subscription, "method": method, "form": form},
     )
 
 

@@ -66,14 +66,26 @@ class InvoicePay(APIView):
     @extend_schema(
         parameters=[IDEMPOTENCY_HEADER],
         request=PayRequestSerializer,
-        responses={201: PaymentSerializer, 202: PaymentSerializer, 400: ERROR, 402: ERROR, 403: ERROR, 404: ERROR, 409: ERROR, 422: ERROR},
+        responses={
+            201: PaymentSerializer,
+            202: PaymentSerializer,
+            400: ERROR,
+            402: ERROR,
+            403: ERROR,
+            404: ERROR,
+            409: ERROR,
+            422: ERROR,
+        },
     )
     def post(self, request, pk):
         key = (request.headers.get("Idempotency-Key") or "").strip()
         if not key or len(key) > 200:
             return Response(
-                error_body("idempotency_key_required", "Send an Idempotency-Key header (1 to 200 characters).",
-                           {"Idempotency-Key": ["Required."]}),
+                error_body(
+                    "idempotency_key_required",
+                    "Send an Idempotency-Key header (1 to 200 characters).",
+                    {"Idempotency-Key": ["Required."]},
+                ),
                 status=400,
             )
         # Visibility first, so that another tenant learns nothing from the key.
@@ -91,7 +103,9 @@ class InvoicePay(APIView):
                 )
             if not record.completed:
                 return Response(
-                    error_body("idempotency_in_progress", "A request with this Idempotency-Key is still being processed."),
+                    error_body(
+                        "idempotency_in_progress", "A request with this Idempotency-Key is still being processed."
+                    ),
                     status=409,
                 )
             response = Response(record.body, status=record.status_code)

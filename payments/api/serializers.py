@@ -88,7 +88,17 @@ class CardSetupSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CardSetup
-        fields = ["id", "profile", "subscription_id", "make_active", "status", "decline_code", "gateway_url", "payment_method", "created_at"]
+        fields = [
+            "id",
+            "profile",
+            "subscription_id",
+            "make_active",
+            "status",
+            "decline_code",
+            "gateway_url",
+            "payment_method",
+            "created_at",
+        ]
         read_only_fields = fields
 
     def get_gateway_url(self, obj) -> str:

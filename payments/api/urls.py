@@ -6,7 +6,9 @@ urlpatterns = [
     path("payment-methods/", views.PaymentMethodList.as_view(), name="api-payment-methods"),
     path("payment-methods/history/", views.PaymentMethodEventList.as_view(), name="api-payment-method-history"),
     path("payment-methods/<int:pk>/", views.PaymentMethodDetail.as_view(), name="api-payment-method"),
-    path("payment-methods/<int:pk>/activate/", views.PaymentMethodActivate.as_view(), name="api-payment-method-activate"),
+    path(
+        "payment-methods/<int:pk>/activate/", views.PaymentMethodActivate.as_view(), name="api-payment-method-activate"
+    ),
     path("card-setups/", views.CardSetupCreate.as_view(), name="api-card-setups"),
     path("card-setups/<str:pk>/", views.CardSetupDetail.as_view(), name="api-card-setup"),
     path("card-setups/<str:pk>/complete/", views.CardSetupComplete.as_view(), name="api-card-setup-complete"),

@@ -76,7 +76,10 @@ class PaymentMethodDetail(APIView):
     def get(self, request, pk):
         return Response(PaymentMethodSerializer(_visible_method(request, pk)).data)
 
-    @extend_schema(request=PaymentMethodUpdateSerializer, responses={200: PaymentMethodSerializer, 400: ERROR, 403: ERROR, 404: ERROR})
+    @extend_schema(
+        request=PaymentMethodUpdateSerializer,
+        responses={200: PaymentMethodSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
+    )
     def patch(self, request, pk):
         method = _visible_method(request, pk)
         serializer = PaymentMethodUpdateSerializer(data=request.data)
@@ -96,7 +99,9 @@ class PaymentMethodActivate(APIView):
     """Make a card active (PM-4: web direct, for the subscription and every subscription
     that used the same card; PM-2: customer agreement, for the billing profile)."""
 
-    @extend_schema(request=ActivateSerializer, responses={200: ActivateResultSerializer, 400: ERROR, 403: ERROR, 404: ERROR})
+    @extend_schema(
+        request=ActivateSerializer, responses={200: ActivateResultSerializer, 400: ERROR, 403: ERROR, 404: ERROR}
+    )
     def post(self, request, pk):
         method = _visible_method(request, pk)
         serializer = ActivateSerializer(data=request.data)
@@ -122,12 +127,16 @@ class CardSetupCreate(APIView):
     """Start adding a card: returns the gateway's card-entry URL. Send the customer there;
     afterwards call ``complete``."""
 
-    @extend_schema(request=CardSetupCreateSerializer, responses={201: CardSetupSerializer, 400: ERROR, 403: ERROR, 404: ERROR})
+    @extend_schema(
+        request=CardSetupCreateSerializer, responses={201: CardSetupSerializer, 400: ERROR, 403: ERROR, 404: ERROR}
+    )
     def post(self, request):
         serializer = CardSetupCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        profile, subscription = _scope(request, profile_id=data.get("profile"), subscription_id=data.get("subscription_id"))
+        profile, subscription = _scope(
+            request, profile_id=data.get("profile"), subscription_id=data.get("subscription_id")
+        )
         setup, url = services.card_setup_start(
             actor=request.user,
             profile=profile,

@@ -27,7 +27,14 @@ def enter_card(client, gateway_url, number, *, cvc="123", exp_year=2031, holder=
     """Post a card on the sandbox gateway's page, as the customer's browser does."""
     return client.post(
         gateway_url,
-        {"number": number, "exp_month": "11", "exp_year": str(exp_year), "cvc": cvc, "holder_name": holder, "action": "submit"},
+        {
+            "number": number,
+            "exp_month": "11",
+            "exp_year": str(exp_year),
+            "cvc": cvc,
+            "holder_name": holder,
+            "action": "submit",
+        },
         follow=follow,
     )
 
@@ -68,7 +75,17 @@ def luhn_hits(text: str) -> list[str]:
     return sorted(set(hits))
 
 
-TEST_NUMBERS = {APPROVED, APPROVED_MC, DECLINED, EXPIRED, INSUFFICIENT, INTERNATIONAL, RECURRING, TIMEOUT, "378282246310005"}
+TEST_NUMBERS = {
+    APPROVED,
+    APPROVED_MC,
+    DECLINED,
+    EXPIRED,
+    INSUFFICIENT,
+    INTERNATIONAL,
+    RECURRING,
+    TIMEOUT,
+    "378282246310005",
+}
 
 
 _invoice_numbers = iter(range(1, 10_000_000))
@@ -116,7 +133,12 @@ def give_card(demo_obj, profile, number, *, subscription=None, actor=None, make_
     """Add a sandbox card to a scope through the real setup flow; returns the card."""
     actor = actor or profile.account.signed_up_by
     setup = payments_demo.add_card(
-        actor=actor, profile=profile, number=number, holder="Card Holder", subscription=subscription, make_active=make_active,
+        actor=actor,
+        profile=profile,
+        number=number,
+        holder="Card Holder",
+        subscription=subscription,
+        make_active=make_active,
         cvc="1234" if number.startswith("37") else "123",
     )
     return setup.payment_method

@@ -15,12 +15,16 @@ def _urls(cards):
     prod.refresh_from_db()
     sid = str(prod.subscription_id)
     method = prod.payment_method_id
-    return {
-        "methods": subscription_methods_url(prod),
-        "add": reverse("payments:subscription_add_card", args=[sid]),
-        "edit": reverse("payments:method_edit", args=[method]),
-        "delete": reverse("payments:method_delete", args=[method]),
-    }, method, sid
+    return (
+        {
+            "methods": subscription_methods_url(prod),
+            "add": reverse("payments:subscription_add_card", args=[sid]),
+            "edit": reverse("payments:method_edit", args=[method]),
+            "delete": reverse("payments:method_delete", args=[method]),
+        },
+        method,
+        sid,
+    )
 
 
 def test_anonymous_is_sent_to_sign_in(cards, client):
@@ -79,7 +83,10 @@ def test_enterprise_roles_have_no_payment_methods(cards, client_for, api_for):
     assert client.get(subscription_methods_url(sub)).status_code == 403
     assert client.get(reverse("payments:subscription_add_card", args=[str(sub.subscription_id)])).status_code == 403
     api = api_for(cards.users["ea_admin"])
-    assert api.post("/api/v1/card-setups/", {"subscription_id": str(sub.subscription_id)}, format="json").status_code == 403
+    assert (
+        api.post("/api/v1/card-setups/", {"subscription_id": str(sub.subscription_id)}, format="json").status_code
+        == 403
+    )
 
 
 def test_web_direct_admin_who_did_not_sign_up_reads_only(cards, client_for):
@@ -97,9 +104,15 @@ def test_web_direct_admin_who_did_not_sign_up_reads_only(cards, client_for):
 
 def test_card_setup_of_someone_else_is_404(cards, client_for, api_for):
     admin = cards.users["wd_admin"]
-    setup = api_for(admin).post(
-        "/api/v1/card-setups/", {"subscription_id": str(cards.subscriptions["contoso_prod"].subscription_id)}, format="json"
-    ).json()
+    setup = (
+        api_for(admin)
+        .post(
+            "/api/v1/card-setups/",
+            {"subscription_id": str(cards.subscriptions["contoso_prod"].subscription_id)},
+            format="json",
+        )
+        .json()
+    )
     other = cards.users["ca_owner"]
     assert client_for(other).get(reverse("payments:card_setup_return", args=[setup["id"]])).status_code == 404
     assert api_for(other).post(f"/api/v1/card-setups/{setup['id']}/complete/").status_code == 404
@@ -110,8 +123,14 @@ def _add_cards(profile, count):
 
     for i in range(count):
         PaymentMethod.objects.create(
-            account=profile.account, profile=profile, token=f"tok_test_{profile.pk}_{i}_{PaymentMethod.objects.count()}",
-            brand="Visa", last4=f"{i:04d}", exp_month=1, exp_year=2040, holder_name="X",
+            account=profile.account,
+            profile=profile,
+            token=f"tok_test_{profile.pk}_{i}_{PaymentMethod.objects.count()}",
+            brand="Visa",
+            last4=f"{i:04d}",
+            exp_month=1,
+            exp_year=2040,
+            holder_name="X",
         )
 
 
@@ -158,7 +177,9 @@ def test_constant_queries_on_index_for_customer_agreement(cards, client_for):
             _add_cards(profile, 1)
             from payments.models import PaymentMethod
 
-            BillingProfile.objects.filter(pk=profile.pk).update(payment_method=PaymentMethod.objects.filter(profile=profile).first())
+            BillingProfile.objects.filter(pk=profile.pk).update(
+                payment_method=PaymentMethod.objects.filter(profile=profile).first()
+            )
         client = client_for(owner)
         with CaptureQueriesContext(connection) as q:
             assert client.get(reverse("payments:index")).status_code == 200

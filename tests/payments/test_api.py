@@ -64,7 +64,9 @@ def test_pm_5_api_update_and_pm_6_delete(cards, api_for):
     assert refused.json()["code"] == "payment_method_in_use"
     assert len(refused.json()["fields"]["subscriptions"]) == 2
     other = PaymentMethod.objects.filter(profile=prod.profile).exclude(pk=pk).get()
-    moved = api.post(f"/api/v1/payment-methods/{other.pk}/activate/", {"subscription_id": str(prod.subscription_id)}, format="json")
+    moved = api.post(
+        f"/api/v1/payment-methods/{other.pk}/activate/", {"subscription_id": str(prod.subscription_id)}, format="json"
+    )
     assert moved.status_code == 200
     assert {s["name"] for s in moved.json()["subscriptions"]} == {"Contoso Production", "Contoso Staging"}
     assert api.delete(f"/api/v1/payment-methods/{pk}/").status_code == 204
@@ -85,7 +87,10 @@ def test_pm_3_api_refuses_non_signup_roles(cards, api_for):
     nl.refresh_from_db()
     api = api_for(cards.users["ca_ba_contributor"])
     assert api.get(f"/api/v1/payment-methods/{nl.payment_method_id}/").status_code == 200
-    assert api.patch(f"/api/v1/payment-methods/{nl.payment_method_id}/", {"holder_name": "X"}, format="json").status_code == 403
+    assert (
+        api.patch(f"/api/v1/payment-methods/{nl.payment_method_id}/", {"holder_name": "X"}, format="json").status_code
+        == 403
+    )
     assert api.delete(f"/api/v1/payment-methods/{nl.payment_method_id}/").status_code == 403
     assert api.post(f"/api/v1/payment-methods/{nl.payment_method_id}/activate/", {}, format="json").status_code == 403
     assert api.post("/api/v1/card-setups/", {"profile": nl.pk}, format="json").status_code == 403
@@ -93,7 +98,14 @@ def test_pm_3_api_refuses_non_signup_roles(cards, api_for):
 
 def test_schema_lists_payment_method_endpoints(client):
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").content.decode()
-    for path in ("/api/v1/payment-methods/", "/api/v1/payment-methods/{id}/activate/", "/api/v1/card-setups/",
-                 "/api/v1/card-setups/{id}/complete/", "/api/v1/payment-methods/history/",
-                 "/api/v1/invoices/{id}/pay/", "/api/v1/invoices/{id}/payments/", "/api/v1/payments/{id}/"):
+    for path in (
+        "/api/v1/payment-methods/",
+        "/api/v1/payment-methods/{id}/activate/",
+        "/api/v1/card-setups/",
+        "/api/v1/card-setups/{id}/complete/",
+        "/api/v1/payment-methods/history/",
+        "/api/v1/invoices/{id}/pay/",
+        "/api/v1/invoices/{id}/payments/",
+        "/api/v1/payments/{id}/",
+    ):
         assert path in schema

@@ -20,7 +20,9 @@ def test_scanner_finds_a_card_number():
     assert luhn_hits("order 1234567890123 at 2026-11-22") == [] or all(len(h) >= 13 for h in luhn_hits("1234567890123"))
 
 
-def test_no_card_number_in_database_dump_or_logs_after_card_flows(cards, client_for, api_for, caplog, settings, monkeypatch):
+def test_no_card_number_in_database_dump_or_logs_after_card_flows(
+    cards, client_for, api_for, caplog, settings, monkeypatch
+):
     caplog.set_level(logging.DEBUG)
     admin = cards.users["wd_admin"]
     client = client_for(admin)
@@ -39,9 +41,15 @@ def test_no_card_number_in_database_dump_or_logs_after_card_flows(cards, client_
 
     r = owner_client.post(reverse("payments:profile_add_card", args=[cards.profiles["woodgrove_de"].pk]), {})
     enter_card(owner_client, r["Location"], "5555555555554444")
-    setup = api_for(admin).post(
-        "/api/v1/card-setups/", {"subscription_id": str(cards.subscriptions["contoso_staging"].subscription_id)}, format="json"
-    ).json()
+    setup = (
+        api_for(admin)
+        .post(
+            "/api/v1/card-setups/",
+            {"subscription_id": str(cards.subscriptions["contoso_staging"].subscription_id)},
+            format="json",
+        )
+        .json()
+    )
     enter_card(client, setup["gateway_url"].split("testserver", 1)[-1], "4000000000009995", follow=False)
     api_for(admin).post(f"/api/v1/card-setups/{setup['id']}/complete/")
 
@@ -57,7 +65,8 @@ def test_no_card_number_in_database_dump_or_logs_after_card_flows(cards, client_
     crash_client = Client(raise_request_exception=False)
     crash_client.force_login(admin)
     crashed = crash_client.post(
-        r["Location"], {"number": "4242424242424242", "exp_month": "12", "exp_year": "2031", "cvc": "987", "holder_name": "X"}
+        r["Location"],
+        {"number": "4242424242424242", "exp_month": "12", "exp_year": "2031", "cvc": "987", "holder_name": "X"},
     )
     assert crashed.status_code == 500
     page = crashed.content.decode()

@@ -54,9 +54,16 @@ def _active(profile):
 def test_pay_1_who_may_pay(cards, client_for, api_for, persona, profile_key, expected):
     invoice = make_invoice(cards.profiles[profile_key])
     assert client_for(cards.users[persona]).get(pay_url(invoice)).status_code == expected
-    api_status = api_for(cards.users[persona]).post(
-        f"/api/v1/invoices/{invoice.pk}/pay/", {"payment_method": 999999}, format="json", HTTP_IDEMPOTENCY_KEY=f"k-{persona}"
-    ).status_code
+    api_status = (
+        api_for(cards.users[persona])
+        .post(
+            f"/api/v1/invoices/{invoice.pk}/pay/",
+            {"payment_method": 999999},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=f"k-{persona}",
+        )
+        .status_code
+    )
     assert api_status == (400 if expected == 200 else expected)
 
 
@@ -73,7 +80,12 @@ def test_pay_1_anonymous_and_other_tenant(cards, client, api_for, client_for):
     assert client_for(stranger).get(pay_url(invoice)).status_code == 404
     assert client_for(stranger).get(reverse("payments:pay_add_card", args=[invoice.pk])).status_code == 404
     api = api_for(stranger)
-    assert api.post(f"/api/v1/invoices/{invoice.pk}/pay/", {"payment_method": 1}, format="json", HTTP_IDEMPOTENCY_KEY="x").status_code == 404
+    assert (
+        api.post(
+            f"/api/v1/invoices/{invoice.pk}/pay/", {"payment_method": 1}, format="json", HTTP_IDEMPOTENCY_KEY="x"
+        ).status_code
+        == 404
+    )
     assert api.get(f"/api/v1/invoices/{invoice.pk}/payments/").status_code == 404
 
 
@@ -115,7 +127,10 @@ def test_pay_paid_and_void_invoices_refuse_payment(cards, client_for, api_for):
         page = client_for(admin).get(pay_url(invoice)).content.decode()
         assert 'id="pay-now"' not in page
         response = api_for(admin).post(
-            f"/api/v1/invoices/{invoice.pk}/pay/", {"payment_method": card.pk}, format="json", HTTP_IDEMPOTENCY_KEY=f"s-{status}"
+            f"/api/v1/invoices/{invoice.pk}/pay/",
+            {"payment_method": card.pk},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=f"s-{status}",
         )
         assert response.status_code == 409 and response.json()["code"] == f"invoice_{status}"
         with pytest.raises(Exception):  # noqa: B017
@@ -124,7 +139,9 @@ def test_pay_paid_and_void_invoices_refuse_payment(cards, client_for, api_for):
 
 
 @pytest.mark.parametrize(("language", "phrase"), [("en", "Contact your bank"), ("nl", "Neem contact op met uw bank")])
-def test_pay_decline_keeps_invoice_due_with_guidance(cards, client_for, language, phrase, django_capture_on_commit_callbacks):
+def test_pay_decline_keeps_invoice_due_with_guidance(
+    cards, client_for, language, phrase, django_capture_on_commit_callbacks
+):
     admin = cards.users["wd_admin"]
     admin.language = language
     admin.save()
@@ -271,8 +288,15 @@ def _issue(profile, clock, django_capture_on_commit_callbacks, amount="50.00"):
     clock.set(dt.datetime(2026, 3, 1, 6, 0))
     subscription = profile.subscriptions.filter(status="active").order_by("pk").first()
     Charge.objects.create(
-        subscription=subscription, profile=profile, period=dt.date(2026, 2, 1), service_name="VM", meter="hours",
-        quantity=Decimal("1"), unit_price=Decimal(amount), amount=Decimal(amount), currency=profile.account.currency,
+        subscription=subscription,
+        profile=profile,
+        period=dt.date(2026, 2, 1),
+        service_name="VM",
+        meter="hours",
+        quantity=Decimal("1"),
+        unit_price=Decimal(amount),
+        amount=Decimal(amount),
+        currency=profile.account.currency,
     )
     with django_capture_on_commit_callbacks(execute=True):
         invoice_services.billing_run_start(period=dt.date(2026, 2, 1))
@@ -335,19 +359,32 @@ def test_bank_transfer_recorded_in_admin_partly_then_fully(cards, client_for, dj
     url = reverse("admin:payments_payment_add")
     assert client.get(url).status_code == 200
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url, {"invoice_number": invoice.number, "amount": "150.00", "received_on": "2026-01-05", "reference": invoice.payment_reference})
+        response = client.post(
+            url,
+            {
+                "invoice_number": invoice.number,
+                "amount": "150.00",
+                "received_on": "2026-01-05",
+                "reference": invoice.payment_reference,
+            },
+        )
     assert response.status_code == 302
     invoice.refresh_from_db()
     assert invoice.status == "past_due" and invoice.amount_due == Decimal("50.00")
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(url, {"invoice_number": invoice.number, "amount": "50.00", "received_on": "2026-01-06", "reference": "second"})
+        client.post(
+            url,
+            {"invoice_number": invoice.number, "amount": "50.00", "received_on": "2026-01-06", "reference": "second"},
+        )
     invoice.refresh_from_db()
     assert invoice.status == "paid"
     assert Payment.objects.filter(invoice=invoice, kind="bank_transfer", status="succeeded").count() == 2
     receipts = Notification.objects.filter(kind="payment_received", invoice=invoice)
     assert receipts.count() >= 2 and all(r.status == "sent" for r in receipts)
     # More than is due, or a customer, is refused.
-    response = client.post(url, {"invoice_number": invoice.number, "amount": "1.00", "received_on": "2026-01-06", "reference": "x"})
+    response = client.post(
+        url, {"invoice_number": invoice.number, "amount": "1.00", "received_on": "2026-01-06", "reference": "x"}
+    )
     assert response.status_code == 200
     assert client_for(cards.users["wd_invoice_admin"]).get(url).status_code == 302  # not staff: admin sign-in
 
@@ -367,8 +404,16 @@ def test_constant_queries_on_payment_list_endpoint(cards, api_for):
     counts = []
     for n in (1, 6):
         for _ in range(n):
-            Payment.objects.create(invoice=invoice, account=invoice.account, profile=invoice.profile, kind="bank_transfer",
-                                   source="support", amount=Decimal("1.00"), currency="EUR", status="succeeded")
+            Payment.objects.create(
+                invoice=invoice,
+                account=invoice.account,
+                profile=invoice.profile,
+                kind="bank_transfer",
+                source="support",
+                amount=Decimal("1.00"),
+                currency="EUR",
+                status="succeeded",
+            )
         with CaptureQueriesContext(connection) as q:
             assert api.get(f"/api/v1/invoices/{invoice.pk}/payments/").status_code == 200
         counts.append(len(q))

@@ -53,7 +53,9 @@ def test_pm_1_invalid_card_shows_errors_and_does_not_echo_number(cards, client_f
 
 def test_pm_4_new_active_card_spreads_exactly_to_subscriptions_sharing_the_old_card(cards, client_for):
     admin = cards.users["wd_admin"]
-    prod, staging, campaigns = (cards.subscriptions[k] for k in ("contoso_prod", "contoso_staging", "contoso_campaigns"))
+    prod, staging, campaigns = (
+        cards.subscriptions[k] for k in ("contoso_prod", "contoso_staging", "contoso_campaigns")
+    )
     old = _card(prod)
     assert _card(staging) == old and _card(campaigns) != old
     cancelled = make_subscription(cards.accounts["contoso"], name="Old project", status="cancelled")
@@ -81,7 +83,9 @@ def test_pm_4_without_the_box_the_new_card_is_not_active(cards, client_for):
 
 
 def test_pm_4_make_active_an_existing_card(cards, client_for):
-    prod, staging, campaigns = (cards.subscriptions[k] for k in ("contoso_prod", "contoso_staging", "contoso_campaigns"))
+    prod, staging, campaigns = (
+        cards.subscriptions[k] for k in ("contoso_prod", "contoso_staging", "contoso_campaigns")
+    )
     target = _card(campaigns)
     response = client_for(cards.users["wd_admin"]).post(
         subscription_methods_url(staging), {"action": "activate", "method": target.pk}, follow=True
@@ -98,8 +102,15 @@ def test_pm_5_update_holder_expiry_and_address(cards, client_for):
     assert client.get(url).status_code == 200
     response = client.post(
         url,
-        {"holder_name": "A. de Vries", "exp_month": 3, "exp_year": 2033, "address_line1": "Dam 1", "postal_code": "1012",
-         "city": "Amsterdam", "country": "NL"},
+        {
+            "holder_name": "A. de Vries",
+            "exp_month": 3,
+            "exp_year": 2033,
+            "address_line1": "Dam 1",
+            "postal_code": "1012",
+            "city": "Amsterdam",
+            "country": "NL",
+        },
     )
     assert response.status_code == 302
     method.refresh_from_db()
@@ -129,7 +140,9 @@ def test_pm_6_delete_refused_while_linked_to_active_subscriptions_and_lists_them
     body = confirm.content.decode()
     assert "Contoso Production" in body and "Contoso Staging" in body
     assert subscription_methods_url(staging) in body
-    response = client.post(reverse("payments:method_delete", args=[method.pk]), {"subscription": str(prod.subscription_id)})
+    response = client.post(
+        reverse("payments:method_delete", args=[method.pk]), {"subscription": str(prod.subscription_id)}
+    )
     assert response.status_code == 409
     assert "Contoso Staging" in response.content.decode()
     method.refresh_from_db()
@@ -138,7 +151,9 @@ def test_pm_6_delete_refused_while_linked_to_active_subscriptions_and_lists_them
 
 def test_pm_6_delete_allowed_once_detached_or_cancelled(cards, client_for):
     admin = cards.users["wd_admin"]
-    prod, staging, campaigns = (cards.subscriptions[k] for k in ("contoso_prod", "contoso_staging", "contoso_campaigns"))
+    prod, staging, campaigns = (
+        cards.subscriptions[k] for k in ("contoso_prod", "contoso_staging", "contoso_campaigns")
+    )
     shared = _card(prod)
     client = client_for(admin)
     # Production moves to the campaigns card (PM-4 moves Staging too) ...
@@ -172,7 +187,9 @@ def test_pm_2_customer_agreement_cards_belong_to_the_billing_profile(cards, clie
     assert "0005" not in de_page
 
 
-@pytest.mark.parametrize("persona", ["ca_ba_contributor", "ca_ba_reader", "ca_bp_contributor", "ca_bp_reader", "ca_invoice_manager"])
+@pytest.mark.parametrize(
+    "persona", ["ca_ba_contributor", "ca_ba_reader", "ca_bp_contributor", "ca_bp_reader", "ca_invoice_manager"]
+)
 def test_pm_3_only_the_signup_user_changes_customer_agreement_cards(cards, client_for, persona):
     nl = cards.profiles["woodgrove_nl"]
     nl.refresh_from_db()
@@ -181,7 +198,12 @@ def test_pm_3_only_the_signup_user_changes_customer_agreement_cards(cards, clien
     assert page.status_code == 200  # they may read
     assert reverse("payments:profile_add_card", args=[nl.pk]) not in page.content.decode()
     assert client.get(reverse("payments:profile_add_card", args=[nl.pk])).status_code == 403
-    assert client.post(reverse("payments:profile_methods", args=[nl.pk]), {"action": "activate", "method": nl.payment_method_id}).status_code == 403
+    assert (
+        client.post(
+            reverse("payments:profile_methods", args=[nl.pk]), {"action": "activate", "method": nl.payment_method_id}
+        ).status_code
+        == 403
+    )
     assert client.get(reverse("payments:method_edit", args=[nl.payment_method_id])).status_code == 403
     assert client.post(reverse("payments:method_delete", args=[nl.payment_method_id])).status_code == 403
 
@@ -193,7 +215,9 @@ def test_pm_3_a_second_billing_account_owner_who_did_not_sign_up_may_not_change(
     client = client_for(other_owner)
     assert client.get(reverse("payments:profile_methods", args=[nl.pk])).status_code == 200
     assert client.get(reverse("payments:profile_add_card", args=[nl.pk])).status_code == 403
-    assert client_for(cards.users["ca_owner"]).get(reverse("payments:profile_add_card", args=[nl.pk])).status_code == 200
+    assert (
+        client_for(cards.users["ca_owner"]).get(reverse("payments:profile_add_card", args=[nl.pk])).status_code == 200
+    )
 
 
 @pytest.mark.parametrize(("language", "phrase"), [("en", "Contact your bank"), ("nl", "Neem contact op met uw bank")])
@@ -209,7 +233,9 @@ def test_pm_7_decline_while_adding_explained_with_guidance(cards, client_for, la
 
 
 def test_pm_7_expired_card_declined_by_the_bank(cards, client_for):
-    response = add_card_web(client_for(cards.users["wd_admin"]), subscription_add_url(cards.subscriptions["contoso_prod"]), EXPIRED)
+    response = add_card_web(
+        client_for(cards.users["wd_admin"]), subscription_add_url(cards.subscriptions["contoso_prod"]), EXPIRED
+    )
     assert response.status_code == 402
     assert "expired" in response.content.decode()
 
@@ -219,7 +245,11 @@ def test_invoice_row_for_web_direct_account_paying_by_invoice(cards, client_for)
     body = client_for(cards.users["wd_invoice_admin"]).get(subscription_methods_url(sub)).content.decode()
     assert 'id="invoice-row"' in body and "PO-FAB-2026-001" in body
     assert 'id="po-note"' not in body
-    card_body = client_for(cards.users["wd_admin"]).get(subscription_methods_url(cards.subscriptions["contoso_prod"])).content.decode()
+    card_body = (
+        client_for(cards.users["wd_admin"])
+        .get(subscription_methods_url(cards.subscriptions["contoso_prod"]))
+        .content.decode()
+    )
     assert 'id="invoice-row"' not in card_body and 'id="po-note"' in card_body
 
 

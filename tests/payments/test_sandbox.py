@@ -49,16 +49,33 @@ def test_card_checks_refuse_bad_input(kwargs, field):
 
 
 def test_card_summary_keeps_no_number_or_cvc():
-    summary = validate_card(number="4242 4242 4242 4242", exp_month="12", exp_year="35", cvc="123", holder_name=" Ava  V ")
-    assert summary == {"brand": "Visa", "last4": "4242", "exp_month": 12, "exp_year": 2035, "holder_name": "Ava V", "outcome": "approved"}
-    assert validate_card(number="378282246310005", exp_month=1, exp_year=2035, cvc="1234", holder_name="X")["brand"] == "American Express"
-    assert validate_card(number=APPROVED_MC, exp_month=1, exp_year=2035, cvc="123", holder_name="X")["brand"] == "Mastercard"
+    summary = validate_card(
+        number="4242 4242 4242 4242", exp_month="12", exp_year="35", cvc="123", holder_name=" Ava  V "
+    )
+    assert summary == {
+        "brand": "Visa",
+        "last4": "4242",
+        "exp_month": 12,
+        "exp_year": 2035,
+        "holder_name": "Ava V",
+        "outcome": "approved",
+    }
+    assert (
+        validate_card(number="378282246310005", exp_month=1, exp_year=2035, cvc="1234", holder_name="X")["brand"]
+        == "American Express"
+    )
+    assert (
+        validate_card(number=APPROVED_MC, exp_month=1, exp_year=2035, cvc="123", holder_name="X")["brand"]
+        == "Mastercard"
+    )
 
 
 def test_approved_card_gives_token_and_charges():
     result = tokenize(APPROVED)
     assert result.status == "completed" and result.card.token.startswith("tok_") and result.card.last4 == "4242"
-    charge = get_gateway().charge(token=result.card.token, amount=Decimal("10.00"), currency="EUR", idempotency_key="k1")
+    charge = get_gateway().charge(
+        token=result.card.token, amount=Decimal("10.00"), currency="EUR", idempotency_key="k1"
+    )
     assert charge.succeeded and charge.reference.startswith("ch_")
     assert get_gateway().get_charge(idempotency_key="k1") == charge
 
@@ -73,12 +90,18 @@ def test_declined_at_card_entry(number, code):
 
 @pytest.mark.parametrize(
     ("number", "code"),
-    [(INSUFFICIENT, "insufficient_funds"), (INTERNATIONAL, "international_not_allowed"), (RECURRING, "recurring_not_allowed")],
+    [
+        (INSUFFICIENT, "insufficient_funds"),
+        (INTERNATIONAL, "international_not_allowed"),
+        (RECURRING, "recurring_not_allowed"),
+    ],
 )
 def test_declined_on_every_charge(number, code):
     result = tokenize(number)
     assert result.status == "completed"
-    charge = get_gateway().charge(token=result.card.token, amount=Decimal("5"), currency="EUR", idempotency_key=f"k-{code}")
+    charge = get_gateway().charge(
+        token=result.card.token, amount=Decimal("5"), currency="EUR", idempotency_key=f"k-{code}"
+    )
     assert charge.status == "failed" and charge.failure_code == code
 
 
