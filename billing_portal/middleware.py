@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.utils import translation
 
 
@@ -6,6 +7,8 @@ class UserLanguageMiddleware:
 
     Anonymous visitors get the language from the cookie / Accept-Language header via
     Django's LocaleMiddleware; a signed-in user's choice is stored on the user and wins.
+    The cookie follows the user's choice, so that the sign-in page after signing out
+    stays in the user's language.
     """
 
     def __init__(self, get_response):
@@ -13,9 +16,21 @@ class UserLanguageMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
+        language = None
         if user is not None and user.is_authenticated and user.language:
-            translation.activate(user.language)
-            request.LANGUAGE_CODE = user.language
+            language = user.language
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
         response = self.get_response(request)
+        if language and request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != language:
+            if settings.LANGUAGE_COOKIE_NAME not in response.cookies:  # the switch sets its own
+                response.set_cookie(
+                    settings.LANGUAGE_COOKIE_NAME,
+                    language,
+                    max_age=365 * 24 * 3600,
+                    secure=settings.LANGUAGE_COOKIE_SECURE,
+                    httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                    samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+                )
         response.headers.setdefault("Content-Language", translation.get_language())
         return response

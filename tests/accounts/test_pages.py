@@ -410,7 +410,7 @@ def test_language_switch_refuses_unknown_languages_and_foreign_redirects(world, 
     response = client.post(reverse("set_language"), {"language": "xx", "next": "/"})
     assert response.status_code == 302
     assert User.objects.get(pk=user.pk).language == "en"
-    assert "portal_language" not in response.cookies
+    assert response.cookies["portal_language"].value == "en"  # still the user's own choice
     response = client.post(reverse("set_language"), {"language": "nl", "next": "https://evil.example/"})
     assert response["Location"] == "/"
     assert client.get(reverse("set_language")).status_code == 405
@@ -426,3 +426,12 @@ def test_every_page_has_the_language_switch(world, client_for, client):
         page = client_for(world.users["ca_owner"]).get(url).content.decode()
         assert f'action="{reverse("set_language")}"' in page, url
     assert f'action="{reverse("set_language")}"' in client.get(reverse("accounts:login")).content.decode()
+
+
+def test_sign_in_page_after_sign_out_keeps_the_users_language(world, client):
+    User.objects.filter(pk=world.users["ca_owner"].pk).update(language="nl")
+    client.post(reverse("accounts:login"), {"username": "ca_owner@world.example", "password": "secret-pass-123"})
+    assert "Overzicht" in client.get(reverse("accounts:overview")).content.decode()
+    assert client.cookies["portal_language"].value == "nl"
+    client.post(reverse("accounts:logout"))
+    assert "Aanmelden" in client.get(reverse("accounts:login")).content.decode()
