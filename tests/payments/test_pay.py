@@ -422,3 +422,33 @@ def test_constant_queries_on_payment_list_endpoint(cards, api_for):
 
 def test_unused_helpers():
     assert make_subscription
+
+
+def test_card_charge_settled_after_a_bank_transfer_paid_the_invoice_is_flagged_for_refund(cards, client_for, clock):
+    admin = cards.users["wd_admin"]
+    card = give_card(cards, cards.profiles["contoso"], TIMEOUT, make_active=False)
+    invoice = make_invoice(cards.profiles["contoso"], total="80.00")
+    web_pay(client_for(admin), invoice, card)
+    services.payment_record_bank_transfer(
+        invoice=invoice, amount="80.00", received_on=clock.now().date(), reference="wire", actor=cards.users["support"]
+    )
+    clock.advance(minutes=5)
+    services.payments_reconcile_pending()
+    card_payment = Payment.objects.get(invoice=invoice, kind="card")
+    invoice.refresh_from_db()
+    assert card_payment.status == "succeeded" and card_payment.needs_refund
+    assert invoice.status == "paid" and invoice.amount_paid == Decimal("80.00")
+
+
+def test_bank_transfer_refused_for_customers(cards):
+    from billing_portal.errors import NotAllowed
+
+    invoice = make_invoice(cards.profiles["fabrikam"])
+    with pytest.raises(NotAllowed):
+        services.payment_record_bank_transfer(
+            invoice=invoice,
+            amount="1.00",
+            received_on=dt.date(2026, 1, 1),
+            reference="x",
+            actor=cards.users["wd_invoice_admin"],
+        )
