@@ -597,6 +597,64 @@ class _Draft:
     tax_note: str
 
 
+@functools.lru_cache(maxsize=16)
+def _country_names(language: str) -> dict:
+    from django_countries import countries
+
+    with translation.override(language):
+        return {code: str(name) for code, name in countries}
+
+
+def address_lines(profile) -> tuple[str, str]:
+    """Sold-to and bill-to as printed: the same lines as ``BillingAccount.sold_to_lines``
+    and ``BillingProfile.bill_to_lines`` (a test holds them equal), with the country names
+    looked up once per language instead of once per invoice."""
+    account = profile.account
+    names = _country_names(translation.get_language() or "en")
+
+    def country_name(country):
+        code = country.code if country else ""
+        return names.get(code, str(country.name) if code else "")
+
+    sold_to = [
+        account.company_name or account.name,
+        account.address_line1,
+        account.address_line2,
+        " ".join(p for p in [account.postal_code, account.city] if p),
+        account.region,
+        country_name(account.country),
+    ]
+    sold_to = [line for line in sold_to if line]
+    if not profile.bill_to_address_line1:
+        bill_to = sold_to
+    else:
+        bill_to = [
+            profile.bill_to_name or account.company_name or account.name,
+            profile.bill_to_address_line1,
+            " ".join(p for p in [profile.bill_to_postal_code, profile.bill_to_city] if p),
+            country_name(profile.bill_to_country or account.country),
+        ]
+        bill_to = [line for line in bill_to if line]
+    return "\n".join(sold_to), "\n".join(bill_to)
+
+
+def _draft(profile, rows, po_number: str) -> _Draft:
+    account = profile.account
+    currency = account.currency
+    treatment = tax.treatment_for_account(account)
+    rate = treatment.rate / 100
+    lines, subtotal, tax_total = [], Decimal(0), Decimal(0)
+    for position, (_pid, subscription_id, service, meter, quantity, unit_price, amount, marketplace) in enumerate(rows, 1):
+        amount = quantize(amount, currency)
+        line_tax = quantize(amount * rate, currency)
+        subtotal += amount
+        tax_total += line_tax
+        lines.append((subscription_id, position, service, meter, quantity, unit_price, amount, line_tax, marketplace))
+    note = str(treatment.note) if treatment.note else ""
+    sold_to, bill_to = address_lines(profile)
+    return _Draft(profile, lines, subtotal, tax_total, treatment, po_number, sold_to, bill_to, note)
+
+
 def _drafts(period: dt.date, profile_ids) -> list[_Draft]:
     """Compute the invoices of ``profile_ids`` for ``period`` (3 queries, no writes)."""
     from purchase_orders.selectors import po_numbers_in_force
@@ -614,63 +672,60 @@ def _drafts(period: dt.date, profile_ids) -> list[_Draft]:
     for row in charges:
         by_profile[row[0]].append(row)
     drafts = []
+    by_language: dict[str, list] = {}
     for profile in profiles:
-        rows = by_profile[profile.pk]
-        if not rows:
-            continue
-        account = profile.account
-        currency = account.currency
-        treatment = tax.treatment_for_account(account)
-        rate = treatment.rate / 100
-        lines, subtotal, tax_total = [], Decimal(0), Decimal(0)
-        for position, (_pid, subscription_id, service, meter, quantity, unit_price, amount, marketplace) in enumerate(rows, 1):
-            amount = quantize(amount, currency)
-            line_tax = quantize(amount * rate, currency)
-            subtotal += amount
-            tax_total += line_tax
-            lines.append((subscription_id, position, service, meter, quantity, unit_price, amount, line_tax, marketplace))
-        with translation.override(account.language):
-            sold_to = "\n".join(account.sold_to_lines)
-            bill_to = "\n".join(profile.bill_to_lines)
-            note = str(treatment.note) if treatment.note else ""
-        drafts.append(
-            _Draft(profile, lines, subtotal, tax_total, treatment, po_numbers.get(profile.pk, ""), sold_to, bill_to, note)
-        )
+        if by_profile[profile.pk]:
+            by_language.setdefault(profile.account.language, []).append(profile)
+    # One language activation per group (addresses and the tax note are printed in the
+    # account's language).
+    for language, group in by_language.items():
+        with translation.override(language):
+            for profile in group:
+                drafts.append(_draft(profile, by_profile[profile.pk], po_numbers.get(profile.pk, "")))
+    drafts.sort(key=lambda d: d.profile.pk)
     return drafts
 
 
-def _insert(model, objects: list, returning: bool = False) -> None:
-    """Bulk insert. On PostgreSQL one multi-row INSERT built directly from the field
-    values (Django's per-value SQL compilation dominates a billing run otherwise);
-    elsewhere Django's bulk_create. Sets ``pk`` on the objects when ``returning``."""
+INVOICE_COLUMNS = (
+    "number", "account_id", "profile_id", "period", "issue_date", "due_date", "status", "currency", "subtotal",
+    "tax_amount", "total", "amount_paid", "payment_reference", "payment_terms", "billing_run_id", "current_revision_id",
+    "notified_at", "paid_at", "created_at",
+)
+REVISION_COLUMNS = (
+    "invoice_id", "number", "language", "sold_to", "bill_to", "vat_id", "po_number", "tax_rate", "reverse_charge",
+    "tax_note", "pdf", "pdf_rendered_at", "reason", "created_by_id", "created_at",
+)
+LINE_COLUMNS = (
+    "invoice_id", "subscription_id", "position", "service_name", "meter", "quantity", "unit_price", "amount",
+    "tax_amount", "is_marketplace",
+)
+
+
+def _insert(model, columns: tuple, rows: list[tuple], returning: bool = False) -> list[int]:
+    """Bulk insert plain rows (``columns`` are attribute names; every concrete field but
+    the primary key must be given). On PostgreSQL one multi-row INSERT straight from the
+    values, because building model instances and Django's per-value SQL compilation
+    dominate a billing run otherwise; elsewhere Django's bulk_create. Returns the new
+    primary keys in row order when ``returning``."""
     from django.db import connection
 
-    if not objects:
-        return
+    expected = {f.attname for f in model._meta.concrete_fields if not f.primary_key}
+    if set(columns) != expected:
+        raise RuntimeError(f"{model.__name__} insert columns out of date: {sorted(expected ^ set(columns))}")
+    if not rows:
+        return []
     if connection.vendor != "postgresql":
+        objects = [model(**dict(zip(columns, row, strict=True))) for row in rows]
         model.objects.bulk_create(objects, batch_size=2000)
-        return
+        return [obj.pk for obj in objects]
     from psycopg2.extras import execute_values
 
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    names = ", ".join(connection.ops.quote_name(model._meta.get_field(c).column) for c in columns)
     table = connection.ops.quote_name(model._meta.db_table)
-    sql = f"INSERT INTO {table} ({columns}) VALUES %s" + (" RETURNING id" if returning else "")  # noqa: S608 - model names
-    from django.db.models import FileField
-
-    if any(isinstance(f, FileField) for f in fields):
-        rows = [
-            tuple((getattr(obj, f.attname).name or "") if isinstance(f, FileField) else getattr(obj, f.attname) for f in fields)
-            for obj in objects
-        ]
-    else:
-        rows = [tuple(getattr(obj, f.attname) for f in fields) for obj in objects]
+    sql = f"INSERT INTO {table} ({names}) VALUES %s" + (" RETURNING id" if returning else "")  # noqa: S608 - model names
     with connection.cursor() as cursor:
         result = execute_values(cursor.cursor, sql, rows, page_size=len(rows), fetch=returning)
-    if returning:
-        for obj, (pk,) in zip(objects, result, strict=True):
-            obj.pk = pk
-            obj._state.adding = False
+    return [row[0] for row in result] if returning else []
 
 
 def _after_issue(invoice_ids: list[int]) -> None:
@@ -704,55 +759,35 @@ def _issue(run: BillingRun, chunk_id: int | None, drafts: list[_Draft]) -> list[
     )
     drafts = [d for d in drafts if d.profile.pk not in existing]
     now = clock.now()
-    invoices = []
+    invoice_rows = []
     next_number = sequence.last_number
+    late_due = run.issue_date + dt.timedelta(days=PAYMENT_DAYS)
     for draft in drafts:
         next_number += 1
         account = draft.profile.account
         terms = payment_terms_for(account)
-        due = run.issue_date + dt.timedelta(days=PAYMENT_DAYS) if terms == PaymentTerms.BANK_TRANSFER else run.issue_date
-        invoices.append(
-            Invoice(
-                number=invoice_number(year, next_number),
-                account_id=account.pk,
-                profile_id=draft.profile.pk,
-                period=run.period,
-                issue_date=run.issue_date,
-                due_date=due,
-                status=InvoiceStatus.DUE,
-                currency=account.currency,
-                subtotal=draft.subtotal,
-                tax_amount=draft.tax_amount,
-                total=draft.subtotal + draft.tax_amount,
-                amount_paid=Decimal(0),
-                payment_reference=payment_reference(year, next_number),
-                payment_terms=terms,
-                billing_run_id=run.pk,
-                created_at=now,
+        invoice_rows.append(
+            (
+                invoice_number(year, next_number), account.pk, draft.profile.pk, run.period, run.issue_date,
+                late_due if terms == PaymentTerms.BANK_TRANSFER else run.issue_date, InvoiceStatus.DUE.value,
+                account.currency, draft.subtotal, draft.tax_amount, draft.subtotal + draft.tax_amount, Decimal(0),
+                payment_reference(year, next_number), str(terms), run.pk, None, None, None, now,
             )
         )
-    if invoices:
-        _insert(Invoice, invoices, returning=True)
+    if invoice_rows:
+        invoice_ids = _insert(Invoice, INVOICE_COLUMNS, invoice_rows, returning=True)
         _insert(
             InvoiceRevision,
+            REVISION_COLUMNS,
             [
-                InvoiceRevision(
-                    invoice_id=invoice.pk,
-                    number=1,
-                    language=draft.profile.account.language,
-                    sold_to=draft.sold_to,
-                    bill_to=draft.bill_to,
-                    vat_id=draft.profile.account.vat_id,
-                    po_number=draft.po_number,
-                    tax_rate=draft.treatment.rate,
-                    reverse_charge=draft.treatment.reverse_charge,
-                    tax_note=draft.tax_note,
-                    created_at=now,
+                (
+                    invoice_id, 1, draft.profile.account.language, draft.sold_to, draft.bill_to,
+                    draft.profile.account.vat_id, draft.po_number, draft.treatment.rate, draft.treatment.reverse_charge,
+                    draft.tax_note, "", None, "", None, now,
                 )
-                for invoice, draft in zip(invoices, drafts, strict=True)
+                for invoice_id, draft in zip(invoice_ids, drafts, strict=True)
             ],
         )
-        invoice_ids = [invoice.pk for invoice in invoices]
         Invoice.objects.filter(pk__in=invoice_ids).update(
             current_revision=Subquery(
                 InvoiceRevision.objects.filter(invoice_id=OuterRef("pk"), number=1).values("pk")[:1]
@@ -760,22 +795,8 @@ def _issue(run: BillingRun, chunk_id: int | None, drafts: list[_Draft]) -> list[
         )
         _insert(
             InvoiceLine,
-            [
-                InvoiceLine(
-                    invoice_id=invoice.pk,
-                    subscription_id=line[0],
-                    position=line[1],
-                    service_name=line[2],
-                    meter=line[3],
-                    quantity=line[4],
-                    unit_price=line[5],
-                    amount=line[6],
-                    tax_amount=line[7],
-                    is_marketplace=line[8],
-                )
-                for invoice, draft in zip(invoices, drafts, strict=True)
-                for line in draft.lines
-            ],
+            LINE_COLUMNS,
+            [(invoice_id, *line) for invoice_id, draft in zip(invoice_ids, drafts, strict=True) for line in draft.lines],
         )
         InvoiceNumberSequence.objects.filter(year=year).update(last_number=next_number)
     else:

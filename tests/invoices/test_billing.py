@@ -287,3 +287,15 @@ def test_run_billing_command(demo, add_charge, clock, capsys):
 
     with pytest.raises(CommandError):
         call_command("run_billing", "--period", "2026-13")
+
+
+@pytest.mark.parametrize("language", ["en", "nl"])
+def test_po_8_printed_addresses_match_the_account_model(demo, language):
+    from django.utils import translation
+
+    with translation.override(language):
+        for profile in demo.profiles.values():
+            profile.refresh_from_db()
+            sold_to, bill_to = services.address_lines(profile)
+            assert sold_to == "\n".join(profile.account.sold_to_lines)
+            assert bill_to == "\n".join(profile.bill_to_lines)
