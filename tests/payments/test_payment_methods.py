@@ -244,6 +244,14 @@ def test_invoice_row_for_web_direct_account_paying_by_invoice(cards, client_for)
     sub = cards.subscriptions["fabrikam_main"]
     body = client_for(cards.users["wd_invoice_admin"]).get(subscription_methods_url(sub)).content.decode()
     assert 'id="invoice-row"' in body and "PO-FAB-2026-001" in body
+    from django.urls import NoReverseMatch
+
+    try:
+        po_url = reverse("purchase_orders:web_direct_po", args=[str(sub.subscription_id)])
+    except NoReverseMatch:  # the PO page is not there yet
+        po_url = None
+    if po_url:
+        assert f'href="{po_url}"' in body.split('id="invoice-row"', 1)[1]
     assert 'id="po-note"' not in body
     card_body = (
         client_for(cards.users["wd_admin"])
