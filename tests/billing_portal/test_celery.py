@@ -40,8 +40,16 @@ def test_ping_runs_in_process_without_a_broker():
 
 
 @pytest.mark.redis
-def test_real_worker_process_answers_a_task(tmp_path, monkeypatch):
-    monkeypatch.setattr(app.conf, "task_always_eager", False)  # this process only sends
+def test_real_worker_process_answers_a_task(tmp_path):
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False  # this process only sends; the worker runs it
+    try:
+        _round_trip(tmp_path)
+    finally:
+        app.conf.task_always_eager = eager
+
+
+def _round_trip(tmp_path):
     redis_url = os.environ["REDIS_URL"]
     queue = f"test-ping-{uuid.uuid4().hex[:12]}"
     env = {
