@@ -1,0 +1,33 @@
+"""docker-compose.yml starts the full stack through the same variables as the README."""
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_compose_has_the_full_stack():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert set(services) == {"postgres", "redis", "web", "worker", "beat", "mailcatcher"}
+    assert "gunicorn billing_portal.wsgi:application" in services["web"]["command"]
+    assert "migrate" in services["web"]["command"]
+    assert "-Q default,billing,pdf,email" in services["worker"]["command"]
+    assert services["beat"]["command"].startswith("celery -A billing_portal beat")
+    for name in ("web", "worker", "beat"):
+        env = services[name]["environment"]
+        assert env["PORTAL_MODE"] == "production"
+        assert env["DATABASE_URL"].startswith("postgres://") and "@postgres:5432/" in env["DATABASE_URL"]
+        assert env["REDIS_URL"] == "redis://redis:6379/0"
+        assert env["EMAIL_HOST"] == "mailcatcher"
+        assert len(env["SECRET_KEY"]) >= 50
+    assert "healthz" in str(services["web"]["healthcheck"]["test"])
+
+
+def test_image_installs_the_runtime_requirements_only():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "FROM python:3.11" in dockerfile
+    assert "pip install --no-cache-dir -r requirements.txt" in dockerfile
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".venv", ".git", "db.sqlite3*"} <= set(ignored)
