@@ -730,17 +730,21 @@ def _insert(model, columns: tuple, rows: list[tuple], returning: bool = False) -
 
 def _after_issue(invoice_ids: list[int]) -> None:
     """Everything that follows issuing invoices, run once the issuing transaction has
-    committed: render each PDF and send the invoice-ready notification."""
+    committed: render each PDF, send the invoice-ready notification and, for card-paying
+    scopes, charge the active card (payments app)."""
+    from payments.tasks import payments_charge_invoice
+
     from .tasks import render_invoice_pdf, send_invoice_ready
 
-    revision_ids = list(
-        Invoice.objects.filter(pk__in=invoice_ids).order_by("pk").values_list("pk", "current_revision_id")
+    rows = list(
+        Invoice.objects.filter(pk__in=invoice_ids).order_by("pk").values_list("pk", "current_revision_id", "payment_terms")
     )
-    for invoice_id, revision_id in revision_ids:
+    for invoice_id, revision_id, terms in rows:
         if revision_id:
             render_invoice_pdf.delay(revision_id)
         send_invoice_ready.delay(invoice_id)
-        __import__("payments.tasks").tasks.payments_charge_invoice.delay(invoice_id)  # card scopes: charged at issue
+        if terms == PaymentTerms.CARD:
+            payments_charge_invoice.delay(invoice_id)
 
 
 def _issue(run: BillingRun, chunk_id: int | None, drafts: list[_Draft]) -> list[int]:
