@@ -54,6 +54,9 @@ class InvoicePdf(APIView):
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     def get(self, request, pk, revision=None):
+        return self._pdf(request, pk, revision)
+
+    def _pdf(self, request, pk, revision):
         revision_obj = selectors.get_revision_for_user(request.user, pk, revision)
         if not revision_obj.pdf:
             services.invoice_revision_render_pdf(revision_id=revision_obj.pk)
@@ -66,6 +69,14 @@ class InvoicePdf(APIView):
             filename=f"{revision_obj.invoice.number}-r{revision_obj.number}.pdf",
             content_type="application/pdf",
         )
+
+
+class InvoiceRevisionPdf(InvoicePdf):
+    """The PDF of one revision of an invoice (earlier revisions stay readable, PO-5)."""
+
+    @extend_schema(operation_id="v1_invoices_revision_pdf_retrieve", responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    def get(self, request, pk, revision=None):
+        return self._pdf(request, pk, revision)
 
 
 class UsageImport(APIView):
