@@ -56,6 +56,7 @@ def invoice_detail(request, pk):
             "lines": invoice.lines.select_related("subscription"),
             "revisions": invoice.revisions.order_by("-number"),
             "can_pay": permissions.can_pay_invoices(request.user, invoice.profile),
+            "can_request_amendment": permissions.can_request_invoice_amendment(request.user, invoice.profile),
             "seller": settings.PORTAL_SELLER,
         },
     )

@@ -193,3 +193,11 @@ def test_other_tenant_sees_no_invoices_in_list(demo, issued, client_for):
     other = make_account()
     make_subscription(other)
     assert "INV-" not in html
+
+
+def test_po_5_detail_offers_amendment_request_only_to_po_or_vat_editors(demo, issued, client_for):
+    northwind = issued[demo.profiles["northwind"].pk]
+    url = reverse("invoices:detail", args=[northwind.pk])
+    link = f'{reverse("purchase_orders:amendment_new")}?invoice={northwind.pk}'
+    assert link in client_for(demo.users["ea_admin"]).get(url).content.decode()
+    assert link not in client_for(demo.users["ea_readonly"]).get(url).content.decode()
