@@ -194,3 +194,33 @@ def test_every_predicate_refuses_outsiders(world, name, kind):
         scope = _scope(world, kind, scope_key)
         for persona in ("anonymous", "inactive", "support", "outsider"):
             assert predicate(world.users[persona], scope) is False, f"{name}: {persona} on {scope_key}"
+
+
+# Predicates about the user alone (no customer scope).
+USER_TABLE = {
+    "can_work_support_queue": {"support"},
+    # Usage records come from the operator's metering: the operator's staff only.
+    "can_import_usage": {"support"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(n for n in USER_TABLE if hasattr(permissions, n)))
+def test_user_predicate_table(world, name):
+    predicate = getattr(permissions, name)
+    allowed = {p for p in PERSONAS if predicate(world.users[p])}
+    assert allowed == USER_TABLE[name]
+
+
+def _user_predicates():
+    for name, func in inspect.getmembers(permissions, inspect.isfunction):
+        if name.startswith("can_") and func.__module__ == permissions.__name__:
+            if len(inspect.signature(func).parameters) == 1:
+                yield name
+
+
+@pytest.mark.parametrize("name", sorted(_user_predicates()))
+def test_every_user_predicate_refuses_anonymous_and_inactive(world, name):
+    predicate = getattr(permissions, name)
+    for persona in ("anonymous", "inactive"):
+        assert predicate(world.users[persona]) is False, f"{name}: {persona}"
+    assert predicate(None) is False
