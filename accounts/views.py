@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -24,10 +25,14 @@ def overview(request):
     return render(request, "accounts/overview.html", {"rows": rows})
 
 
+SUBSCRIPTIONS_PER_PAGE = 50
+
+
 @login_required
 def subscription_list(request):
     subscriptions = selectors.subscriptions_for_user(request.user).prefetch_related("marketplace_services")
-    return render(request, "accounts/subscription_list.html", {"subscriptions": subscriptions})
+    page = Paginator(subscriptions, SUBSCRIPTIONS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "accounts/subscription_list.html", {"subscriptions": page.object_list, "page": page})
 
 
 @login_required

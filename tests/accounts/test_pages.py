@@ -435,3 +435,18 @@ def test_sign_in_page_after_sign_out_keeps_the_users_language(world, client):
     assert client.cookies["portal_language"].value == "nl"
     client.post(reverse("accounts:logout"))
     assert "Aanmelden" in client.get(reverse("accounts:login")).content.decode()
+
+
+def test_subscription_list_is_paginated(world, client_for, monkeypatch):
+    from accounts import views
+
+    monkeypatch.setattr(views, "SUBSCRIPTIONS_PER_PAGE", 2)
+    client = client_for(world.users["ca_owner"])  # sees ca_s1 and ca_s2, plus three more
+    for i in range(3):
+        make_subscription(world.accounts["ca"], world.profiles["ca_p1"], name=f"More {i}")
+    first = client.get(reverse("accounts:subscriptions"))
+    assert len(first.context["subscriptions"]) == 2
+    assert "Page 1 of 3" in first.content.decode() and 'rel="next"' in first.content.decode()
+    last = client.get(reverse("accounts:subscriptions") + "?page=3")
+    assert len(last.context["subscriptions"]) == 1
+    assert client.get(reverse("accounts:subscriptions") + "?page=abc").status_code == 200
