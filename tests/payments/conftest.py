@@ -57,7 +57,10 @@ def subscription_add_url(subscription):
     return reverse("payments:subscription_add_card", args=[str(subscription.subscription_id)])
 
 
-CARD_LIKE = re.compile(r"(?<!\d)\d{13,19}(?!\d)")
+# A stand-alone 13-19 digit run: not part of a longer word (random hex keys such as API
+# tokens or idempotency keys hold digit runs that can pass Luhn by chance) and not the
+# fraction of a decimal number. The test card numbers are also searched everywhere above.
+CARD_LIKE = re.compile(r"(?<![0-9A-Za-z.])\d{13,19}(?![0-9A-Za-z])")
 
 
 def luhn_hits(text: str) -> list[str]:

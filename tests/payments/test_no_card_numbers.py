@@ -84,3 +84,9 @@ def test_no_card_number_in_database_dump_or_logs_after_card_flows(
     logged = "\n".join(record.getMessage() + " " + str(record.args) for record in caplog.records) + caplog.text
     assert "processor exploded" in logged  # the crash was logged ...
     assert luhn_hits(logged) == []  # ... without the card number
+
+
+def test_scanner_ignores_digit_runs_inside_hex_keys_but_not_quoted_numbers():
+    assert luhn_hits('"key": "ab1930073869700f"') == []
+    assert luhn_hits('"number": "4000056655665556"') == ["4000056655665556"]
+    assert luhn_hits("4111111111111111") == ["4111111111111111"]
