@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
 
@@ -55,8 +56,8 @@ class PaymentMethod(models.Model):
 class CardSetupStatus(models.TextChoices):
     OPEN = "open", _("Open")
     COMPLETED = "completed", _("Completed")
-    DECLINED = "declined", _("Declined")
-    CANCELLED = "cancelled", _("Cancelled")
+    DECLINED = "declined", pgettext_lazy("card setup", "Declined")
+    CANCELLED = "cancelled", pgettext_lazy("card setup", "Cancelled")
 
 
 class CardSetup(models.Model):

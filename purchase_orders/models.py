@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class PeriodPONumber(models.Model):
@@ -80,7 +81,7 @@ class NumberChange(models.Model):
 class AmendmentStatus(models.TextChoices):
     OPEN = "open", _("Open")
     APPROVED = "approved", _("Approved")
-    DECLINED = "declined", _("Declined")
+    DECLINED = "declined", pgettext_lazy("support request", "Declined")
 
 
 class AmendmentRequest(models.Model):

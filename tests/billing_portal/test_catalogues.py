@@ -87,3 +87,18 @@ def test_root_catalogue_has_every_string_of_the_source(tmp_path):
         catalog = read_po(f, locale="nl")
     untranslated = [m.id for m in catalog if m.id and (m.fuzzy or not all(m.string if isinstance(m.string, tuple) else (m.string,)))]
     assert untranslated == [], "run `make messages` and translate these"
+
+
+def test_one_dutch_term_per_english_string_across_catalogues():
+    """Django merges the catalogues (the root first, then the apps in INSTALLED_APPS
+    order), so the same English string must read the same in every one of them, or a
+    page would show whichever catalogue happens to win. Strings whose meaning differs
+    carry a context (pgettext)."""
+    seen: dict[tuple, dict[str, str]] = {}
+    for po in CATALOGUES:
+        with po.open("rb") as f:
+            for message in read_po(f, locale="nl"):
+                if message.id:
+                    seen.setdefault((message.context, str(message.id)), {})[str(po.relative_to(ROOT))] = str(message.string)
+    conflicts = {key: found for key, found in seen.items() if len(set(found.values())) > 1}
+    assert conflicts == {}
