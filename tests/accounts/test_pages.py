@@ -450,3 +450,9 @@ def test_subscription_list_is_paginated(world, client_for, monkeypatch):
     last = client.get(reverse("accounts:subscriptions") + "?page=3")
     assert len(last.context["subscriptions"]) == 1
     assert client.get(reverse("accounts:subscriptions") + "?page=abc").status_code == 200
+
+
+def test_profile_page_links_to_po_and_vat_history(demo, client_for):
+    account = demo.accounts["northwind"]
+    html = client_for(demo.users["ea_readonly"]).get(reverse("accounts:profile", args=[account.pk])).content.decode()
+    assert reverse("purchase_orders:numbers", args=[account.pk]) in html
