@@ -274,8 +274,33 @@ def invoice_revision_render_pdf(*, revision_id: int) -> bool:
 def invoice_amend(*, invoice: Invoice, actor, reason: str, po_number: str | None = None, vat_id: str | None = None) -> InvoiceRevision:
     """A new revision of an issued invoice with a changed PO and/or VAT number (PO-5,
     PO-7). The earlier revision and its PDF stay readable; the new PDF is rendered
-    after commit. Tax treatment and amounts are copied unchanged. The caller records
-    the PO/VAT history."""
+    after commit. The caller records the PO/VAT history.
+
+    Tax treatment (decided here, documented in the README's Invoices section):
+
+    * A PO-only amendment, or a VAT number change that leaves the tax treatment as
+      printed (same rate, same reverse-charge flag), copies the tax treatment, the
+      note and every amount unchanged.
+    * A VAT number change that changes the tax treatment (``tax.treatment_for`` with
+      the account's country and business flag and the *new* VAT number: e.g. a
+      business customer in another member state now with a valid VAT ID of that
+      state -> reverse charge 0 % with the legal note; a VAT ID removed -> the
+      country's rate) is applied only while nothing has been paid on the invoice:
+      ``amount_paid == 0``, status not paid, and no card payment pending or
+      succeeded (``payments.Payment``). Then each line's tax is recomputed with
+      ``tax.line_tax`` (half-up per line, exactly as the billing run does), the
+      invoice's ``tax_amount`` is their sum and ``total = subtotal + tax_amount``; the
+      new revision carries the new rate, reverse-charge flag and note (in the
+      revision's language). The earlier revision's PDF is rendered and stored first
+      if it was not yet, so it keeps showing the figures it was issued with.
+    * Otherwise the amendment is refused with ``Conflict`` (409,
+      ``tax_change_needs_credit_note``) and nothing is written: money has moved
+      against the printed total, so support must credit the invoice and issue a new
+      one instead.
+
+    The invoice row is locked (``select_for_update``) before the payments are checked;
+    the pay service takes the same lock, so a payment cannot start in between."""
+    from payments.models import Payment, PaymentStatus
     from purchase_orders.validators import clean_po_number, clean_vat_id
 
     reason = (reason or "").strip()
@@ -288,12 +313,41 @@ def invoice_amend(*, invoice: Invoice, actor, reason: str, po_number: str | None
         raise Conflict(_("A void invoice cannot be amended."), code="invoice_void")
     current = InvoiceRevision.objects.get(pk=locked.current_revision_id)
     new_po = current.po_number if po_number is None else clean_po_number(po_number)
-    country = locked.account.country.code if locked.account.country else ""
+    account = locked.account
+    country = account.country.code if account.country else ""
     new_vat = current.vat_id if vat_id is None else clean_vat_id(vat_id, country)
     if vat_id is not None and new_vat and country in tax.EU_VAT_RATES:
         new_vat = tax.with_country_prefix(new_vat, country)
     if new_po == current.po_number and new_vat == current.vat_id:
         raise InvalidInput(_("The invoice already has this PO number and VAT number."), code="nothing_to_amend")
+
+    tax_rate, reverse_charge, tax_note = current.tax_rate, current.reverse_charge, current.tax_note
+    new_lines = None
+    if new_vat != current.vat_id:
+        treatment = tax.treatment_for(country=country, is_business=account.is_business, vat_id=new_vat)
+        if not tax.same_treatment(treatment, rate=current.tax_rate, reverse_charge=current.reverse_charge):
+            paid_or_pending = Payment.objects.filter(
+                invoice_id=locked.pk, status__in=[PaymentStatus.PENDING, PaymentStatus.SUCCEEDED]
+            ).exists()
+            if locked.amount_paid != 0 or locked.status == InvoiceStatus.PAID or paid_or_pending:
+                raise Conflict(
+                    _(
+                        "The new VAT number changes the VAT on this invoice, but a payment has already been made "
+                        "or is being processed. Support must credit this invoice and issue a new one with the "
+                        "new VAT number."
+                    ),
+                    code="tax_change_needs_credit_note",
+                )
+            new_lines = list(InvoiceLine.objects.filter(invoice_id=locked.pk).order_by("position"))
+            for line in new_lines:
+                line.tax_amount = tax.line_tax(line.amount, treatment.rate, locked.currency)
+            tax_rate, reverse_charge = treatment.rate, treatment.reverse_charge
+            with translation.override(current.language or "en"):
+                tax_note = str(treatment.note) if treatment.note else ""
+            if not current.pdf:
+                # The earlier revision must keep the figures it was issued with.
+                invoice_revision_render_pdf(revision_id=current.pk)
+
     revision = InvoiceRevision.objects.create(
         invoice=locked,
         number=current.number + 1,
@@ -302,16 +356,24 @@ def invoice_amend(*, invoice: Invoice, actor, reason: str, po_number: str | None
         bill_to=current.bill_to,
         vat_id=new_vat,
         po_number=new_po,
-        tax_rate=current.tax_rate,
-        reverse_charge=current.reverse_charge,
-        tax_note=current.tax_note,
+        tax_rate=tax_rate,
+        reverse_charge=reverse_charge,
+        tax_note=tax_note,
         reason=reason,
         created_by=actor,
         created_at=clock.now(),
     )
     locked.current_revision = revision
-    locked.save(update_fields=["current_revision"])
+    fields = ["current_revision"]
+    if new_lines is not None:
+        InvoiceLine.objects.bulk_update(new_lines, ["tax_amount"])
+        locked.tax_amount = sum((line.tax_amount for line in new_lines), Decimal(0))
+        locked.total = locked.subtotal + locked.tax_amount
+        fields += ["tax_amount", "total"]
+    locked.save(update_fields=fields)
     invoice.current_revision = revision
+    for name in ("tax_amount", "total"):
+        setattr(invoice, name, getattr(locked, name))
     from .tasks import render_invoice_pdf
 
     transaction.on_commit(lambda: render_invoice_pdf.delay(revision.pk))
@@ -642,11 +704,11 @@ def _draft(profile, rows, po_number: str) -> _Draft:
     account = profile.account
     currency = account.currency
     treatment = tax.treatment_for_account(account)
-    rate = treatment.rate / 100
+    rate = treatment.rate
     lines, subtotal, tax_total = [], Decimal(0), Decimal(0)
     for position, (_pid, subscription_id, service, meter, quantity, unit_price, amount, marketplace) in enumerate(rows, 1):
         amount = quantize(amount, currency)
-        line_tax = quantize(amount * rate, currency)
+        line_tax = tax.line_tax(amount, rate, currency)
         subtotal += amount
         tax_total += line_tax
         lines.append((subscription_id, position, service, meter, quantity, unit_price, amount, line_tax, marketplace))

@@ -17,6 +17,8 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from stdnum.eu import vat as eu_vat
 
+from billing_portal.money import quantize
+
 # Standard VAT rates of the EU member states (percent).
 EU_VAT_RATES = {
     "AT": "20", "BE": "21", "BG": "20", "HR": "25", "CY": "19", "CZ": "21", "DK": "25", "EE": "24",
@@ -36,6 +38,18 @@ class TaxTreatment:
     rate: Decimal
     reverse_charge: bool
     note: object  # a lazy translatable string, or ""
+
+
+def line_tax(amount: Decimal, rate: Decimal, currency: str) -> Decimal:
+    """VAT on one invoice line: ``amount`` x ``rate`` percent, rounded half-up to the
+    currency's minor unit. The billing run and invoice amendments both use this, so a
+    line is taxed the same way whoever computes it."""
+    return quantize(amount * (rate / 100), currency)
+
+
+def same_treatment(treatment: TaxTreatment, *, rate: Decimal, reverse_charge: bool) -> bool:
+    """Does ``treatment`` tax like a revision printed with ``rate`` / ``reverse_charge``?"""
+    return treatment.rate == Decimal(rate) and treatment.reverse_charge == bool(reverse_charge)
 
 
 def with_country_prefix(vat_id: str, country: str) -> str:
