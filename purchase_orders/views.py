@@ -439,12 +439,19 @@ def support_queue(request):
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def support_request(request, pk):
+    """A request in the queue. Approving and declining are irreversible, so each takes a
+    confirmation step first: approve by a GET (``?action=approve``), decline by posting
+    the reason, which the confirmation carries back unchanged. Nothing is written until
+    the staff member confirms (``confirmed=yes``)."""
     amendment = selectors.get_support_request(request.user, pk)
     action = request.POST.get("action") if request.method == "POST" else request.GET.get("action")
+    confirmed = request.method == "POST" and request.POST.get("confirmed") == "yes"
     decline_form = DeclineForm(request.POST if request.method == "POST" and action == "decline" else None)
-    if request.method == "POST":
+    # Decline is confirmed only with a valid reason; "Change the reason" goes back to the form.
+    confirm_decline = decline_form.is_valid() and "edit" not in request.POST
+    if confirmed:
         try:
-            if action == "approve" and request.POST.get("confirmed") == "yes":
+            if action == "approve":
                 services.amendment_request_approve(request=amendment, actor=request.user)
                 messages.success(
                     request,
@@ -452,7 +459,7 @@ def support_request(request, pk):
                     % {"number": amendment.invoice.number},
                 )
                 return redirect("purchase_orders:support_queue")
-            if action == "decline" and decline_form.is_valid():
+            if action == "decline" and confirm_decline:
                 services.amendment_request_decline(
                     request=amendment, actor=request.user, reason=decline_form.cleaned_data["reason"]
                 )
@@ -464,5 +471,5 @@ def support_request(request, pk):
     return render(
         request,
         "purchase_orders/support_request.html",
-        {"amendment": amendment, "decline_form": decline_form, "action": action},
+        {"amendment": amendment, "decline_form": decline_form, "action": action, "confirm_decline": confirm_decline},
     )

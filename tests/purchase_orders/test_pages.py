@@ -7,6 +7,7 @@ import io
 import pytest
 from django.urls import reverse
 
+from invoices.models import Notification
 from purchase_orders import services
 from purchase_orders.models import AmendmentRequest, NumberChange
 
@@ -73,6 +74,8 @@ def test_customers_get_403_on_the_support_queue(demo, client_for, now):
         assert c.get(reverse("purchase_orders:support_request", args=[amendment.pk])).status_code == 403
         assert c.post(reverse("purchase_orders:support_request", args=[amendment.pk]),
                       {"action": "approve", "confirmed": "yes"}).status_code == 403
+        assert c.post(reverse("purchase_orders:support_request", args=[amendment.pk]),
+                      {"action": "decline", "reason": "no", "confirmed": "yes"}).status_code == 403
     amendment.refresh_from_db()
     assert amendment.is_open
 
@@ -275,15 +278,41 @@ def test_po_5_customer_opens_request_and_support_approves_with_confirmation(demo
     assert NumberChange.objects.get().invoice == invoice
 
 
-def test_po_5_support_declines_with_a_reason(demo, client_for):
+def test_po_5_support_declines_with_a_reason_after_confirmation(demo, client_for, django_capture_on_commit_callbacks):
     invoice = make_invoice(demo.profiles["woodgrove_nl"], OCT)
     amendment = services.amendment_request_create(invoice=invoice, actor=demo.users["ca_owner"], message="x", po_number="N")
     staff = client_for(demo.users["support"])
     url = reverse("purchase_orders:support_request", args=[amendment.pk])
     assert staff.post(url, {"action": "decline", "reason": ""}).status_code == 200
-    assert staff.post(url, {"action": "decline", "reason": "Not needed"}).status_code == 302
+    # First step: the confirmation repeats the reason as typed; nothing is written yet.
+    reason = "Not needed: the PO <b>was</b> right"
+    page = staff.post(url, {"action": "decline", "reason": f"  {reason} "}).content.decode()
+    assert "Decline the request?" in page and "This cannot be undone" in page
+    assert 'name="confirmed" value="yes"' in page and "Not needed: the PO &lt;b&gt;was&lt;/b&gt; right" in page
     amendment.refresh_from_db()
-    assert amendment.status == "declined" and amendment.decline_reason == "Not needed"
+    assert amendment.is_open and amendment.decline_reason == ""
+    assert not Notification.objects.filter(kind="po_amendment_declined").exists()
+    # "Change the reason" goes back to the form with the reason kept, still nothing written.
+    page = staff.post(url, {"action": "decline", "reason": reason, "edit": "1"}).content.decode()
+    assert "Decline the request?" not in page and "Not needed: the PO &lt;b&gt;was&lt;/b&gt; right</textarea>" in page
+    amendment.refresh_from_db()
+    assert amendment.is_open
+    # Confirming without a reason (a tampered form) writes nothing either.
+    assert staff.post(url, {"action": "decline", "reason": " ", "confirmed": "yes"}).status_code == 200
+    amendment.refresh_from_db()
+    assert amendment.is_open
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff.post(url, {"action": "decline", "reason": reason, "confirmed": "yes"})
+    assert response.status_code == 302 and response["Location"] == reverse("purchase_orders:support_queue")
+    amendment.refresh_from_db()
+    assert amendment.status == "declined" and amendment.decline_reason == reason
+    assert Notification.objects.filter(kind="po_amendment_declined").count() == 1
+    assert invoice.revisions.count() == 1
+    # A second confirmation (back button, double click) changes nothing and says so.
+    response = staff.post(url, {"action": "decline", "reason": "Other", "confirmed": "yes"}, follow=True)
+    assert "already" in response.content.decode()
+    amendment.refresh_from_db()
+    assert amendment.decline_reason == reason
 
 
 def test_support_queue_uses_a_constant_number_of_queries(demo, client_for, django_assert_max_num_queries):
