@@ -283,7 +283,14 @@ class Payment(models.Model):
 
 class IdempotencyRecord(models.Model):
     """The first response to an API request with an ``Idempotency-Key`` header, replayed
-    for a repeat of the same request; a different request with the same key is refused."""
+    for a repeat of the same request; a different request with the same key is refused.
+
+    While the first request runs, the record is "in progress" (``completed`` false) and
+    a repeat is answered 409. The request holds the record for a lease
+    (``payments.api.pay.IDEMPOTENCY_LEASE``) from ``leased_at``: if the process died
+    mid-request, a repeat of the same request after the lease takes the record over
+    (``leased_at`` renewed, compare-and-set) and carries on.
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=200)
@@ -292,6 +299,7 @@ class IdempotencyRecord(models.Model):
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     body = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    leased_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = _("idempotency record")

@@ -137,3 +137,13 @@ def get_payment_for_user(user, pk):
     if not permissions.can_view_invoices(user, payment.profile):
         raise Http404
     return payment
+
+
+def payment_for_request_key(invoice, request_key: str):
+    """The payment an earlier run of the same request made on this invoice, if any
+    (the request key already names the user: an API key is per user)."""
+    from .models import Payment
+
+    if not request_key:
+        return None
+    return Payment.objects.select_related("invoice").filter(invoice=invoice, request_key=request_key).first()
