@@ -428,6 +428,9 @@ AUTO_CHARGE_WINDOW_DAYS = 7
 # processed when the gateway has no record of it after RECONCILE_GIVE_UP.
 RECONCILE_AFTER = _dt.timedelta(minutes=2)
 RECONCILE_GIVE_UP = _dt.timedelta(minutes=15)
+# The failure code of a payment given up that way. Should its charge still arrive (a
+# stalled process charging late), the payment is flagged ``needs_refund``.
+NOT_PROCESSED = "not_processed"
 
 
 def _invoices():
@@ -607,6 +610,20 @@ def payment_settle(*, payment: Payment, status: str, gateway_reference: str = ""
         .select_related("account__signed_up_by", "initiated_by")
         .get(pk=payment.pk)
     )
+    if (
+        locked.status == PaymentStatus.FAILED
+        and locked.failure_code == NOT_PROCESSED
+        and status == PaymentStatus.SUCCEEDED
+        and not locked.needs_refund
+    ):
+        # The reconciler gave up on it (the gateway had no charge), then a stalled
+        # process charged after all: the customer was told nothing was charged and may
+        # have paid again, so the money goes back (support refunds it).
+        locked.needs_refund = True
+        locked.gateway_reference = gateway_reference[:64]
+        locked.save(update_fields=["needs_refund", "gateway_reference"])
+        logger.warning("payment %s was charged after it was given up; flagged for refund", locked.pk)
+        return locked
     if locked.status != PaymentStatus.PENDING:
         return locked
     if status not in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED):
@@ -639,6 +656,11 @@ def payment_settle(*, payment: Payment, status: str, gateway_reference: str = ""
 
 def _charge(payment: Payment) -> Payment:
     """Step 2 and 3: charge at the gateway (outside any transaction) and settle."""
+    current = Payment.objects.filter(pk=payment.pk).values_list("status", flat=True).first()
+    if current != PaymentStatus.PENDING:
+        # Settled meanwhile (e.g. given up by the reconciler while this process stalled):
+        # never charge a payment that is no longer pending.
+        return Payment.objects.select_related("invoice", "payment_method").get(pk=payment.pk)
     method = payment.payment_method
     try:
         result = get_gateway(payment.gateway or method.gateway).charge(
@@ -694,7 +716,7 @@ def payment_reconcile(*, payment: Payment) -> Payment:
             failure_code=result.failure_code,
         )
     if clock.now() - payment.created_at >= RECONCILE_GIVE_UP:
-        return payment_settle(payment=payment, status=PaymentStatus.FAILED, failure_code="not_processed")
+        return payment_settle(payment=payment, status=PaymentStatus.FAILED, failure_code=NOT_PROCESSED)
     return payment
 
 
