@@ -11,7 +11,9 @@ is raised and nothing is written, so a stale form never overwrites an unseen edi
 
 import datetime as dt
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts import permissions
@@ -275,7 +277,7 @@ def amendment_request_create(
             _("There is already an open request to amend invoice %(number)s.") % {"number": invoice.number},
             code="amendment_already_open",
         )
-    return AmendmentRequest.objects.create(
+    amendment = AmendmentRequest.objects.create(
         account=account,
         profile=profile,
         invoice=invoice,
@@ -289,6 +291,8 @@ def amendment_request_create(
         requested_by=actor,
         requested_at=clock.now(),
     )
+    amendment_request_notify_received(request=amendment)
+    return amendment
 
 
 def _lock_open_request(request: AmendmentRequest, actor) -> AmendmentRequest:
@@ -307,32 +311,71 @@ def _lock_open_request(request: AmendmentRequest, actor) -> AmendmentRequest:
     return locked
 
 
-def _notify(request: AmendmentRequest, kind: str, extra: dict) -> None:
+AMENDMENT_RECEIVED = "po_amendment_received"
+AMENDMENT_WAITING = "po_amendment_waiting"
+
+
+def _request_context(request: AmendmentRequest, **extra) -> dict:
+    """What the e-mails about a request show (JSON-safe); links are paths that the
+    templates put after ``portal_base_url``."""
+    return {
+        "request_id": request.pk,
+        "account_name": request.account.name,
+        "invoice_number": request.invoice.number,
+        "change_po_number": request.change_po_number,
+        "current_po_number": request.current_po_number,
+        "po_number": request.po_number,
+        "change_vat_id": request.change_vat_id,
+        "current_vat_id": request.current_vat_id,
+        "vat_id": request.vat_id,
+        "request_path": reverse("purchase_orders:amendment_detail", args=[request.pk]),
+        **extra,
+    }
+
+
+def _notify_user(request: AmendmentRequest, kind: str, user, *, dedupe_key: str, context: dict) -> None:
     from invoices.services import notification_queue
 
-    user = request.requested_by
-    recipients = []
     if user is not None and user.is_active:
-        recipients.append((user.email, user.language))
-    for email, language in recipients:
         notification_queue(
             kind=kind,
-            recipient=email,
-            dedupe_key=f"{kind}:{request.pk}:{email}",
-            language=language,
-            context={
-                "request_id": request.pk,
-                "account_name": request.account.name,
-                "invoice_number": request.invoice.number,
-                "change_po_number": request.change_po_number,
-                "po_number": request.po_number,
-                "change_vat_id": request.change_vat_id,
-                "vat_id": request.vat_id,
-                **extra,
-            },
+            recipient=user.email,
+            dedupe_key=dedupe_key,
+            language=user.language,
+            context=context,
             account=request.account,
             invoice=request.invoice,
         )
+
+
+def _notify(request: AmendmentRequest, kind: str, extra: dict) -> None:
+    """Tell the customer who asked how their request was handled."""
+    user = request.requested_by
+    if user is not None:
+        _notify_user(request, kind, user, dedupe_key=f"{kind}:{request.pk}:{user.email}",
+                     context=_request_context(request, **extra))
+
+
+@transaction.atomic
+def amendment_request_notify_received(*, request: AmendmentRequest) -> None:
+    """A new request (PO-5): the customer gets a receipt and every active support-staff
+    user word that it waits in the queue, each in their own language. Queued once per
+    request and recipient (dedupe keys), so running this again sends nothing new."""
+    _notify_user(
+        request, AMENDMENT_RECEIVED, request.requested_by,
+        dedupe_key=f"{AMENDMENT_RECEIVED}:{request.pk}", context=_request_context(request),
+    )
+    staff = get_user_model().objects.filter(is_support_staff=True, is_active=True).order_by("pk")
+    context = _request_context(
+        request,
+        message=request.message,
+        support_path=reverse("purchase_orders:support_request", args=[request.pk]),
+    )
+    for user in staff:
+        if permissions.can_work_support_queue(user):
+            _notify_user(
+                request, AMENDMENT_WAITING, user, dedupe_key=f"{AMENDMENT_WAITING}:{request.pk}:{user.pk}", context=context
+            )
 
 
 @transaction.atomic
