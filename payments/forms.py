@@ -5,12 +5,36 @@ from django_countries.fields import LazyTypedChoiceField
 
 from billing_portal import clock
 
+from .card_data import CARD_NUMBER_REFUSED, INVALID_CHOICE, contains_card_number
+
 
 def _country_field():
-    return LazyTypedChoiceField(label=_("Country"), choices=[("", "—"), *countries], required=False)
+    # The invalid-choice message does not repeat the posted value.
+    return LazyTypedChoiceField(
+        label=_("Country"),
+        choices=[("", "—"), *countries],
+        required=False,
+        error_messages={"invalid_choice": INVALID_CHOICE},
+    )
 
 
-class AddCardForm(forms.Form):
+class NoCardNumbersForm(forms.Form):
+    """Text fields refuse a card number and do not show it again in the re-rendered form."""
+
+    text_fields = ("holder_name", "address_line1", "postal_code", "city")
+
+    def clean(self):
+        data = super().clean()
+        refused = [n for n in self.text_fields if n in self.fields and contains_card_number(self.data.get(n))]
+        if refused:
+            self.data = self.data.copy()
+            for name in refused:
+                self.data[name] = ""
+                self.add_error(name, CARD_NUMBER_REFUSED)
+        return data
+
+
+class AddCardForm(NoCardNumbersForm):
     """The portal's side of "+" (PM-4): the choices made before the gateway's card page."""
 
     make_active = forms.BooleanField(label=_("Use this card as my active payment method"), required=False)
@@ -20,7 +44,7 @@ class AddCardForm(forms.Form):
     country = _country_field()
 
 
-class UpdateCardForm(forms.Form):
+class UpdateCardForm(NoCardNumbersForm):
     """PM-5: holder name, expiry and billing address. The number cannot change."""
 
     holder_name = forms.CharField(label=_("Name on the card"), max_length=150)

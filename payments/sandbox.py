@@ -37,6 +37,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from billing_portal import clock
 
+from .card_data import CARD_NUMBER_REFUSED, contains_card_number
 from .gateway import (
     CardDetails,
     CardSession,
@@ -111,7 +112,7 @@ def card_brand(digits: str) -> str:
     return "Card"
 
 
-@sensitive_variables("number", "cvc", "digits")
+@sensitive_variables("number", "cvc", "digits", "holder_name", "holder")
 def validate_card(*, number: str, exp_month, exp_year, cvc: str, holder_name: str) -> dict:
     """Check the entered card; returns the safe summary or raises ``CardInvalid``."""
     errors = {}
@@ -145,6 +146,8 @@ def validate_card(*, number: str, exp_month, exp_year, cvc: str, holder_name: st
         errors["holder_name"] = _("Enter the name on the card.")
     elif len(holder) > 150:
         errors["holder_name"] = _("The name on the card can have at most 150 characters.")
+    elif contains_card_number(holder):
+        errors["holder_name"] = CARD_NUMBER_REFUSED
     if errors:
         raise CardInvalid(errors)
     return {

@@ -104,12 +104,12 @@ def card_entry(request, session_id):
             )
         except CardInvalid as exc:
             errors = exc.errors
-            # Only the non-secret fields are shown again.
+            # Only the non-secret fields are shown again (not a name refused as card-like).
             form = SandboxCardForm(
                 initial={
                     "exp_month": data.get("exp_month", "")[:2],
                     "exp_year": data.get("exp_year", "")[:4],
-                    "holder_name": data.get("holder_name", "")[:150],
+                    "holder_name": "" if "holder_name" in errors else data.get("holder_name", "")[:150],
                 }
             )
         else:

@@ -23,6 +23,7 @@ from billing_portal.errors import Conflict, DomainError, InvalidInput, NotAllowe
 from billing_portal.money import format_money
 
 from . import declines
+from .card_data import CARD_NUMBER_REFUSED, contains_card_number
 from .gateway import GatewayError, GatewayTimeout, get_gateway
 from .models import (
     CardSetup,
@@ -107,6 +108,10 @@ def _clean_address(data: dict) -> dict:
             value = (data.get(field) or "").strip()
             if len(value) > limits[field]:
                 raise InvalidInput(_("%(field)s is too long.") % {"field": field}, fields={field: [_("Too long.")]})
+            if contains_card_number(value):
+                raise InvalidInput(
+                    str(CARD_NUMBER_REFUSED), code="card_number_refused", fields={field: [str(CARD_NUMBER_REFUSED)]}
+                )
             out[field] = value.upper() if field == "country" else value
     if out.get("country"):
         from django_countries import countries
@@ -323,6 +328,10 @@ def payment_method_update(*, payment_method: PaymentMethod, actor, data: dict) -
             raise InvalidInput(
                 _("Enter the name on the card (at most 150 characters)."),
                 fields={"holder_name": [_("Enter the name on the card (at most 150 characters).")]},
+            )
+        if contains_card_number(holder):
+            raise InvalidInput(
+                str(CARD_NUMBER_REFUSED), code="card_number_refused", fields={"holder_name": [str(CARD_NUMBER_REFUSED)]}
             )
         values["holder_name"] = holder
     if "exp_month" in data or "exp_year" in data:

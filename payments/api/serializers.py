@@ -1,7 +1,15 @@
-from django_countries.serializer_fields import CountryField
+from django_countries.serializer_fields import CountryField as _CountryField
 from rest_framework import serializers
 
+from payments.card_data import INVALID_CHOICE
 from payments.models import CardSetup, PaymentMethod, PaymentMethodEvent
+
+
+class CountryField(_CountryField):
+    """A country code; an invalid value is refused without repeating it (DRF's default
+    message quotes the input, which could be anything the client posted, a card number too)."""
+
+    default_error_messages = {**_CountryField.default_error_messages, "invalid_choice": INVALID_CHOICE}
 
 
 class SubscriptionRefSerializer(serializers.Serializer):

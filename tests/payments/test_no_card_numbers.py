@@ -90,3 +90,106 @@ def test_scanner_ignores_digit_runs_inside_hex_keys_but_not_quoted_numbers():
     assert luhn_hits('"key": "ab1930073869700f"') == []
     assert luhn_hits('"number": "4000056655665556"') == ["4000056655665556"]
     assert luhn_hits("4111111111111111") == ["4111111111111111"]
+
+
+# --- Card numbers typed or posted into fields the portal keeps or echoes -----------------
+
+CARD = "4242424242424242"
+
+
+def _no_card(text: str):
+    assert CARD not in text.replace(" ", "").replace("-", "")
+    assert luhn_hits(text.replace(" ", "").replace("-", "")) == []
+
+
+def test_api_invalid_country_is_refused_without_echoing_the_value(cards, api_for):
+    api = api_for(cards.users["wd_admin"])
+    sub = str(cards.subscriptions["contoso_prod"].subscription_id)
+    response = api.post("/api/v1/card-setups/", {"subscription_id": sub, "country": CARD}, format="json")
+    assert response.status_code == 400
+    assert response.json()["fields"]["country"] == ["Select one of the available choices."]
+    _no_card(response.content.decode())
+    method = cards.profiles["contoso"].payment_methods.first()
+    response = api.patch(f"/api/v1/payment-methods/{method.pk}/", {"country": CARD}, format="json")
+    assert response.status_code == 400
+    _no_card(response.content.decode())
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("holder_name", "4242 4242 4242 4242"),
+        ("address_line1", "Main street 1, 4242-4242-4242-4242"),
+        ("city", CARD),
+    ],
+)
+def test_api_card_number_in_a_kept_field_is_refused_and_not_stored(cards, api_for, field, value):
+    from payments.models import PaymentMethod, PaymentMethodEvent
+
+    api = api_for(cards.users["wd_admin"])
+    method = cards.profiles["contoso"].payment_methods.first()
+    events = PaymentMethodEvent.objects.count()
+    response = api.patch(f"/api/v1/payment-methods/{method.pk}/", {field: value}, format="json")
+    assert response.status_code == 400 and response.json()["code"] == "card_number_refused"
+    assert field in response.json()["fields"]
+    _no_card(response.content.decode())
+    assert getattr(PaymentMethod.objects.get(pk=method.pk), field) != value
+    assert PaymentMethodEvent.objects.count() == events
+    sub = str(cards.subscriptions["contoso_prod"].subscription_id)
+    if field != "holder_name":
+        response = api.post("/api/v1/card-setups/", {"subscription_id": sub, field: value}, format="json")
+        assert response.status_code == 400 and response.json()["code"] == "card_number_refused"
+
+
+def test_web_forms_refuse_a_card_number_and_do_not_show_it_again(cards, client_for):
+    from django.urls import reverse
+
+    from payments.models import CardSetup
+
+    client = client_for(cards.users["wd_admin"])
+    add = subscription_add_url(cards.subscriptions["contoso_prod"])
+    page = client.post(add, {"make_active": "on", "address_line1": "4242 4242 4242 4242", "country": CARD})
+    assert page.status_code == 200 and not CardSetup.objects.filter(address_line1__contains="4242").exists()
+    text = page.content.decode()
+    assert "Never enter a card number here." in text and "Select one of the available choices." in text
+    _no_card(text)
+    method = cards.profiles["contoso"].payment_methods.first()
+    page = client.post(
+        reverse("payments:method_edit", args=[method.pk]),
+        {"holder_name": CARD, "exp_month": method.exp_month, "exp_year": method.exp_year},
+    )
+    assert page.status_code == 200 and "Never enter a card number here." in page.content.decode()
+    _no_card(page.content.decode())
+    method.refresh_from_db()
+    assert method.holder_name != CARD
+
+
+def test_gateway_page_refuses_a_card_number_as_the_holder_name(cards, client_for):
+    from payments.models import SandboxCard
+
+    client = client_for(cards.users["wd_admin"])
+    response = client.post(subscription_add_url(cards.subscriptions["contoso_prod"]), {"make_active": "on"})
+    cards_before = SandboxCard.objects.count()
+    page = enter_card(client, response["Location"], CARD, holder="4242 4242 4242 4242", follow=False)
+    assert page.status_code == 400 and "Never enter a card number here." in page.content.decode()
+    _no_card(page.content.decode())
+    assert SandboxCard.objects.count() == cards_before
+
+
+def test_idempotency_fingerprint_is_keyed_not_a_plain_hash_of_the_body(cards, api_for):
+    import hashlib
+    import json
+
+    from payments.models import IdempotencyRecord
+
+    from .conftest import make_invoice
+
+    invoice = make_invoice(cards.profiles["contoso"])
+    body = {"payment_method": 0, "number": CARD}
+    api_for(cards.users["wd_admin"]).post(
+        f"/api/v1/invoices/{invoice.pk}/pay/", body, format="json", HTTP_IDEMPOTENCY_KEY="fp-1"
+    )
+    record = IdempotencyRecord.objects.get(key="fp-1")
+    plain = hashlib.sha256(f"POST {invoice.pk} {json.dumps(body, sort_keys=True)}".encode()).hexdigest()
+    assert record.fingerprint != plain
+    _no_card(json.dumps(record.body))
