@@ -14,34 +14,39 @@ class VersionedForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
 
-class PONumberForm(VersionedForm):
-    po_number = forms.CharField(
-        label=_("PO number"),
+def _number_field(*, label, help_text, max_length: int) -> forms.CharField:
+    # Input only: the service trims and checks it. The browser limit is generous on
+    # purpose, so that the service gives the clear message.
+    return forms.CharField(
+        label=label,
         required=False,
         strip=False,
-        # The browser limit is generous on purpose: the service gives the clear message.
-        widget=forms.TextInput(attrs={"autocomplete": "off", "maxlength": PO_MAX_LENGTH * 4}),
-        help_text=_("At most 50 characters. Leave empty to remove the PO number."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "maxlength": max_length}),
+        help_text=help_text,
     )
 
 
-class PeriodPONumberForm(PONumberForm):
-    po_number = forms.CharField(
+class PONumberForm(VersionedForm):
+    po_number = _number_field(
         label=_("PO number"),
-        required=False,
-        strip=False,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "maxlength": PO_MAX_LENGTH * 4}),
+        help_text=_("At most 50 characters. Leave empty to remove the PO number."),
+        max_length=PO_MAX_LENGTH * 4,
+    )
+
+
+class PeriodPONumberForm(VersionedForm):
+    po_number = _number_field(
+        label=_("PO number"),
         help_text=_("At most 50 characters. Leave empty to use the default PO number, the enrollment number."),
+        max_length=PO_MAX_LENGTH * 4,
     )
 
 
 class VATNumberForm(VersionedForm):
-    vat_id = forms.CharField(
+    vat_id = _number_field(
         label=_("VAT / tax ID"),
-        required=False,
-        strip=False,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "maxlength": 64}),
         help_text=_("Checked for the account's country. A change applies to the next invoice."),
+        max_length=64,
     )
 
 

@@ -71,6 +71,14 @@ def parse_period(value) -> dt.date | None:
     return day if day.day == 1 else None
 
 
+def get_period(account: BillingAccount, value) -> dt.date:
+    """A billing period named in a URL: well formed and not in the future, else Http404."""
+    day = parse_period(value)
+    if day is None or day > current_period(account):
+        raise Http404
+    return day
+
+
 def _invoices():
     return Invoice.objects.select_related("current_revision")
 

@@ -48,32 +48,70 @@ def _add_domain_error(form, exc: DomainError) -> None:
         form.add_error(None, exc.message)
 
 
-def _rebound(form_class, request, version: int, **kwargs):
+def _rebound(form_class, request, version: int):
     """The user's input again, now against the current version (after a conflict)."""
     data = request.POST.copy()
     data["version"] = str(version)
-    form = form_class(data, **kwargs)
+    form = form_class(data)
     form.is_valid()
     return form
 
 
-def _save(request, form_class, call, *, current_version, form_kwargs=None):
+def _save(request, form_class, call, *, current_version):
     """Validate the form, call the service; on a conflict show it with the current
     version so that a second Save is a deliberate overwrite. Returns (saved, form)."""
-    form_kwargs = form_kwargs or {}
-    form = form_class(request.POST, **form_kwargs)
+    form = form_class(request.POST)
     if not form.is_valid():
         return False, form
     try:
         call(form.cleaned_data)
     except Conflict as exc:
-        form = _rebound(form_class, request, current_version(), **form_kwargs)
+        form = _rebound(form_class, request, current_version())
         form.add_error(None, exc.message)
         return False, form
     except DomainError as exc:
         _add_domain_error(form, exc)
         return False, form
     return True, form
+
+
+def _number_form(request, form_class, obj, *, can_edit: bool, initial: dict, save, saved_message: str):
+    """The shape every number page shares. GET: the form with the values read (None for a
+    role that may not edit). POST: ``save(cleaned_data)`` through the service and redirect
+    back once saved; otherwise the form with its errors and ``obj`` reloaded to show the
+    value in force. Returns ``(form, redirect or None)``."""
+    if request.method != "POST":
+        return (form_class(initial={**initial, "version": obj.version}) if can_edit else None), None
+    if not can_edit:
+        raise PermissionDenied
+    saved, form = _save(request, form_class, save, current_version=lambda: type(obj).objects.get(pk=obj.pk).version)
+    if saved:
+        messages.success(request, saved_message)
+        return form, redirect(request.path)
+    obj.refresh_from_db()
+    return form, None
+
+
+def _profile_po_form(request, profile, *, can_edit: bool):
+    return _number_form(
+        request,
+        PONumberForm,
+        profile,
+        can_edit=can_edit,
+        initial={"po_number": profile.po_number},
+        save=lambda data: services.profile_po_number_set(
+            profile=profile, po_number=data["po_number"], actor=request.user, version=data["version"]
+        ),
+        saved_message=_("The PO number was saved. It will be printed on the next invoice."),
+    )
+
+
+def _usage_summary_redirect(account):
+    return redirect(f"{reverse('purchase_orders:usage_summary')}?{urlencode({'account': account.pk})}")
+
+
+def _first_subscription(account):
+    return account.subscriptions.order_by("name", "pk").first()
 
 
 def _history(user, account, **filters):
@@ -91,32 +129,17 @@ def web_direct_po(request, subscription_id):
     if account.agreement_type == AgreementType.CUSTOMER_AGREEMENT:
         return redirect("purchase_orders:profile_po", pk=profile.pk)
     if account.agreement_type == AgreementType.ENTERPRISE:
-        return redirect(f"{reverse('purchase_orders:usage_summary')}?{urlencode({'account': account.pk})}")
+        return _usage_summary_redirect(account)
     if not permissions.can_view_payment_methods(request.user, profile):
         raise PermissionDenied
     can_edit = permissions.can_edit_po(request.user, profile)
     pays_by_invoice = account.payment_mode == PaymentMode.INVOICE
-    form = None
-    if request.method == "POST":
-        if not can_edit:
-            raise PermissionDenied
-        if not pays_by_invoice:
-            messages.error(request, _("A PO number can only be added when the account pays by invoice."))
-            return redirect("purchase_orders:web_direct_po", subscription_id=subscription.subscription_id)
-        saved, form = _save(
-            request,
-            PONumberForm,
-            lambda data: services.profile_po_number_set(
-                profile=profile, po_number=data["po_number"], actor=request.user, version=data["version"]
-            ),
-            current_version=lambda: profile.__class__.objects.get(pk=profile.pk).version,
-        )
-        if saved:
-            messages.success(request, _("The PO number was saved. It will be printed on the next invoice."))
-            return redirect("purchase_orders:web_direct_po", subscription_id=subscription.subscription_id)
-        profile.refresh_from_db()
-    elif can_edit and pays_by_invoice:
-        form = PONumberForm(initial={"po_number": profile.po_number, "version": profile.version})
+    if request.method == "POST" and can_edit and not pays_by_invoice:
+        messages.error(request, _("A PO number can only be added when the account pays by invoice."))
+        return redirect(request.path)
+    form, response = _profile_po_form(request, profile, can_edit=can_edit and pays_by_invoice)
+    if response:
+        return response
     return render(
         request,
         "purchase_orders/web_direct_po.html",
@@ -144,31 +167,16 @@ def profile_po(request, pk):
     profile = get_profile_for_user(request.user, pk)
     account = profile.account
     if account.agreement_type == AgreementType.ENTERPRISE:
-        return redirect(f"{reverse('purchase_orders:usage_summary')}?{urlencode({'account': account.pk})}")
+        return _usage_summary_redirect(account)
     if account.agreement_type == AgreementType.WEB_DIRECT:
-        subscription = account.subscriptions.order_by("name", "pk").first()
+        subscription = _first_subscription(account)
         if subscription is None:
             raise Http404
         return redirect("purchase_orders:web_direct_po", subscription_id=subscription.subscription_id)
     can_edit = permissions.can_edit_po(request.user, profile)
-    form = None
-    if request.method == "POST":
-        if not can_edit:
-            raise PermissionDenied
-        saved, form = _save(
-            request,
-            PONumberForm,
-            lambda data: services.profile_po_number_set(
-                profile=profile, po_number=data["po_number"], actor=request.user, version=data["version"]
-            ),
-            current_version=lambda: profile.__class__.objects.get(pk=profile.pk).version,
-        )
-        if saved:
-            messages.success(request, _("The PO number was saved. It will be printed on the next invoice."))
-            return redirect("purchase_orders:profile_po", pk=profile.pk)
-        profile.refresh_from_db()
-    elif can_edit:
-        form = PONumberForm(initial={"po_number": profile.po_number, "version": profile.version})
+    form, response = _profile_po_form(request, profile, can_edit=can_edit)
+    if response:
+        return response
     return render(
         request,
         "purchase_orders/profile_po.html",
@@ -190,24 +198,19 @@ def profile_po(request, pk):
 def vat_number(request, pk):
     account = get_account_for_user(request.user, pk)
     can_edit = permissions.can_edit_vat(request.user, account)
-    form = None
-    if request.method == "POST":
-        if not can_edit:
-            raise PermissionDenied
-        saved, form = _save(
-            request,
-            VATNumberForm,
-            lambda data: services.vat_number_set(
-                account=account, vat_id=data["vat_id"], actor=request.user, version=data["version"]
-            ),
-            current_version=lambda: account.__class__.objects.get(pk=account.pk).version,
-        )
-        if saved:
-            messages.success(request, _("The VAT number was saved. It will be printed on the next invoice."))
-            return redirect("purchase_orders:vat_number", pk=account.pk)
-        account.refresh_from_db()
-    elif can_edit:
-        form = VATNumberForm(initial={"vat_id": account.vat_id, "version": account.version})
+    form, response = _number_form(
+        request,
+        VATNumberForm,
+        account,
+        can_edit=can_edit,
+        initial={"vat_id": account.vat_id},
+        save=lambda data: services.vat_number_set(
+            account=account, vat_id=data["vat_id"], actor=request.user, version=data["version"]
+        ),
+        saved_message=_("The VAT number was saved. It will be printed on the next invoice."),
+    )
+    if response:
+        return response
     return render(
         request,
         "purchase_orders/vat_number.html",
@@ -227,9 +230,7 @@ def vat_number(request, pk):
 def numbers(request, pk):
     account = get_account_for_user(request.user, pk)
     profiles = [p for p in profiles_for_user(request.user) if p.account_id == account.pk]
-    first_subscription = None
-    if account.is_web_direct:
-        first_subscription = account.subscriptions.order_by("name", "pk").first()
+    first_subscription = _first_subscription(account) if account.is_web_direct else None
     return render(
         request,
         "purchase_orders/numbers.html",
@@ -318,9 +319,7 @@ def usage_summary(request):
 @require_http_methods(["GET", "HEAD", "POST"])
 def period_po(request, account_id, period):
     _accounts, account, profile = _enterprise_scope(request, account_id)
-    day = selectors.parse_period(period)
-    if day is None or day > selectors.current_period(account):
-        raise Http404
+    day = selectors.get_period(account, period)
     state = selectors.period_state(profile, day)
     can_edit = permissions.can_edit_po(request.user, profile)
     form = None

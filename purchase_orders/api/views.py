@@ -3,7 +3,6 @@
 Same selectors, predicates and services as the pages; errors are ``{code, detail, fields}``.
 """
 
-from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -92,11 +91,7 @@ class VATNumberView(APIView):
 
 
 def _enterprise(request, pk):
-    account = get_account_for_user(request.user, pk)
-    if account.agreement_type != AgreementType.ENTERPRISE:
-        raise Http404
-    if not permissions.can_view_usage_summary(request.user, account):
-        raise Http404
+    account = selectors.get_enterprise_account_for_user(request.user, pk)
     return account, selectors.enterprise_profile(account)
 
 
@@ -123,10 +118,7 @@ class PeriodPONumberDetail(APIView):
 
     def _state(self, request, pk, period):
         account, profile = _enterprise(request, pk)
-        day = selectors.parse_period(period)
-        if day is None or day > selectors.current_period(account):
-            raise Http404
-        return profile, day
+        return profile, selectors.get_period(account, period)
 
     @extend_schema(responses=PeriodPONumberSerializer, operation_id="enrollment_period_po_number_read")
     def get(self, request, pk, period):

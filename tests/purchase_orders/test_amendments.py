@@ -3,7 +3,9 @@
 import datetime as dt
 
 import pytest
+from django.conf import settings
 from django.core import mail
+from django.urls import reverse
 
 from billing_portal.errors import Conflict, InvalidInput, NotAllowed
 from invoices.models import Notification
@@ -60,6 +62,8 @@ def test_po_5_customer_agreement_vat_request_declined_with_reason(demo, django_c
     assert amendment.status == AmendmentStatus.DECLINED and amendment.decline_reason == "The VAT ID was right."
     assert invoice.revisions.count() == 1 and not NumberChange.objects.exists()
     assert "The VAT ID was right." in mail.outbox[0].body
+    request_url = settings.PORTAL_BASE_URL + reverse("purchase_orders:amendment_detail", args=[amendment.pk])
+    assert request_url in mail.outbox[0].body and f'href="{request_url}"' in mail.outbox[0].alternatives[0][0]
     with pytest.raises(Conflict):
         services.amendment_request_approve(request=amendment, actor=demo.users["support"])
 
