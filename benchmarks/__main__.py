@@ -1,4 +1,4 @@
-"""python -m benchmarks [--n 10000 --n 100000] [--pdf-renders 60] [--only billing|pdf] [--keepdb]
+"""python -m benchmarks [--n 10000 --n 100000] [--pdf-renders 60] [--only billing|pdf|list] [--keepdb]
 
 Runs against the database of DATABASE_URL (PostgreSQL for the budgets in DESIGN.md) in
 a separate test database (``test_<name>``, created and migrated here, dropped at the end
@@ -14,7 +14,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--n", type=int, action="append", help="subscriptions to bill (repeatable; default 10000)")
     parser.add_argument("--pdf-renders", type=int, default=60, help="PDF renders to time (default 60)")
-    parser.add_argument("--only", choices=["billing", "pdf"], help="run one benchmark")
+    parser.add_argument("--only", choices=["billing", "pdf", "list"], help="run one benchmark")
+    parser.add_argument("--list-invoices", type=int, default=10_000, help="invoices in the list benchmark's account")
+    parser.add_argument("--list-requests", type=int, default=1000, help="requests per target in the list benchmark")
+    parser.add_argument("--concurrency", type=int, default=8, help="client threads in the list benchmark")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers in the list benchmark (2 cores)")
     parser.add_argument("--chunk-size", type=int, default=None, help="subscriptions per chunk (default: the service's)")
     parser.add_argument("--keepdb", action="store_true", help="keep the benchmark database")
     args = parser.parse_args(argv)
@@ -31,7 +35,7 @@ def main(argv=None):
     from django.db import connection
     from django.test.utils import setup_test_environment
 
-    from . import billing, pdf
+    from . import billing, invoice_list, pdf
 
     setup_test_environment()
     old_name = connection.settings_dict["NAME"]
@@ -43,6 +47,8 @@ def main(argv=None):
                 billing.run(n, chunk_size=args.chunk_size)
         if args.only in (None, "pdf"):
             pdf.run(args.pdf_renders)
+        if args.only in (None, "list"):
+            invoice_list.run(args.list_invoices, args.list_requests, args.concurrency, args.workers)
     finally:
         if not args.keepdb:
             connection.creation.destroy_test_db(old_name, verbosity=0)

@@ -106,6 +106,9 @@ class Invoice(models.Model):
         indexes = [
             models.Index(fields=["profile", "-issue_date"]),
             models.Index(fields=["status", "due_date"]),
+            # The invoice list's order: the first page of a large account is read in
+            # index order and stops after a page, instead of sorting every invoice.
+            models.Index(fields=["-issue_date", "-number"], name="invoice_list_order_idx"),
         ]
 
     def __str__(self):

@@ -3,12 +3,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils import translation
 from django.views.decorators.http import require_safe
 
 from accounts import permissions
+from billing_portal.money import format_money
 
 from . import selectors, services
 from .forms import InvoiceFilterForm
+from .models import InvoiceStatus
 
 PAGE_SIZE = 25
 
@@ -26,7 +30,20 @@ def invoice_list(request):
     invoices = form.apply(selectors.invoices_for_user(request.user, profiles=profiles))
     page = Paginator(invoices, PAGE_SIZE).get_page(request.GET.get("page"))
     can_pay = _pay_context(request.user, profiles)
-    rows = [{"invoice": invoice, "can_pay": can_pay.get(invoice.profile_id, False)} for invoice in page.object_list]
+    # Per-row display values computed here once (the template engine's lookups, lazy
+    # translations and {% url %} per cell cost more than the rest of the page).
+    language = translation.get_language() or "en"
+    status_labels = {value: str(label) for value, label in InvoiceStatus.choices}
+    rows = [
+        {
+            "invoice": invoice,
+            "can_pay": can_pay.get(invoice.profile_id, False),
+            "url": reverse("invoices:detail", args=[invoice.pk]),
+            "status_label": status_labels.get(invoice.status, invoice.status),
+            "total": format_money(invoice.total, invoice.currency, language),
+        }
+        for invoice in page.object_list
+    ]
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -1,0 +1,7 @@
+"""Settings for the invoice-list load benchmark only: the project's settings with a
+URLconf that adds a bare logged-in view (``/bench/hello/``) as the baseline. Never
+used by the portal itself."""
+
+from billing_portal.settings import *  # noqa: F403
+
+ROOT_URLCONF = "benchmarks.bench_urls"
