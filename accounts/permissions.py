@@ -217,3 +217,27 @@ def can_import_usage(user) -> bool:
     """Invoices, Charges: usage records come from the operator's metering, so only the
     portal operator's staff (``is_staff``) may import them through the API."""
     return bool(user and user.is_authenticated and user.is_active and user.is_staff)
+
+
+# --- The same rules as database filters (list pages) ----------------------------------
+
+
+def can_view_invoices_filter(user, *, account_field: str = "account_id", profile_field: str = "profile_id"):
+    """``can_view_invoices`` as a database filter (a ``Q`` over rows that name an account
+    and a billing profile), so list pages select visible rows in SQL instead of loading
+    and testing every profile. It mirrors the predicate above, which stays the rule:
+    can_view_invoices is can_view_profile, i.e. any role that reaches the profile; an
+    account-level role reaches every profile of its account, a profile-level role only
+    its profile. A test checks filter and predicate agree for every demo persona."""
+    from django.db.models import Q
+
+    account_level = {g.account_id for g in grants(user) if g.profile_id is None}
+    profile_level = {g.profile_id for g in grants(user) if g.profile_id is not None}
+    if not account_level and not profile_level:
+        return Q(pk__in=[])
+    query = Q()
+    if account_level:
+        query |= Q(**{f"{account_field}__in": sorted(account_level)})
+    if profile_level:
+        query |= Q(**{f"{profile_field}__in": sorted(profile_level)})
+    return query

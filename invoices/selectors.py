@@ -2,10 +2,11 @@
 invoices of billing scopes they may see (accounts.permissions.can_view_invoices);
 another tenant's invoice is reported like one that does not exist (Http404)."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from accounts import permissions
+from accounts.models import BillingProfile
 from accounts.selectors import profiles_where
 
 from .models import Invoice, InvoiceRevision
@@ -18,14 +19,24 @@ def invoice_profiles(user) -> list:
 
 def invoices_for_user(user, profiles: list | None = None) -> QuerySet[Invoice]:
     """Invoices the user may see, newest first, with account, profile and current
-    revision loaded. Costs one query to find the profiles (or none when given)."""
+    revision loaded. The visible scopes are chosen in SQL
+    (permissions.can_view_invoices_filter, from the cached grants), so this costs no
+    query beyond the grants; ``profiles`` narrows it to the given profiles instead."""
     if profiles is None:
-        profiles = invoice_profiles(user)
+        scope = permissions.can_view_invoices_filter(user)
+    else:
+        scope = Q(profile_id__in=[p.pk for p in profiles])
     return (
-        Invoice.objects.filter(profile_id__in=[p.pk for p in profiles])
+        Invoice.objects.filter(scope)
         .select_related("account", "profile", "profile__account", "current_revision")
         .order_by("-issue_date", "-number")
     )
+
+
+def has_invoice_scopes(user) -> bool:
+    """Is there any billing profile whose invoices the user may see? (one query)"""
+    scope = permissions.can_view_invoices_filter(user, account_field="account_id", profile_field="pk")
+    return BillingProfile.objects.filter(scope).exists()
 
 
 def get_invoice_for_user(user, pk) -> Invoice:

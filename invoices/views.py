@@ -1,49 +1,107 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import render
-from django.urls import reverse
-from django.utils import translation
+from django.utils import formats, translation
 from django.views.decorators.http import require_safe
 
 from accounts import permissions
-from billing_portal.money import format_money
 
-from . import selectors, services
+from . import formatting, selectors, services
 from .forms import InvoiceFilterForm
 from .models import InvoiceStatus
 
 PAGE_SIZE = 25
+# The columns the list shows (the scope's name is BillingProfile.__str__: account name,
+# profile name unless default) or needs for PAY-1 (can_pay_invoices reads the profile's
+# account: agreement type and who signed up). Anything else read later costs a query
+# per billing profile on the page, which the constant-query tests catch.
+LIST_FIELDS = (
+    "number", "period", "issue_date", "due_date", "status", "currency", "total", "payment_terms",
+    "payment_reference", "profile__name", "profile__is_default", "profile__account__name",
+    "profile__account__agreement_type", "profile__account__signed_up_by",
+)
 
 
-def _pay_context(user, profiles) -> dict:
-    """Per billing scope: may the user pay its invoices in the portal (PAY-1)?"""
-    return {profile.pk: permissions.can_pay_invoices(user, profile) for profile in profiles}
+class ListPage:
+    """One page of a list read without counting the rows: PAGE_SIZE + 1 rows are
+    fetched, the extra one only tells whether there is a next page."""
+
+    def __init__(self, number: int, rows: list, has_next: bool):
+        self.number = number
+        self.object_list = rows
+        self.has_next = has_next
+        self.has_previous = number > 1
+        self.has_other_pages = self.has_previous or has_next
+        self.previous_page_number = number - 1
+        self.next_page_number = number + 1
+
+
+def _page(queryset, number) -> ListPage:
+    """Page ``number`` (1-based). Like Paginator.get_page: not a number gives the first
+    page; a number past the end (or below 1) gives the last page, which only then costs
+    a COUNT."""
+    try:
+        number = int(number)
+    except (TypeError, ValueError):
+        number = 1
+    if number >= 1:
+        start = (number - 1) * PAGE_SIZE
+        rows = list(queryset[start : start + PAGE_SIZE + 1])
+        if rows or number == 1:
+            return ListPage(number, rows[:PAGE_SIZE], len(rows) > PAGE_SIZE)
+    last = max(1, -(-queryset.count() // PAGE_SIZE))
+    start = (last - 1) * PAGE_SIZE
+    return ListPage(last, list(queryset[start : start + PAGE_SIZE]), False)
 
 
 @login_required
 @require_safe
 def invoice_list(request):
-    profiles = selectors.invoice_profiles(request.user)
+    user = request.user
     form = InvoiceFilterForm(request.GET or None)
-    invoices = form.apply(selectors.invoices_for_user(request.user, profiles=profiles))
-    page = Paginator(invoices, PAGE_SIZE).get_page(request.GET.get("page"))
-    can_pay = _pay_context(request.user, profiles)
-    # Per-row display values computed here once (the template engine's lookups, lazy
-    # translations and {% url %} per cell cost more than the rest of the page).
+    invoices = (
+        form.apply(selectors.invoices_for_user(user))
+        .select_related(None)
+        .select_related("profile__account")
+        .only(*LIST_FIELDS)
+    )
+    page = _page(invoices, request.GET.get("page"))
+    # Every cell is computed here once: the template engine's lookups, filters, lazy
+    # translations, {% url %} and includes per cell cost more than the rest of the page.
     language = translation.get_language() or "en"
     status_labels = {value: str(label) for value, label in InvoiceStatus.choices}
-    rows = [
-        {
-            "invoice": invoice,
-            "can_pay": can_pay.get(invoice.profile_id, False),
-            "url": reverse("invoices:detail", args=[invoice.pk]),
-            "status_label": status_labels.get(invoice.status, invoice.status),
-            "total": format_money(invoice.total, invoice.currency, language),
-        }
-        for invoice in page.object_list
-    ]
+    detail_url = formatting.url_maker("invoices:detail")
+    pay_url = formatting.url_maker("payments:pay")
+    can_pay: dict[int, bool] = {}  # per billing profile (PAY-1), from the cached grants
+    dates: dict = {}
+    rows = []
+    for invoice in page.object_list:
+        profile = invoice.profile
+        if profile.pk not in can_pay:
+            can_pay[profile.pk] = permissions.can_pay_invoices(user, profile)
+        for day in (invoice.issue_date, invoice.due_date):
+            if day not in dates:
+                dates[day] = formats.date_format(day, "SHORT_DATE_FORMAT")
+        # As invoices/_payment.html: bank-transfer instructions, else Pay now (PAY-1).
+        bank_transfer = invoice.is_payable and invoice.pays_by_bank_transfer
+        pays_now = invoice.is_payable and not bank_transfer and can_pay[profile.pk] and pay_url is not None
+        rows.append(
+            {
+                "number": invoice.number,
+                "url": detail_url(invoice.pk),
+                "scope": str(profile),
+                "period": f"{invoice.period:%Y-%m}",
+                "issue_date": dates[invoice.issue_date],
+                "due_date": dates[invoice.due_date],
+                "total": formatting.money_formatter(invoice.currency, language)(invoice.total),
+                "status": invoice.status,
+                "status_label": status_labels.get(invoice.status, invoice.status),
+                "bank_transfer": bank_transfer,
+                "pay_url": pay_url(invoice.pk) if pays_now else "",
+                "payment_reference": invoice.payment_reference,
+            }
+        )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -54,7 +112,7 @@ def invoice_list(request):
             "page": page,
             "rows": rows,
             "query": query.urlencode(),
-            "has_profiles": bool(profiles),
+            "has_profiles": bool(rows) or selectors.has_invoice_scopes(user),
             "seller": settings.PORTAL_SELLER,
         },
     )
