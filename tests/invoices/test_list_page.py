@@ -131,3 +131,13 @@ def test_url_maker_matches_reverse():
     for pk in (1, 42, 1234567):
         assert formatting.url_maker("invoices:detail")(pk) == reverse("invoices:detail", args=[pk])
     assert formatting.url_maker("nope:missing") is None
+
+
+@pytest.mark.django_db
+def test_list_rows_escape_names(client_for):
+    owner, account, scopes = _account_with_profiles(2)
+    BillingProfile.objects.filter(pk=scopes[1].pk).update(name="<script>x</script>")
+    _invoices(scopes, 2)
+    html = client_for(owner).get(reverse("invoices:list")).content.decode()
+    assert "<script>x</script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
+    assert f"{account.name} / Extra 0" not in html  # renamed above
