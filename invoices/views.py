@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import formats, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
@@ -117,6 +118,27 @@ def _list_rows(user, invoices, seller) -> str:
     return mark_safe("".join(out))  # every value above is escaped
 
 
+# The filter form's HTML (two includes/field.html and their widgets cost about as much
+# as the rest of the page) depends only on the language and the submitted values; a
+# valid or empty form's HTML is kept per process (bounded), a form with errors is
+# always rendered.
+_FILTERS_HTML: dict = {}
+_FILTERS_HTML_MAX = 256
+
+
+def _filters_html(form, language: str) -> str:
+    if form.is_bound and not form.is_valid():
+        return render_to_string("invoices/_list_filters.html", {"form": form})
+    key = (language, form.is_bound, form.data.get("status"), form.data.get("period"))
+    html = _FILTERS_HTML.get(key)
+    if html is None:
+        html = render_to_string("invoices/_list_filters.html", {"form": form})
+        if len(_FILTERS_HTML) >= _FILTERS_HTML_MAX:
+            _FILTERS_HTML.clear()
+        _FILTERS_HTML[key] = html
+    return html
+
+
 @login_required
 @require_safe
 def invoice_list(request):
@@ -136,7 +158,7 @@ def invoice_list(request):
         request,
         "invoices/invoice_list.html",
         {
-            "form": form,
+            "filters": _filters_html(form, translation.get_language() or "en"),
             "page": page,
             "rows": rows,
             "has_rows": bool(page.object_list),

@@ -141,3 +141,18 @@ def test_list_rows_escape_names(client_for):
     html = client_for(owner).get(reverse("invoices:list")).content.decode()
     assert "<script>x</script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
     assert f"{account.name} / Extra 0" not in html  # renamed above
+
+
+@pytest.mark.django_db
+def test_list_filter_form_shows_submitted_values_and_errors(client_for):
+    owner, _account, scopes = _account_with_profiles(1)
+    _invoices(scopes, 1)
+    client = client_for(owner)
+    for _ in range(2):  # the second answer may come from the kept HTML: same result
+        html = client.get(reverse("invoices:list"), {"status": "paid"}).content.decode()
+        assert '<option value="paid" selected>' in html
+        html = client.get(reverse("invoices:list"), {"status": "due", "period": "2000-01"}).content.decode()
+        assert '<option value="due" selected>' in html and 'value="2000-01"' in html
+        assert '<option value="paid" selected>' not in html
+        html = client.get(reverse("invoices:list"), {"period": "garbage"}).content.decode()
+        assert 'role="alert"' in html and 'value="garbage"' in html
