@@ -1,17 +1,12 @@
 """Celery: the configuration the design asks for, and a real worker process that
 takes a task from the Redis of REDIS_URL and answers it."""
 
-import os
-import subprocess
-import time
 import uuid
-from pathlib import Path
 
 import pytest
 
 from billing_portal.celery import app
-
-from .conftest import PYTHON, ROOT
+from tests.workers import run_in_worker
 
 
 def test_celery_configuration():
@@ -41,57 +36,5 @@ def test_ping_runs_in_process_without_a_broker():
 
 @pytest.mark.redis
 def test_real_worker_process_answers_a_task(tmp_path):
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = False  # this process only sends; the worker runs it
-    try:
-        _round_trip(tmp_path)
-    finally:
-        app.conf.task_always_eager = eager
-
-
-def _round_trip(tmp_path):
-    redis_url = os.environ["REDIS_URL"]
-    queue = f"test-ping-{uuid.uuid4().hex[:12]}"
-    env = {
-        **os.environ,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "REDIS_URL": redis_url,
-        "DJANGO_SETTINGS_MODULE": "billing_portal.settings",
-        "PYTHONPATH": str(ROOT),
-    }
-    log = tmp_path / "worker.log"
-    celery = Path(PYTHON).parent / "celery"
-    command = [str(celery), "-A", "billing_portal", "worker", "-Q", queue, "-n", f"{queue}@%h", "--pool", "solo"]
-    command += ["--without-gossip", "--without-mingle", "-l", "info"]
-    with open(log, "wb") as out:
-        worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        value = f"pong-{uuid.uuid4().hex}"
-        result = app.send_task("billing_portal.ping", args=[value], queue=queue)
-        deadline = time.monotonic() + 120
-        answer = None
-        while time.monotonic() < deadline:
-            if worker.poll() is not None:
-                pytest.fail(f"the worker exited with {worker.returncode}:\n{log.read_text()[-4000:]}")
-            try:
-                answer = result.get(timeout=2)
-                break
-            except Exception as exc:  # noqa: BLE001 - celery's TimeoutError; keep waiting
-                if type(exc).__name__ != "TimeoutError":
-                    raise
-        assert answer == value, log.read_text()[-4000:]
-        assert result.status == "SUCCESS"
-        result.forget()
-    finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait(timeout=10)
-        import redis
-
-        client = redis.Redis.from_url(redis_url)
-        client.delete(queue, f"_kombu.binding.{queue}")
-        client.close()
-    assert f"Task billing_portal.ping[{result.id}] succeeded" in log.read_text()
+    value = f"pong-{uuid.uuid4().hex}"
+    assert run_in_worker("billing_portal.ping", args=[value], tmp_path=tmp_path) == value

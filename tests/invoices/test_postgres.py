@@ -4,12 +4,9 @@ killed (SIGKILL) in the middle of a billing run."""
 import datetime as dt
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.db import connection, connections
@@ -17,9 +14,9 @@ from django.db import connection, connections
 from invoices import services
 from invoices.models import BillingRun, Charge, Invoice, InvoiceNumberSequence
 from tests.factories import make_account, make_subscription
+from tests.workers import database_url_of, start_worker
 
 JAN = dt.date(2026, 1, 1)
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _charges(subscriptions, period=JAN):
@@ -77,14 +74,6 @@ def test_numbers_gap_free_under_concurrent_runs(clock, monkeypatch):
         assert run.status == "finished" and run.done_chunks == run.total_chunks
 
 
-def _start_worker(env, log):
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "billing_portal", "worker", "-Q", "billing", "-P", "solo",
-         "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "info"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-
-
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
@@ -95,19 +84,13 @@ def test_worker_killed_mid_run_every_scope_gets_exactly_one_invoice(clock, monke
 
     subs = [make_subscription(make_account()) for _ in range(120)]
     _charges(subs)
-    db = connection.settings_dict
     env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": database_url_of(connection),
         "MEDIA_ROOT": str(tmp_path / "media"),
         "EMAIL_FILE_PATH": str(tmp_path / "mail"),
         # Slow each chunk down so that the kill lands in the middle of the run.
         "BILLING_CHUNK_DELAY": "0.4",
     }
-    if db.get("PASSWORD"):
-        env["DATABASE_URL"] = env["DATABASE_URL"].replace(f"{db['USER']}@", f"{db['USER']}:{db['PASSWORD']}@")
     app.control.purge()
     # The settings hold CELERY_TASK_ALWAYS_EAGER=True under pytest; the namespaced key wins.
     app.conf.update(CELERY_TASK_ALWAYS_EAGER=False)
@@ -115,7 +98,7 @@ def test_worker_killed_mid_run_every_scope_gets_exactly_one_invoice(clock, monke
     monkeypatch.setattr(services, "_after_issue", lambda ids: None)
     clock.set(dt.datetime(2026, 2, 1, 6))
     log = open(tmp_path / "worker.log", "w")
-    worker = _start_worker(env, log)
+    worker = start_worker(queues="billing", log=log, env=env, extra_args=["--without-heartbeat"])
     try:
         run = services.billing_run_start(period=JAN, chunk_size=5)  # 24 chunks, enqueued to Redis
         deadline = time.monotonic() + 60
@@ -128,7 +111,7 @@ def test_worker_killed_mid_run_every_scope_gets_exactly_one_invoice(clock, monke
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(10)
         killed_at = run.done_chunks
-        worker = _start_worker(env, log)
+        worker = start_worker(queues="billing", log=log, env=env, extra_args=["--without-heartbeat"])
         # Messages the dead worker held are lost; the sweeper re-enqueues undone chunks.
         clock.advance(minutes=11)
         services.sweep_unfinished_work()
