@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from billing_portal.errors import Conflict, DomainError
+from billing_portal.forms import add_domain_error
 
 from . import permissions, selectors, services
 from .forms import AccountProfileForm, EmailAuthenticationForm
@@ -72,11 +73,7 @@ def account_profile(request, pk):
                 form = AccountProfileForm(instance=account, initial={"version": account.version})
                 conflict = exc.message
             except DomainError as exc:
-                for field, errors in exc.fields.items():
-                    for error in errors:
-                        form.add_error(field if field in form.fields else None, error)
-                if not exc.fields:
-                    form.add_error(None, exc.message)
+                add_domain_error(form, exc)
             else:
                 messages.success(request, _("The profile was saved. Changes apply to the next invoice."))
                 return redirect("accounts:profile", pk=account.pk)

@@ -24,13 +24,18 @@ class UserLanguageMiddleware:
         response = self.get_response(request)
         if language and request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != language:
             if settings.LANGUAGE_COOKIE_NAME not in response.cookies:  # the switch sets its own
-                response.set_cookie(
-                    settings.LANGUAGE_COOKIE_NAME,
-                    language,
-                    max_age=365 * 24 * 3600,
-                    secure=settings.LANGUAGE_COOKIE_SECURE,
-                    httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-                    samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-                )
+                set_language_cookie(response, language)
         response.headers.setdefault("Content-Language", translation.get_language())
         return response
+
+
+def set_language_cookie(response, language: str) -> None:
+    """Remember the chosen language in the browser (for the pages before sign-in)."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=365 * 24 * 3600,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from accounts.services import user_set_language
 
 from .api import error_body
+from .middleware import set_language_cookie
 
 logger = logging.getLogger(__name__)
 
@@ -77,14 +78,7 @@ def set_language(request):
     if request.user.is_authenticated:
         user_set_language(user=request.user, language=language)
     translation.activate(language)
-    response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME,
-        language,
-        max_age=365 * 24 * 3600,
-        secure=settings.LANGUAGE_COOKIE_SECURE,
-        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-    )
+    set_language_cookie(response, language)
     return response
 
 

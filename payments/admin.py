@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import permissions
 from billing_portal import clock
 from billing_portal.errors import DomainError
+from billing_portal.forms import add_domain_error
 
 from . import services
 from .models import CardSetup, Payment, PaymentMethod, PaymentMethodEvent, SandboxCharge
@@ -117,11 +118,7 @@ class PaymentAdmin(ReadOnlyAdmin):
                     actor=request.user,
                 )
             except DomainError as exc:
-                for field, errors in exc.fields.items():
-                    for error in errors:
-                        form.add_error(field if field in form.fields else None, error)
-                if not exc.fields:
-                    form.add_error(None, exc.message)
+                add_domain_error(form, exc)
             else:
                 payment.invoice.refresh_from_db()
                 messages.success(

@@ -18,6 +18,7 @@ from accounts import permissions
 from accounts import selectors as account_selectors
 from accounts.models import AgreementType, Subscription
 from billing_portal.errors import DomainError
+from billing_portal.forms import add_domain_error
 
 from . import declines, selectors, services
 from .forms import AddCardForm, UpdateCardForm
@@ -265,11 +266,7 @@ def method_edit(request, pk):
         try:
             services.payment_method_update(payment_method=method, actor=request.user, data=form.cleaned_data)
         except DomainError as exc:
-            for field, errors in exc.fields.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
-            if not exc.fields:
-                form.add_error(None, exc.message)
+            add_domain_error(form, exc)
         else:
             messages.success(request, _("The card was saved."))
             return redirect(scope.methods_url)

@@ -18,6 +18,7 @@ from accounts.models import AgreementType, PaymentMode
 from accounts.selectors import get_account_for_user, get_profile_for_user, get_subscription_for_user, profiles_for_user
 from billing_portal import clock
 from billing_portal.errors import Conflict, DomainError
+from billing_portal.forms import add_domain_error
 
 from . import selectors, services
 from .csv_export import history_csv
@@ -35,17 +36,6 @@ from .models import AmendmentStatus, ChangedField
 
 HISTORY_ON_PAGE = 10
 PAGE_SIZE = 25
-
-
-def _add_domain_error(form, exc: DomainError) -> None:
-    added = False
-    for field, errors in exc.fields.items():
-        if field in form.fields and not form.fields[field].widget.is_hidden:
-            for error in errors:
-                form.add_error(field, error)
-                added = True
-    if not added or exc.code in ("stale_version",):
-        form.add_error(None, exc.message)
 
 
 def _rebound(form_class, request, version: int):
@@ -70,7 +60,7 @@ def _save(request, form_class, call, *, current_version):
         form.add_error(None, exc.message)
         return False, form
     except DomainError as exc:
-        _add_domain_error(form, exc)
+        add_domain_error(form, exc)
         return False, form
     return True, form
 
@@ -396,7 +386,7 @@ def amendment_new(request):
                     vat_id=data["vat_id"] if data["change_vat_id"] else None,
                 )
             except DomainError as exc:
-                _add_domain_error(form, exc)
+                add_domain_error(form, exc)
             else:
                 messages.success(request, _("Your request was sent to support. You will get an e-mail when it is handled."))
                 return redirect("purchase_orders:amendment_detail", pk=amendment.pk)
