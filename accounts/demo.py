@@ -48,7 +48,13 @@ ADDRESSES = {
     "NL": {"address_line1": "Herengracht 182", "postal_code": "1016 BR", "city": "Amsterdam", "country": "NL"},
     "BE": {"address_line1": "Rue de la Loi 16", "postal_code": "1000", "city": "Brussel", "country": "BE"},
     "DE": {"address_line1": "Unter den Linden 10", "postal_code": "10117", "city": "Berlin", "country": "DE"},
-    "US": {"address_line1": "1 Microsoft Way", "postal_code": "98052", "city": "Redmond", "region": "WA", "country": "US"},
+    "US": {
+        "address_line1": "1 Microsoft Way",
+        "postal_code": "98052",
+        "city": "Redmond",
+        "region": "WA",
+        "country": "US",
+    },
 }
 
 
@@ -63,7 +69,9 @@ def _user(key: str) -> User:
 def _account(name: str, signed_up_by: User | None, profile_name: str | None = None, **fields) -> BillingAccount:
     account = BillingAccount.objects.filter(name=name).first()
     if account is None:
-        account = services.billing_account_create(name=name, signed_up_by=signed_up_by, profile_name=profile_name, **fields)
+        account = services.billing_account_create(
+            name=name, signed_up_by=signed_up_by, profile_name=profile_name, **fields
+        )
     return account
 
 
@@ -87,16 +95,26 @@ def seed() -> Demo:
         support.save(update_fields=["is_support_staff", "is_staff"])
     group, _created = Group.objects.get_or_create(name="Support staff")
     portal_apps = ["accounts", "payments", "invoices", "purchase_orders"]
-    group.permissions.add(*Permission.objects.filter(content_type__app_label__in=portal_apps, codename__startswith="view_"))
+    group.permissions.add(
+        *Permission.objects.filter(content_type__app_label__in=portal_apps, codename__startswith="view_")
+    )
     support.groups.add(group)
 
     # Web direct, business, pays by card: two subscriptions share one card, a third
     # holds a marketplace service.
     contoso = _account(
-        "Contoso Web Shop", demo.users["wd_admin"], agreement_type="web_direct", kind="business",
-        company_name="Contoso B.V.", vat_id="NL853746333B01", currency="EUR", payment_mode="card",
-        billing_contact_name="Contoso Finance", billing_contact_email="finance@contoso.example",
-        language="en", **ADDRESSES["NL"],
+        "Contoso Web Shop",
+        demo.users["wd_admin"],
+        agreement_type="web_direct",
+        kind="business",
+        company_name="Contoso B.V.",
+        vat_id="NL853746333B01",
+        currency="EUR",
+        payment_mode="card",
+        billing_contact_name="Contoso Finance",
+        billing_contact_email="finance@contoso.example",
+        language="en",
+        **ADDRESSES["NL"],
     )
     demo.accounts["contoso"] = contoso
     demo.profiles["contoso"] = services.default_profile(contoso)
@@ -111,10 +129,18 @@ def seed() -> Demo:
 
     # Web direct, business, pays by invoice (Belgian: reverse charge).
     fabrikam = _account(
-        "Fabrikam", demo.users["wd_invoice_admin"], agreement_type="web_direct", kind="business",
-        company_name="Fabrikam NV", vat_id="BE0403019261", currency="EUR", payment_mode="invoice",
-        billing_contact_name="Fabrikam Boekhouding", billing_contact_email="boekhouding@fabrikam.example",
-        language="nl", **ADDRESSES["BE"],
+        "Fabrikam",
+        demo.users["wd_invoice_admin"],
+        agreement_type="web_direct",
+        kind="business",
+        company_name="Fabrikam NV",
+        vat_id="BE0403019261",
+        currency="EUR",
+        payment_mode="invoice",
+        billing_contact_name="Fabrikam Boekhouding",
+        billing_contact_email="boekhouding@fabrikam.example",
+        language="nl",
+        **ADDRESSES["BE"],
     )
     demo.accounts["fabrikam"] = fabrikam
     demo.profiles["fabrikam"] = services.default_profile(fabrikam)
@@ -125,8 +151,14 @@ def seed() -> Demo:
 
     # Web direct, individual (non-business), pays by card.
     individual = _account(
-        "Jan Smit", demo.users["wd_individual"], agreement_type="web_direct", kind="individual",
-        currency="EUR", payment_mode="card", language="nl", **ADDRESSES["NL"],
+        "Jan Smit",
+        demo.users["wd_individual"],
+        agreement_type="web_direct",
+        kind="individual",
+        currency="EUR",
+        payment_mode="card",
+        language="nl",
+        **ADDRESSES["NL"],
     )
     demo.accounts["individual"] = individual
     demo.profiles["individual"] = services.default_profile(individual)
@@ -135,11 +167,20 @@ def seed() -> Demo:
 
     # Enterprise, direct enrollment.
     northwind = _account(
-        "Northwind Traders", demo.users["ea_admin"], agreement_type="enterprise", kind="business",
-        enrollment_number="87654321", channel="direct", company_name="Northwind Traders B.V.",
-        vat_id="NL004495445B01", currency="EUR", payment_mode="invoice",
-        billing_contact_name="Northwind Procurement", billing_contact_email="procurement@northwind.example",
-        language="en", **ADDRESSES["NL"],
+        "Northwind Traders",
+        demo.users["ea_admin"],
+        agreement_type="enterprise",
+        kind="business",
+        enrollment_number="87654321",
+        channel="direct",
+        company_name="Northwind Traders B.V.",
+        vat_id="NL004495445B01",
+        currency="EUR",
+        payment_mode="invoice",
+        billing_contact_name="Northwind Procurement",
+        billing_contact_email="procurement@northwind.example",
+        language="en",
+        **ADDRESSES["NL"],
     )
     demo.accounts["northwind"] = northwind
     demo.profiles["northwind"] = services.default_profile(northwind)
@@ -150,10 +191,20 @@ def seed() -> Demo:
 
     # Enterprise, indirect enrollment through a partner (US, USD).
     tailspin = _account(
-        "Tailspin Toys", None, agreement_type="enterprise", kind="business", enrollment_number="12345678",
-        channel="indirect", partner_name="Adatum Partners", company_name="Tailspin Toys Inc.",
-        currency="USD", payment_mode="invoice", billing_contact_name="Tailspin AP",
-        billing_contact_email="ap@tailspin.example", language="en", **ADDRESSES["US"],
+        "Tailspin Toys",
+        None,
+        agreement_type="enterprise",
+        kind="business",
+        enrollment_number="12345678",
+        channel="indirect",
+        partner_name="Adatum Partners",
+        company_name="Tailspin Toys Inc.",
+        currency="USD",
+        payment_mode="invoice",
+        billing_contact_name="Tailspin AP",
+        billing_contact_email="ap@tailspin.example",
+        language="en",
+        **ADDRESSES["US"],
     )
     demo.accounts["tailspin"] = tailspin
     demo.profiles["tailspin"] = services.default_profile(tailspin)
@@ -163,27 +214,45 @@ def seed() -> Demo:
 
     # Customer agreement with two billing profiles.
     woodgrove = _account(
-        "Woodgrove Bank", demo.users["ca_owner"], profile_name="Woodgrove Nederland",
-        agreement_type="customer_agreement", kind="business", company_name="Woodgrove Bank N.V.",
-        vat_id="NL810433941B01", currency="EUR", payment_mode="card",
-        billing_contact_name="Woodgrove Finance", billing_contact_email="finance@woodgrove.example",
-        language="nl", **ADDRESSES["NL"],
+        "Woodgrove Bank",
+        demo.users["ca_owner"],
+        profile_name="Woodgrove Nederland",
+        agreement_type="customer_agreement",
+        kind="business",
+        company_name="Woodgrove Bank N.V.",
+        vat_id="NL810433941B01",
+        currency="EUR",
+        payment_mode="card",
+        billing_contact_name="Woodgrove Finance",
+        billing_contact_email="finance@woodgrove.example",
+        language="nl",
+        **ADDRESSES["NL"],
     )
     demo.accounts["woodgrove"] = woodgrove
     nl_profile = woodgrove.profiles.get(name="Woodgrove Nederland")
     de_profile, _created = BillingProfile.objects.get_or_create(
-        account=woodgrove, name="Woodgrove Deutschland",
-        defaults={"bill_to_name": "Woodgrove Bank Niederlassung Berlin", "bill_to_address_line1": "Unter den Linden 10",
-                  "bill_to_postal_code": "10117", "bill_to_city": "Berlin", "bill_to_country": "DE"},
+        account=woodgrove,
+        name="Woodgrove Deutschland",
+        defaults={
+            "bill_to_name": "Woodgrove Bank Niederlassung Berlin",
+            "bill_to_address_line1": "Unter den Linden 10",
+            "bill_to_postal_code": "10117",
+            "bill_to_city": "Berlin",
+            "bill_to_country": "DE",
+        },
     )
     demo.profiles["woodgrove_nl"], demo.profiles["woodgrove_de"] = nl_profile, de_profile
     services.role_assign(user=demo.users["ca_owner"], role=Role.BA_OWNER, account=woodgrove)
     services.role_assign(user=demo.users["ca_ba_contributor"], role=Role.BA_CONTRIBUTOR, account=woodgrove)
     services.role_assign(user=demo.users["ca_ba_reader"], role=Role.BA_READER, account=woodgrove)
     services.role_assign(user=demo.users["ca_bp_owner"], role=Role.BP_OWNER, account=woodgrove, profile=de_profile)
-    services.role_assign(user=demo.users["ca_bp_contributor"], role=Role.BP_CONTRIBUTOR, account=woodgrove, profile=nl_profile)
+    services.role_assign(
+        user=demo.users["ca_bp_contributor"], role=Role.BP_CONTRIBUTOR, account=woodgrove, profile=nl_profile
+    )
     services.role_assign(user=demo.users["ca_bp_reader"], role=Role.BP_READER, account=woodgrove, profile=nl_profile)
-    services.role_assign(user=demo.users["ca_invoice_manager"], role=Role.INVOICE_MANAGER, account=woodgrove, profile=nl_profile)
+    services.role_assign(
+        user=demo.users["ca_invoice_manager"], role=Role.INVOICE_MANAGER, account=woodgrove, profile=nl_profile
+    )
     demo.subscriptions["woodgrove_core"] = _subscription(woodgrove, nl_profile, "Woodgrove Core Banking")
     demo.subscriptions["woodgrove_analytics"] = _subscription(woodgrove, nl_profile, "Woodgrove Analytics")
     demo.subscriptions["woodgrove_berlin"] = _subscription(woodgrove, de_profile, "Woodgrove Berlin")

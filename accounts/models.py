@@ -123,7 +123,9 @@ class BillingAccount(models.Model):
     billing_contact_name = models.CharField(_("billing contact name"), max_length=150, blank=True)
     billing_contact_email = models.EmailField(_("billing contact e-mail"), blank=True)
     billing_contact_phone = models.CharField(_("billing contact phone"), max_length=40, blank=True)
-    payment_mode = models.CharField(_("payment mode"), max_length=16, choices=PaymentMode.choices, default=PaymentMode.CARD)
+    payment_mode = models.CharField(
+        _("payment mode"), max_length=16, choices=PaymentMode.choices, default=PaymentMode.CARD
+    )
     language = models.CharField(_("invoice language"), max_length=8, choices=settings.LANGUAGES, default="en")
     time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Amsterdam")
     signed_up_by = models.ForeignKey(
@@ -217,7 +219,9 @@ class BillingProfile(models.Model):
         verbose_name_plural = _("billing profiles")
         ordering = ["account_id", "name", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["account"], condition=Q(is_default=True), name="profile_one_default_per_account"),
+            models.UniqueConstraint(
+                fields=["account"], condition=Q(is_default=True), name="profile_one_default_per_account"
+            ),
         ]
 
     def __str__(self):
@@ -246,7 +250,9 @@ class Subscription(models.Model):
     subscription_id = models.UUIDField(_("subscription ID"), default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=200)
     offer = models.CharField(_("offer"), max_length=100, default="Pay-As-You-Go")
-    status = models.CharField(_("status"), max_length=16, choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE)
+    status = models.CharField(
+        _("status"), max_length=16, choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE
+    )
     # Active card of a web-direct subscription (PM-4 spreads a new card to every
     # subscription that used the same card).
     payment_method = models.ForeignKey(

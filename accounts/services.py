@@ -76,7 +76,9 @@ def user_set_language(*, user: User, language: str) -> User:
 
 
 @transaction.atomic
-def role_assign(*, user: User, role: str, account: BillingAccount, profile: BillingProfile | None = None) -> RoleAssignment:
+def role_assign(
+    *, user: User, role: str, account: BillingAccount, profile: BillingProfile | None = None
+) -> RoleAssignment:
     """Give ``user`` a role on an account (``profile`` None) or on one of its profiles,
     refusing roles that do not exist on that agreement type or scope."""
     if profile is not None:
@@ -94,16 +96,16 @@ def role_assign(*, user: User, role: str, account: BillingAccount, profile: Bill
 
 
 @transaction.atomic
-def billing_account_create(*, signed_up_by: User | None = None, profile_name: str | None = None, **fields) -> BillingAccount:
+def billing_account_create(
+    *, signed_up_by: User | None = None, profile_name: str | None = None, **fields
+) -> BillingAccount:
     """Create an account with its default billing profile (web direct, enterprise) or
     its first billing profile (customer agreement, named ``profile_name``)."""
     account = BillingAccount(signed_up_by=signed_up_by, **fields)
     account.full_clean(exclude=["signed_up_by"])
     account.save()
     is_ca = account.agreement_type == "customer_agreement"
-    BillingProfile.objects.create(
-        account=account, name=profile_name or account.name, is_default=not is_ca
-    )
+    BillingProfile.objects.create(account=account, name=profile_name or account.name, is_default=not is_ca)
     return account
 
 

@@ -22,7 +22,9 @@ def _clear():
     with connection.cursor() as cursor:
         tables = [m._meta.db_table for m in (InvoiceLine, InvoiceRevision, Invoice, Charge, BillingRun)]
         if connection.vendor == "postgresql":
-            cursor.execute("TRUNCATE " + ", ".join(tables) + ", invoices_notification, invoices_billingrunchunk CASCADE")
+            cursor.execute(
+                "TRUNCATE " + ", ".join(tables) + ", invoices_notification, invoices_billingrunchunk CASCADE"
+            )
         else:
             for table in ["invoices_notification", "invoices_billingrunchunk", *tables]:
                 cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
@@ -41,9 +43,17 @@ def seed(n: int) -> None:
             country, vat = COUNTRIES[i % len(COUNTRIES)]
             accounts.append(
                 BillingAccount(
-                    name=f"Bench {i}", agreement_type="web_direct", kind="business", company_name=f"Bench {i} B.V.",
-                    address_line1="Damrak 1", postal_code="1012 LG", city="Amsterdam", country=country, vat_id=vat,
-                    currency="EUR", payment_mode="invoice" if i % 3 == 0 else "card",
+                    name=f"Bench {i}",
+                    agreement_type="web_direct",
+                    kind="business",
+                    company_name=f"Bench {i} B.V.",
+                    address_line1="Damrak 1",
+                    postal_code="1012 LG",
+                    city="Amsterdam",
+                    country=country,
+                    vat_id=vat,
+                    currency="EUR",
+                    payment_mode="invoice" if i % 3 == 0 else "card",
                     billing_contact_email=f"billing{i}@bench.example",
                 )
             )
@@ -56,12 +66,32 @@ def seed(n: int) -> None:
         )
         charges = []
         for s in subscriptions:
-            charges.append(Charge(subscription=s, profile_id=s.profile_id, period=PERIOD, service_name="Virtual Machines",
-                                  meter="D2s v5 (hours)", quantity=Decimal("720"), unit_price=Decimal("0.096"),
-                                  amount=Decimal("69.12"), currency="EUR"))
-            charges.append(Charge(subscription=s, profile_id=s.profile_id, period=PERIOD, service_name="Storage",
-                                  meter="LRS (GB-month)", quantity=Decimal("123.5"), unit_price=Decimal("0.0184"),
-                                  amount=Decimal("2.27"), currency="EUR"))
+            charges.append(
+                Charge(
+                    subscription=s,
+                    profile_id=s.profile_id,
+                    period=PERIOD,
+                    service_name="Virtual Machines",
+                    meter="D2s v5 (hours)",
+                    quantity=Decimal("720"),
+                    unit_price=Decimal("0.096"),
+                    amount=Decimal("69.12"),
+                    currency="EUR",
+                )
+            )
+            charges.append(
+                Charge(
+                    subscription=s,
+                    profile_id=s.profile_id,
+                    period=PERIOD,
+                    service_name="Storage",
+                    meter="LRS (GB-month)",
+                    quantity=Decimal("123.5"),
+                    unit_price=Decimal("0.0184"),
+                    amount=Decimal("2.27"),
+                    currency="EUR",
+                )
+            )
         Charge.objects.bulk_create(charges)
 
 
@@ -99,8 +129,10 @@ def run(n: int, chunk_size: int | None = None) -> dict:
     seed(n)
     print(f"\n== billing run, N={n:,} subscriptions (seeded in {time.perf_counter() - t0:.1f} s)", flush=True)
     chunk_size = chunk_size or services.CHUNK_SIZE
-    with mock.patch.object(clock, "today", lambda tz=None: dt.date(2020, 2, 1)), \
-            mock.patch.object(services, "_after_issue", lambda ids: None):
+    with (
+        mock.patch.object(clock, "today", lambda tz=None: dt.date(2020, 2, 1)),
+        mock.patch.object(services, "_after_issue", lambda ids: None),
+    ):
         started = time.perf_counter()
         billing_run = services.billing_run_start(period=PERIOD, chunk_size=chunk_size, enqueue=False)
         for chunk_id in billing_run.chunks.order_by("index").values_list("pk", flat=True):

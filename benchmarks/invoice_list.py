@@ -49,9 +49,19 @@ def seed(total: int) -> None:
     user_model.objects.filter(email=EMAIL).delete()
     user = user_model.objects.create_user(email=EMAIL, password=PASSWORD)
     account = account_services.billing_account_create(
-        signed_up_by=user, profile_name="Profile 1", name="List bench", agreement_type="customer_agreement",
-        kind="business", company_name="List Bench B.V.", address_line1="Damrak 1", postal_code="1012 LG",
-        city="Amsterdam", country="NL", currency="EUR", vat_id="NL853746333B01", payment_mode="card",
+        signed_up_by=user,
+        profile_name="Profile 1",
+        name="List bench",
+        agreement_type="customer_agreement",
+        kind="business",
+        company_name="List Bench B.V.",
+        address_line1="Damrak 1",
+        postal_code="1012 LG",
+        city="Amsterdam",
+        country="NL",
+        currency="EUR",
+        vat_id="NL853746333B01",
+        payment_mode="card",
     )
     account_services.role_assign(user=user, role="ba_owner", account=account)
     BillingProfile.objects.bulk_create(
@@ -71,19 +81,33 @@ def seed(total: int) -> None:
             status = statuses[n % len(statuses)]
             invoices.append(
                 Invoice(
-                    number=f"INV-LIST-{n:06d}", account=account, profile=profile, period=period, issue_date=issue,
-                    due_date=issue, status=status, currency="EUR", subtotal=Decimal("100.00"),
-                    tax_amount=Decimal("21.00"), total=Decimal("121.00"),
+                    number=f"INV-LIST-{n:06d}",
+                    account=account,
+                    profile=profile,
+                    period=period,
+                    issue_date=issue,
+                    due_date=issue,
+                    status=status,
+                    currency="EUR",
+                    subtotal=Decimal("100.00"),
+                    tax_amount=Decimal("21.00"),
+                    total=Decimal("121.00"),
                     amount_paid=Decimal("121.00") if status == InvoiceStatus.PAID else Decimal(0),
-                    payment_reference=services.payment_reference(2099, n), payment_terms=PaymentTerms.CARD,
+                    payment_reference=services.payment_reference(2099, n),
+                    payment_terms=PaymentTerms.CARD,
                 )
             )
     Invoice.objects.bulk_create(invoices, batch_size=5000)
     InvoiceRevision.objects.bulk_create(
         [
             InvoiceRevision(
-                invoice=invoice, number=1, language="en", sold_to="List Bench B.V.\nDamrak 1", bill_to="List Bench B.V.",
-                vat_id=account.vat_id, tax_rate=Decimal("21"),
+                invoice=invoice,
+                number=1,
+                language="en",
+                sold_to="List Bench B.V.\nDamrak 1",
+                bill_to="List Bench B.V.",
+                vat_id=account.vat_id,
+                tax_rate=Decimal("21"),
             )
             for invoice in invoices
         ],
@@ -126,11 +150,22 @@ class Server:
         env.pop("REDIS_URL", None)
         self.process = subprocess.Popen(  # noqa: S603 - fixed command
             [
-                str(Path(sys.executable).with_name("gunicorn")), "billing_portal.wsgi:application",
-                "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), "--log-level", "warning",
-                "--backlog", "256",
+                str(Path(sys.executable).with_name("gunicorn")),
+                "billing_portal.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(workers),
+                "--log-level",
+                "warning",
+                "--backlog",
+                "256",
             ],
-            cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
 
     def wait_ready(self, timeout: float = 60) -> None:
@@ -180,9 +215,14 @@ def sign_in(port: int) -> str:
     body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "username": EMAIL, "password": PASSWORD})
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     conn.request(
-        "POST", "/sign-in/", body=body,
-        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": _cookie_header(jar),
-                 "Referer": f"http://127.0.0.1:{port}/sign-in/"},
+        "POST",
+        "/sign-in/",
+        body=body,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": _cookie_header(jar),
+            "Referer": f"http://127.0.0.1:{port}/sign-in/",
+        },
     )
     response = conn.getresponse()
     response.read()
@@ -258,19 +298,26 @@ def run(total: int = 10_000, requests: int = 1000, concurrency: int = 8, workers
     try:
         server.wait_ready()
         cookie = sign_in(server.port)
-        targets = [("hello", "/bench/hello/", b"hello "), ("list", "/invoices/", b"INV-LIST-"),
-                   ("filtered", FILTERED, b"INV-LIST-")]
+        targets = [
+            ("hello", "/bench/hello/", b"hello "),
+            ("list", "/invoices/", b"INV-LIST-"),
+            ("filtered", FILTERED, b"INV-LIST-"),
+        ]
         for _name, path, expect in targets:  # warm every worker up
             load(server.port, path, cookie, 4 * workers, workers, expect)
-        results = {name: load(server.port, path, cookie, requests, concurrency, expect) for name, path, expect in targets}
+        results = {
+            name: load(server.port, path, cookie, requests, concurrency, expect) for name, path, expect in targets
+        }
     finally:
         server.stop()
     hello = results["hello"]["rps"]
     for name in ("hello", "list", "filtered"):
         r = results[name]
         ratio = r["rps"] / hello
-        verdict = "" if name == "hello" else (
-            "  OK" if ratio >= 0.5 and r["p95"] < 100 else "  MISSES THE BUDGET (>= 0.5x hello, p95 < 100 ms)"
+        verdict = (
+            ""
+            if name == "hello"
+            else ("  OK" if ratio >= 0.5 and r["p95"] < 100 else "  MISSES THE BUDGET (>= 0.5x hello, p95 < 100 ms)")
         )
         print(
             f"{name:>8} {r['path']:<28} {r['rps']:7.1f} req/s  p50 {r['p50']:6.1f} ms  p95 {r['p95']:6.1f} ms"

@@ -13,28 +13,61 @@ from invoices.models import Invoice, InvoiceLine, InvoiceRevision
 
 def _invoice():
     account = account_services.billing_account_create(
-        name="PDF bench", agreement_type="web_direct", kind="business", company_name="Bench B.V.",
-        address_line1="Damrak 1", postal_code="1012 LG", city="Amsterdam", country="NL", currency="EUR",
-        vat_id="NL853746333B01", payment_mode="invoice",
+        name="PDF bench",
+        agreement_type="web_direct",
+        kind="business",
+        company_name="Bench B.V.",
+        address_line1="Damrak 1",
+        postal_code="1012 LG",
+        city="Amsterdam",
+        country="NL",
+        currency="EUR",
+        vat_id="NL853746333B01",
+        payment_mode="invoice",
     )
     profile = account.profiles.get()
     subscription = Subscription.objects.create(account=account, profile=profile, name="Production")
     invoice = Invoice.objects.create(
-        number="INV-BENCH-000001", account=account, profile=profile, period=dt.date(2020, 1, 1),
-        issue_date=dt.date(2020, 2, 1), due_date=dt.date(2020, 3, 2), currency="EUR", subtotal=Decimal("112.45"),
-        tax_amount=Decimal("23.61"), total=Decimal("136.06"), payment_reference="RF18539007547034",
+        number="INV-BENCH-000001",
+        account=account,
+        profile=profile,
+        period=dt.date(2020, 1, 1),
+        issue_date=dt.date(2020, 2, 1),
+        due_date=dt.date(2020, 3, 2),
+        currency="EUR",
+        subtotal=Decimal("112.45"),
+        tax_amount=Decimal("23.61"),
+        total=Decimal("136.06"),
+        payment_reference="RF18539007547034",
         payment_terms="bank_transfer",
     )
     for position, (service, meter, qty, price, amount) in enumerate(
-        [("Virtual Machines", "D2s v5 (hours)", "720", "0.096", "69.12"), ("Storage", "LRS (GB-month)", "123.5", "0.0184", "2.27"),
-         ("Bandwidth", "Data transfer out (GB)", "472", "0.087", "41.06")], 1
+        [
+            ("Virtual Machines", "D2s v5 (hours)", "720", "0.096", "69.12"),
+            ("Storage", "LRS (GB-month)", "123.5", "0.0184", "2.27"),
+            ("Bandwidth", "Data transfer out (GB)", "472", "0.087", "41.06"),
+        ],
+        1,
     ):
-        InvoiceLine.objects.create(invoice=invoice, subscription=subscription, position=position, service_name=service,
-                                   meter=meter, quantity=Decimal(qty), unit_price=Decimal(price), amount=Decimal(amount),
-                                   tax_amount=Decimal("0"))
+        InvoiceLine.objects.create(
+            invoice=invoice,
+            subscription=subscription,
+            position=position,
+            service_name=service,
+            meter=meter,
+            quantity=Decimal(qty),
+            unit_price=Decimal(price),
+            amount=Decimal(amount),
+            tax_amount=Decimal("0"),
+        )
     revision = InvoiceRevision.objects.create(
-        invoice=invoice, number=1, language="nl", sold_to="Bench B.V.\nDamrak 1\n1012 LG Amsterdam\nNederland",
-        bill_to="Bench B.V.\nDamrak 1\n1012 LG Amsterdam\nNederland", vat_id="NL853746333B01", po_number="PO-4711",
+        invoice=invoice,
+        number=1,
+        language="nl",
+        sold_to="Bench B.V.\nDamrak 1\n1012 LG Amsterdam\nNederland",
+        bill_to="Bench B.V.\nDamrak 1\n1012 LG Amsterdam\nNederland",
+        vat_id="NL853746333B01",
+        po_number="PO-4711",
         tax_rate=Decimal("21"),
     )
     return revision

@@ -62,7 +62,9 @@ def healthz(request):
     """Database and broker reachability: 200 when both answer, 503 otherwise."""
     checks = {"database": _check_database(), "broker": _check_broker()}
     healthy = all(value in ("ok", "embedded") for value in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503
+    )
 
 
 @require_POST
@@ -70,7 +72,9 @@ def set_language(request):
     """Switch between English and Dutch; remembered on the user (and in a cookie)."""
     language = request.POST.get("language", "")
     next_url = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         next_url = "/"
     response = HttpResponseRedirect(next_url)
     if language not in dict(settings.LANGUAGES):
@@ -102,11 +106,15 @@ def handler403(request, exception=None):
 
 def handler500(request):
     if _wants_json(request):
-        return JsonResponse(error_body("server_error", translation.gettext("Something went wrong on our side.")), status=500)
+        return JsonResponse(
+            error_body("server_error", translation.gettext("Something went wrong on our side.")), status=500
+        )
     return render(request, "500.html", status=500)
 
 
 def handler400(request, exception=None):
     if _wants_json(request):
-        return JsonResponse(error_body("bad_request", translation.gettext("The request could not be understood.")), status=400)
+        return JsonResponse(
+            error_body("bad_request", translation.gettext("The request could not be understood.")), status=400
+        )
     return render(request, "400.html", status=400)

@@ -30,12 +30,33 @@ class InvoiceLineInline(ReadOnlyInline):
 
 class InvoiceRevisionInline(ReadOnlyInline):
     model = InvoiceRevision
-    fields = ["number", "po_number", "vat_id", "tax_rate", "reverse_charge", "pdf", "reason", "created_by", "created_at"]
+    fields = [
+        "number",
+        "po_number",
+        "vat_id",
+        "tax_rate",
+        "reverse_charge",
+        "pdf",
+        "reason",
+        "created_by",
+        "created_at",
+    ]
 
 
 @admin.register(Invoice)
 class InvoiceAdmin(admin.ModelAdmin):
-    list_display = ["number", "account", "profile", "period", "issue_date", "due_date", "status", "total", "currency", "notified_at"]
+    list_display = [
+        "number",
+        "account",
+        "profile",
+        "period",
+        "issue_date",
+        "due_date",
+        "status",
+        "total",
+        "currency",
+        "notified_at",
+    ]
     list_filter = ["status", "period", "payment_terms"]
     search_fields = ["number", "account__name", "payment_reference"]
     list_select_related = ["account", "profile", "profile__account"]
@@ -51,7 +72,17 @@ class InvoiceAdmin(admin.ModelAdmin):
 
 @admin.register(Charge)
 class ChargeAdmin(admin.ModelAdmin):
-    list_display = ["period", "subscription", "service_name", "meter", "quantity", "unit_price", "amount", "currency", "source"]
+    list_display = [
+        "period",
+        "subscription",
+        "service_name",
+        "meter",
+        "quantity",
+        "unit_price",
+        "amount",
+        "currency",
+        "source",
+    ]
     list_filter = ["period", "source", "is_marketplace"]
     search_fields = ["subscription__name", "service_name", "external_id"]
     list_select_related = ["subscription"]
@@ -68,7 +99,17 @@ class BillingRunChunkInline(ReadOnlyInline):
 
 @admin.register(BillingRun)
 class BillingRunAdmin(admin.ModelAdmin):
-    list_display = ["period", "status", "progress", "done_chunks", "total_chunks", "total_scopes", "invoices_created", "started_at", "finished_at"]
+    list_display = [
+        "period",
+        "status",
+        "progress",
+        "done_chunks",
+        "total_chunks",
+        "total_scopes",
+        "invoices_created",
+        "started_at",
+        "finished_at",
+    ]
     readonly_fields = [f.name for f in BillingRun._meta.fields]
     inlines = [BillingRunChunkInline]
     actions = ["resume_runs"]
@@ -76,7 +117,12 @@ class BillingRunAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("progress"))
     def progress(self, run):
-        return format_html('<progress class="progress" max="100" value="{}">{} %</progress> {} %', run.progress_percent, run.progress_percent, run.progress_percent)
+        return format_html(
+            '<progress class="progress" max="100" value="{}">{} %</progress> {} %',
+            run.progress_percent,
+            run.progress_percent,
+            run.progress_percent,
+        )
 
     def has_add_permission(self, request):
         return False
@@ -85,7 +131,10 @@ class BillingRunAdmin(admin.ModelAdmin):
         return False
 
     def get_urls(self):
-        return [path("start/", self.admin_site.admin_view(self.start_view), name="invoices_billingrun_start"), *super().get_urls()]
+        return [
+            path("start/", self.admin_site.admin_view(self.start_view), name="invoices_billingrun_start"),
+            *super().get_urls(),
+        ]
 
     def start_view(self, request):
         if not request.user.has_perm("invoices.change_billingrun"):
@@ -101,7 +150,12 @@ class BillingRunAdmin(admin.ModelAdmin):
             else:
                 messages.success(request, _("The billing run for %(period)s has started.") % {"period": run})
                 return redirect(reverse("admin:invoices_billingrun_change", args=[run.pk]))
-        context = {**self.admin_site.each_context(request), "form": form, "title": _("Start a billing run"), "opts": self.model._meta}
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "title": _("Start a billing run"),
+            "opts": self.model._meta,
+        }
         return render(request, "admin/invoices/billingrun/start.html", context)
 
     @admin.action(description=gettext_lazy("Resume or re-run the selected billing runs"))

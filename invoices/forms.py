@@ -7,7 +7,9 @@ from .models import InvoiceStatus
 
 
 class InvoiceFilterForm(forms.Form):
-    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("All"))] + list(InvoiceStatus.choices))
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("All"))] + list(InvoiceStatus.choices)
+    )
     period = forms.CharField(
         label=_("Billing period"),
         required=False,

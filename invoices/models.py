@@ -205,7 +205,9 @@ class Notification(models.Model):
         "accounts.BillingAccount", on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
     )
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications")
-    status = models.CharField(_("status"), max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.PENDING)
+    status = models.CharField(
+        _("status"), max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
@@ -246,7 +248,9 @@ class BillingRun(models.Model):
 
     period = models.DateField(_("billing period"), unique=True)
     issue_date = models.DateField(_("invoice date"))
-    status = models.CharField(_("status"), max_length=16, choices=BillingRunStatus.choices, default=BillingRunStatus.RUNNING)
+    status = models.CharField(
+        _("status"), max_length=16, choices=BillingRunStatus.choices, default=BillingRunStatus.RUNNING
+    )
     total_chunks = models.PositiveIntegerField(_("chunks"), default=0)
     done_chunks = models.PositiveIntegerField(_("chunks done"), default=0)
     total_scopes = models.PositiveIntegerField(_("billing scopes"), default=0)

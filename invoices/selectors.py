@@ -41,7 +41,9 @@ def has_invoice_scopes(user) -> bool:
 
 def get_invoice_for_user(user, pk) -> Invoice:
     try:
-        invoice = Invoice.objects.select_related("account", "profile", "profile__account", "current_revision").get(pk=pk)
+        invoice = Invoice.objects.select_related("account", "profile", "profile__account", "current_revision").get(
+            pk=pk
+        )
     except (Invoice.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
     if not permissions.can_view_invoices(user, invoice.profile):

@@ -151,7 +151,14 @@ INVOICE_PAST_DUE = "invoice_past_due"
 
 # Roles that receive invoices by e-mail (besides the account's billing contact and the
 # billing profile's invoice address). Read-only roles see invoices in the portal only.
-RECEIVING_ROLES = (Role.ACCOUNT_ADMIN, Role.EA_ADMIN, Role.PARTNER_ADMIN, Role.BA_OWNER, Role.BP_OWNER, Role.INVOICE_MANAGER)
+RECEIVING_ROLES = (
+    Role.ACCOUNT_ADMIN,
+    Role.EA_ADMIN,
+    Role.PARTNER_ADMIN,
+    Role.BA_OWNER,
+    Role.BP_OWNER,
+    Role.INVOICE_MANAGER,
+)
 
 
 def _recipients_for(invoices) -> dict[int, list[tuple[str, str]]]:
@@ -168,7 +175,10 @@ def _recipients_for(invoices) -> dict[int, list[tuple[str, str]]]:
     result = {}
     for invoice in invoices:
         account = invoice.account
-        candidates = [(account.billing_contact_email, account.language), (invoice.profile.invoice_email, account.language)]
+        candidates = [
+            (account.billing_contact_email, account.language),
+            (invoice.profile.invoice_email, account.language),
+        ]
         candidates += [
             (email, language)
             for account_id, profile_id, email, language in assignments
@@ -271,7 +281,9 @@ def invoice_revision_render_pdf(*, revision_id: int) -> bool:
 
 
 @transaction.atomic
-def invoice_amend(*, invoice: Invoice, actor, reason: str, po_number: str | None = None, vat_id: str | None = None) -> InvoiceRevision:
+def invoice_amend(
+    *, invoice: Invoice, actor, reason: str, po_number: str | None = None, vat_id: str | None = None
+) -> InvoiceRevision:
     """A new revision of an issued invoice with a changed PO and/or VAT number (PO-5,
     PO-7). The earlier revision and its PDF stay readable; the new PDF is rendered
     after commit. The caller records the PO/VAT history.
@@ -480,7 +492,9 @@ def parse_period(value) -> dt.date:
     try:
         return dt.datetime.strptime(str(value).strip(), "%Y-%m").date()
     except ValueError:
-        raise InvalidInput(_("Give the billing period as YYYY-MM."), code="invalid_period", fields={"period": [_("Use YYYY-MM.")]})
+        raise InvalidInput(
+            _("Give the billing period as YYYY-MM."), code="invalid_period", fields={"period": [_("Use YYYY-MM.")]}
+        )
 
 
 def _decimal(value, name, errors):
@@ -524,7 +538,9 @@ def charge_import(*, rows, source: str = "import") -> ImportReport:
     record_ids = {str(row.get("record_id") or "").strip() for row in rows} - {""}
     known_records = set(Charge.objects.filter(external_id__in=record_ids).values_list("external_id", flat=True))
     invoiced = set(
-        Invoice.objects.filter(profile_id__in={s.profile_id for s in subscriptions.values()}).values_list("profile_id", "period")
+        Invoice.objects.filter(profile_id__in={s.profile_id for s in subscriptions.values()}).values_list(
+            "profile_id", "period"
+        )
     )
     charges, seen_records = [], set()
     now = clock.now()
@@ -706,7 +722,9 @@ def _draft(profile, rows, po_number: str) -> _Draft:
     treatment = tax.treatment_for_account(account)
     rate = treatment.rate
     lines, subtotal, tax_total = [], Decimal(0), Decimal(0)
-    for position, (_pid, subscription_id, service, meter, quantity, unit_price, amount, marketplace) in enumerate(rows, 1):
+    for position, (_pid, subscription_id, service, meter, quantity, unit_price, amount, marketplace) in enumerate(
+        rows, 1
+    ):
         amount = quantize(amount, currency)
         line_tax = tax.line_tax(amount, rate, currency)
         subtotal += amount
@@ -729,7 +747,16 @@ def _drafts(period: dt.date, profile_ids) -> list[_Draft]:
     charges = (
         Charge.objects.filter(period=period, profile_id__in=list(by_profile))
         .order_by("profile_id", "subscription_id", "pk")
-        .values_list("profile_id", "subscription_id", "service_name", "meter", "quantity", "unit_price", "amount", "is_marketplace")
+        .values_list(
+            "profile_id",
+            "subscription_id",
+            "service_name",
+            "meter",
+            "quantity",
+            "unit_price",
+            "amount",
+            "is_marketplace",
+        )
     )
     for row in charges:
         by_profile[row[0]].append(row)
@@ -749,17 +776,54 @@ def _drafts(period: dt.date, profile_ids) -> list[_Draft]:
 
 
 INVOICE_COLUMNS = (
-    "number", "account_id", "profile_id", "period", "issue_date", "due_date", "status", "currency", "subtotal",
-    "tax_amount", "total", "amount_paid", "payment_reference", "payment_terms", "billing_run_id", "current_revision_id",
-    "notified_at", "paid_at", "created_at",
+    "number",
+    "account_id",
+    "profile_id",
+    "period",
+    "issue_date",
+    "due_date",
+    "status",
+    "currency",
+    "subtotal",
+    "tax_amount",
+    "total",
+    "amount_paid",
+    "payment_reference",
+    "payment_terms",
+    "billing_run_id",
+    "current_revision_id",
+    "notified_at",
+    "paid_at",
+    "created_at",
 )
 REVISION_COLUMNS = (
-    "invoice_id", "number", "language", "sold_to", "bill_to", "vat_id", "po_number", "tax_rate", "reverse_charge",
-    "tax_note", "pdf", "pdf_rendered_at", "reason", "created_by_id", "created_at",
+    "invoice_id",
+    "number",
+    "language",
+    "sold_to",
+    "bill_to",
+    "vat_id",
+    "po_number",
+    "tax_rate",
+    "reverse_charge",
+    "tax_note",
+    "pdf",
+    "pdf_rendered_at",
+    "reason",
+    "created_by_id",
+    "created_at",
 )
 LINE_COLUMNS = (
-    "invoice_id", "subscription_id", "position", "service_name", "meter", "quantity", "unit_price", "amount",
-    "tax_amount", "is_marketplace",
+    "invoice_id",
+    "subscription_id",
+    "position",
+    "service_name",
+    "meter",
+    "quantity",
+    "unit_price",
+    "amount",
+    "tax_amount",
+    "is_marketplace",
 )
 
 
@@ -799,7 +863,9 @@ def _after_issue(invoice_ids: list[int]) -> None:
     from .tasks import render_invoice_pdf, send_invoice_ready
 
     rows = list(
-        Invoice.objects.filter(pk__in=invoice_ids).order_by("pk").values_list("pk", "current_revision_id", "payment_terms")
+        Invoice.objects.filter(pk__in=invoice_ids)
+        .order_by("pk")
+        .values_list("pk", "current_revision_id", "payment_terms")
     )
     for invoice_id, revision_id, terms in rows:
         if revision_id:
@@ -834,10 +900,25 @@ def _issue(run: BillingRun, chunk_id: int | None, drafts: list[_Draft]) -> list[
         terms = payment_terms_for(account)
         invoice_rows.append(
             (
-                invoice_number(year, next_number), account.pk, draft.profile.pk, run.period, run.issue_date,
-                late_due if terms == PaymentTerms.BANK_TRANSFER else run.issue_date, InvoiceStatus.DUE.value,
-                account.currency, draft.subtotal, draft.tax_amount, draft.subtotal + draft.tax_amount, Decimal(0),
-                payment_reference(year, next_number), str(terms), run.pk, None, None, None, now,
+                invoice_number(year, next_number),
+                account.pk,
+                draft.profile.pk,
+                run.period,
+                run.issue_date,
+                late_due if terms == PaymentTerms.BANK_TRANSFER else run.issue_date,
+                InvoiceStatus.DUE.value,
+                account.currency,
+                draft.subtotal,
+                draft.tax_amount,
+                draft.subtotal + draft.tax_amount,
+                Decimal(0),
+                payment_reference(year, next_number),
+                str(terms),
+                run.pk,
+                None,
+                None,
+                None,
+                now,
             )
         )
     if invoice_rows:
@@ -847,9 +928,21 @@ def _issue(run: BillingRun, chunk_id: int | None, drafts: list[_Draft]) -> list[
             REVISION_COLUMNS,
             [
                 (
-                    invoice_id, 1, draft.profile.account.language, draft.sold_to, draft.bill_to,
-                    draft.profile.account.vat_id, draft.po_number, draft.treatment.rate, draft.treatment.reverse_charge,
-                    draft.tax_note, "", None, "", None, now,
+                    invoice_id,
+                    1,
+                    draft.profile.account.language,
+                    draft.sold_to,
+                    draft.bill_to,
+                    draft.profile.account.vat_id,
+                    draft.po_number,
+                    draft.treatment.rate,
+                    draft.treatment.reverse_charge,
+                    draft.tax_note,
+                    "",
+                    None,
+                    "",
+                    None,
+                    now,
                 )
                 for invoice_id, draft in zip(invoice_ids, drafts, strict=True)
             ],
@@ -862,7 +955,11 @@ def _issue(run: BillingRun, chunk_id: int | None, drafts: list[_Draft]) -> list[
         _insert(
             InvoiceLine,
             LINE_COLUMNS,
-            [(invoice_id, *line) for invoice_id, draft in zip(invoice_ids, drafts, strict=True) for line in draft.lines],
+            [
+                (invoice_id, *line)
+                for invoice_id, draft in zip(invoice_ids, drafts, strict=True)
+                for line in draft.lines
+            ],
         )
         InvoiceNumberSequence.objects.filter(year=year).update(last_number=next_number)
     else:
@@ -905,7 +1002,12 @@ def _enqueue_chunks(chunk_ids: list[int]) -> None:
 
 @transaction.atomic
 def billing_run_start(
-    *, period: dt.date, started_by=None, chunk_size: int = CHUNK_SIZE, enqueue: bool = True, issue_date: dt.date | None = None
+    *,
+    period: dt.date,
+    started_by=None,
+    chunk_size: int = CHUNK_SIZE,
+    enqueue: bool = True,
+    issue_date: dt.date | None = None,
 ) -> BillingRun:
     """Start (or resume, or re-run) the billing run of a closed period.
 
@@ -923,7 +1025,8 @@ def billing_run_start(
             _("The billing period %(period)s has not closed yet.") % {"period": f"{period:%Y-%m}"}, code="period_open"
         )
     run, _created = BillingRun.objects.get_or_create(
-        period=period, defaults={"issue_date": issue_date or clock.today(), "started_by": started_by, "started_at": clock.now()}
+        period=period,
+        defaults={"issue_date": issue_date or clock.today(), "started_by": started_by, "started_at": clock.now()},
     )
     run = BillingRun.objects.select_for_update().get(pk=run.pk)
     pending = list(run.chunks.filter(done=False).values_list("pk", flat=True))
@@ -931,7 +1034,9 @@ def billing_run_start(
         profile_ids = _eligible_profile_ids(period)
         start = run.total_chunks
         chunks = [
-            BillingRunChunk(run=run, index=start + i, profile_ids=profile_ids[offset : offset + chunk_size], enqueued_at=clock.now())
+            BillingRunChunk(
+                run=run, index=start + i, profile_ids=profile_ids[offset : offset + chunk_size], enqueued_at=clock.now()
+            )
             for i, offset in enumerate(range(0, len(profile_ids), chunk_size))
         ]
         BillingRunChunk.objects.bulk_create(chunks)
@@ -991,16 +1096,22 @@ def sweep_unfinished_work(*, older_than: dt.timedelta = SWEEP_AFTER) -> dict:
     now = clock.now()
     cutoff = now - older_than
     chunk_ids = list(
-        BillingRunChunk.objects.filter(done=False, enqueued_at__lte=cutoff).order_by("pk").values_list("pk", flat=True)[:SWEEP_LIMIT]
+        BillingRunChunk.objects.filter(done=False, enqueued_at__lte=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:SWEEP_LIMIT]
     )
     if chunk_ids:
         BillingRunChunk.objects.filter(pk__in=chunk_ids).update(enqueued_at=now)
     revision_ids = list(
-        InvoiceRevision.objects.filter(pdf="", created_at__lte=cutoff).order_by("pk").values_list("pk", flat=True)[:SWEEP_LIMIT]
+        InvoiceRevision.objects.filter(pdf="", created_at__lte=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:SWEEP_LIMIT]
     )
     invoice_ids = list(
         Invoice.objects.filter(
-            notified_at__isnull=True, created_at__lte=cutoff, created_at__gte=now - dt.timedelta(days=7),
+            notified_at__isnull=True,
+            created_at__lte=cutoff,
+            created_at__gte=now - dt.timedelta(days=7),
             status__in=[InvoiceStatus.DUE, InvoiceStatus.PAST_DUE, InvoiceStatus.PAID],
         )
         .exclude(Q(notifications__kind=INVOICE_READY))

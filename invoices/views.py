@@ -22,9 +22,20 @@ PAGE_SIZE = 25
 # account: agreement type and who signed up). Anything else read later costs a query
 # per billing profile on the page, which the constant-query tests catch.
 LIST_FIELDS = (
-    "number", "period", "issue_date", "due_date", "status", "currency", "total", "payment_terms",
-    "payment_reference", "profile__name", "profile__is_default", "profile__account__name",
-    "profile__account__agreement_type", "profile__account__signed_up_by",
+    "number",
+    "period",
+    "issue_date",
+    "due_date",
+    "status",
+    "currency",
+    "total",
+    "payment_terms",
+    "payment_reference",
+    "profile__name",
+    "profile__is_default",
+    "profile__account__name",
+    "profile__account__agreement_type",
+    "profile__account__signed_up_by",
 )
 
 
@@ -69,7 +80,9 @@ _ROW = (
     '<td>{due_date}</td><td class="num">{total}</td>'
     '<td><span class="status status-{status}">{status_label}</span></td><td>{payment}</td></tr>\n'
 )
-_BANK_TRANSFER = '<span class="payment-instructions">{label}: IBAN {iban} · {reference_label} <code>{reference}</code></span>'
+_BANK_TRANSFER = (
+    '<span class="payment-instructions">{label}: IBAN {iban} · {reference_label} <code>{reference}</code></span>'
+)
 _PAY_NOW = '<a class="button-primary" href="{url}">{label}</a>'
 
 
@@ -96,7 +109,9 @@ def _list_rows(user, invoices, seller) -> str:
         if invoice.is_payable:
             if invoice.pays_by_bank_transfer:
                 payment = _BANK_TRANSFER.format(
-                    label=bank_label, iban=iban, reference_label=reference_label,
+                    label=bank_label,
+                    iban=iban,
+                    reference_label=reference_label,
                     reference=escape(invoice.payment_reference),
                 )
             elif can_pay[profile.pk] and pay_url is not None:

@@ -28,8 +28,18 @@ class PeriodPONumberAdmin(ReadOnlyAdmin):
 
 @admin.register(NumberChange)
 class NumberChangeAdmin(ReadOnlyAdmin):
-    list_display = ["changed_at", "account", "profile", "period", "field", "old_value", "new_value", "changed_by",
-                    "invoice", "source"]
+    list_display = [
+        "changed_at",
+        "account",
+        "profile",
+        "period",
+        "field",
+        "old_value",
+        "new_value",
+        "changed_by",
+        "invoice",
+        "source",
+    ]
     list_filter = ["field", "source"]
     list_select_related = ["account", "profile__account", "changed_by", "invoice"]
     search_fields = ["account__name", "old_value", "new_value", "invoice__number"]
@@ -37,8 +47,17 @@ class NumberChangeAdmin(ReadOnlyAdmin):
 
 @admin.register(AmendmentRequest)
 class AmendmentRequestAdmin(ReadOnlyAdmin):
-    list_display = ["id", "account", "invoice", "status", "change_po_number", "change_vat_id", "requested_by",
-                    "requested_at", "handled_by"]
+    list_display = [
+        "id",
+        "account",
+        "invoice",
+        "status",
+        "change_po_number",
+        "change_vat_id",
+        "requested_by",
+        "requested_at",
+        "handled_by",
+    ]
     list_filter = ["status"]
     list_select_related = ["account", "invoice", "requested_by", "handled_by"]
     search_fields = ["account__name", "invoice__number", "po_number", "vat_id"]

@@ -27,7 +27,10 @@ def seed(demo) -> None:
     woodgrove_nl.refresh_from_db()
     if not NumberChange.objects.filter(profile=woodgrove_nl).exists() and not woodgrove_nl.po_number:
         services.profile_po_number_set(
-            profile=woodgrove_nl, po_number="WG-NL-4500012345", actor=demo.users["ca_owner"], version=woodgrove_nl.version
+            profile=woodgrove_nl,
+            po_number="WG-NL-4500012345",
+            actor=demo.users["ca_owner"],
+            version=woodgrove_nl.version,
         )
 
     if not AmendmentRequest.objects.filter(profile=woodgrove_nl).exists():
@@ -38,7 +41,11 @@ def seed(demo) -> None:
             .order_by("period")
             .first()
         )
-        if invoice is not None and invoice.current_revision and invoice.current_revision.po_number != "WG-NL-4500012345":
+        if (
+            invoice is not None
+            and invoice.current_revision
+            and invoice.current_revision.po_number != "WG-NL-4500012345"
+        ):
             services.amendment_request_create(
                 invoice=invoice,
                 actor=demo.users["ca_owner"],

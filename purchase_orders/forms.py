@@ -58,20 +58,20 @@ class UsageSummaryForm(forms.Form):
 
     def __init__(self, *args, accounts=(), periods=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["account"].choices = [
-            (a.pk, f"{a.name} ({a.enrollment_number})") for a in accounts
-        ]
+        self.fields["account"].choices = [(a.pk, f"{a.name} ({a.enrollment_number})") for a in accounts]
         self.fields["period"].choices = periods
 
 
 class AmendmentRequestForm(forms.Form):
     invoice = forms.TypedChoiceField(label=_("Invoice"), coerce=int)
     change_po_number = forms.BooleanField(label=_("Change the PO number"), required=False)
-    po_number = forms.CharField(label=_("New PO number"), required=False, strip=False,
-                                widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    po_number = forms.CharField(
+        label=_("New PO number"), required=False, strip=False, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
     change_vat_id = forms.BooleanField(label=_("Change the VAT number"), required=False)
-    vat_id = forms.CharField(label=_("New VAT number"), required=False, strip=False,
-                             widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    vat_id = forms.CharField(
+        label=_("New VAT number"), required=False, strip=False, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
     message = forms.CharField(
         label=_("Why must the invoice change?"),
         widget=forms.Textarea(attrs={"rows": 4}),

@@ -20,7 +20,9 @@ class PeriodPONumber(models.Model):
     profile = models.ForeignKey("accounts.BillingProfile", on_delete=models.CASCADE, related_name="period_po_numbers")
     period = models.DateField(_("billing period"))
     po_number = models.CharField(_("PO number"), max_length=50)
-    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     set_at = models.DateTimeField(_("set"), default=timezone.now)
     version = models.PositiveIntegerField(default=1, editable=False)
 
@@ -106,13 +108,21 @@ class AmendmentRequest(models.Model):
     )
     requested_at = models.DateTimeField(_("requested"), default=timezone.now)
     handled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("handled by"),
     )
     handled_at = models.DateTimeField(_("handled"), null=True, blank=True)
     decline_reason = models.TextField(_("reason for declining"), max_length=2000, blank=True)
     revision = models.ForeignKey(
-        "invoices.InvoiceRevision", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        "invoices.InvoiceRevision",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("new invoice revision"),
     )
 

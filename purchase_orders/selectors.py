@@ -37,9 +37,15 @@ def po_numbers_in_force(profiles: list[BillingProfile], period: dt.date) -> dict
     profiles (``profiles`` must have ``account`` loaded).
     """
     enterprise_ids = [p.pk for p in profiles if p.account.agreement_type == "enterprise"]
-    period_pos = dict(
-        PeriodPONumber.objects.filter(profile_id__in=enterprise_ids, period=period).values_list("profile_id", "po_number")
-    ) if enterprise_ids else {}
+    period_pos = (
+        dict(
+            PeriodPONumber.objects.filter(profile_id__in=enterprise_ids, period=period).values_list(
+                "profile_id", "po_number"
+            )
+        )
+        if enterprise_ids
+        else {}
+    )
     result = {}
     for profile in profiles:
         if profile.account.agreement_type == "enterprise":
@@ -261,7 +267,9 @@ def support_queue(user, status: str | None = AmendmentStatus.OPEN) -> QuerySet[A
     """Support staff only (PermissionDenied for everyone else)."""
     if not permissions.can_work_support_queue(user):
         raise PermissionDenied
-    qs = AmendmentRequest.objects.select_related("account", "profile", "profile__account", "invoice", "requested_by", "handled_by")
+    qs = AmendmentRequest.objects.select_related(
+        "account", "profile", "profile__account", "invoice", "requested_by", "handled_by"
+    )
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("requested_at", "id") if status == AmendmentStatus.OPEN else qs.order_by("-requested_at", "-id")

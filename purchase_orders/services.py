@@ -42,8 +42,19 @@ def _check_version(expected: int | None, actual: int, current_value: str) -> Non
         raise _stale(current_value)
 
 
-def _record(*, account, field, old, new, actor, profile=None, period=None, invoice=None,
-            source=ChangeSource.EDIT, amendment_request=None) -> NumberChange:
+def _record(
+    *,
+    account,
+    field,
+    old,
+    new,
+    actor,
+    profile=None,
+    period=None,
+    invoice=None,
+    source=ChangeSource.EDIT,
+    amendment_request=None,
+) -> NumberChange:
     return NumberChange.objects.create(
         account=account,
         profile=profile,
@@ -70,7 +81,9 @@ def _invoice_amend(**kwargs):
 
 
 @transaction.atomic
-def profile_po_number_set(*, profile: BillingProfile, po_number: str, actor, version: int | None = None) -> BillingProfile:
+def profile_po_number_set(
+    *, profile: BillingProfile, po_number: str, actor, version: int | None = None
+) -> BillingProfile:
     """Set the PO number printed on the profile's next invoice (PO-1, PO-2, PO-3, PO-5).
 
     Web direct: only when the account pays by invoice (PO-1), by the account admin.
@@ -88,8 +101,10 @@ def profile_po_number_set(*, profile: BillingProfile, po_number: str, actor, ver
         raise NotAllowed(_("Your role can see this PO number but not change it."), code="po_role_not_allowed")
     if account.agreement_type == AgreementType.WEB_DIRECT and account.payment_mode != PaymentMode.INVOICE:
         raise NotAllowed(
-            _("A PO number can only be added when the account pays by invoice (cheque or wire transfer). "
-              "To pay by invoice, open a support request under Help + support."),
+            _(
+                "A PO number can only be added when the account pays by invoice (cheque or wire transfer). "
+                "To pay by invoice, open a support request under Help + support."
+            ),
             code="pay_by_invoice_required",
         )
     new_value = clean_po_number(po_number)
@@ -100,7 +115,9 @@ def profile_po_number_set(*, profile: BillingProfile, po_number: str, actor, ver
         locked.po_number = new_value
         locked.version += 1
         locked.save(update_fields=["po_number", "version"])
-        _record(account=account, profile=locked, field=ChangedField.PO_NUMBER, old=old_value, new=new_value, actor=actor)
+        _record(
+            account=account, profile=locked, field=ChangedField.PO_NUMBER, old=old_value, new=new_value, actor=actor
+        )
     profile.po_number, profile.version = locked.po_number, locked.version
     return locked
 
@@ -151,8 +168,10 @@ def period_po_number_set(
     window = edit_window(invoice=invoice, time_zone=account.time_zone)
     if not window.is_open:
         raise NotAllowed(
-            _("The PO number of this billing period can no longer be changed here: the seven days after the "
-              "invoice notification ended on %(day)s. Open a support request to change it on the invoice.")
+            _(
+                "The PO number of this billing period can no longer be changed here: the seven days after the "
+                "invoice notification ended on %(day)s. Open a support request to change it on the invoice."
+            )
             % {"day": window.last_day.isoformat()},
             code="po_window_closed",
         )
@@ -178,15 +197,22 @@ def period_po_number_set(
             _invoice_amend(
                 invoice=invoice,
                 actor=actor,
-                reason=_("PO number changed by the enrollment's administrator within seven days of the invoice "
-                         "notification."),
+                reason=_(
+                    "PO number changed by the enrollment's administrator within seven days of the invoice notification."
+                ),
                 po_number=new_in_force,
             )
             amended = invoice
     if old_in_force != new_in_force or amended is not None:
         _record(
-            account=account, profile=profile, period=period, field=ChangedField.PO_NUMBER, old=old_in_force,
-            new=new_in_force, actor=actor, invoice=amended,
+            account=account,
+            profile=profile,
+            period=period,
+            field=ChangedField.PO_NUMBER,
+            old=old_in_force,
+            new=new_in_force,
+            actor=actor,
+            invoice=amended,
             source=ChangeSource.WINDOW_AMENDMENT if amended is not None else ChangeSource.EDIT,
         )
     return row
@@ -352,8 +378,13 @@ def _notify(request: AmendmentRequest, kind: str, extra: dict) -> None:
     """Tell the customer who asked how their request was handled."""
     user = request.requested_by
     if user is not None:
-        _notify_user(request, kind, user, dedupe_key=f"{kind}:{request.pk}:{user.email}",
-                     context=_request_context(request, **extra))
+        _notify_user(
+            request,
+            kind,
+            user,
+            dedupe_key=f"{kind}:{request.pk}:{user.email}",
+            context=_request_context(request, **extra),
+        )
 
 
 @transaction.atomic
@@ -362,8 +393,11 @@ def amendment_request_notify_received(*, request: AmendmentRequest) -> None:
     user word that it waits in the queue, each in their own language. Queued once per
     request and recipient (dedupe keys), so running this again sends nothing new."""
     _notify_user(
-        request, AMENDMENT_RECEIVED, request.requested_by,
-        dedupe_key=f"{AMENDMENT_RECEIVED}:{request.pk}", context=_request_context(request),
+        request,
+        AMENDMENT_RECEIVED,
+        request.requested_by,
+        dedupe_key=f"{AMENDMENT_RECEIVED}:{request.pk}",
+        context=_request_context(request),
     )
     staff = get_user_model().objects.filter(is_support_staff=True, is_active=True).order_by("pk")
     context = _request_context(
@@ -374,7 +408,11 @@ def amendment_request_notify_received(*, request: AmendmentRequest) -> None:
     for user in staff:
         if permissions.can_work_support_queue(user):
             _notify_user(
-                request, AMENDMENT_WAITING, user, dedupe_key=f"{AMENDMENT_WAITING}:{request.pk}:{user.pk}", context=context
+                request,
+                AMENDMENT_WAITING,
+                user,
+                dedupe_key=f"{AMENDMENT_WAITING}:{request.pk}:{user.pk}",
+                context=context,
             )
 
 
@@ -399,15 +437,27 @@ def amendment_request_approve(*, request: AmendmentRequest, actor) -> AmendmentR
         po_number=po_number,
         vat_id=vat_id,
     )
-    common = {"account": account, "profile": locked.profile, "actor": actor, "invoice": invoice,
-              "source": ChangeSource.SUPPORT_AMENDMENT, "amendment_request": locked}
+    common = {
+        "account": account,
+        "profile": locked.profile,
+        "actor": actor,
+        "invoice": invoice,
+        "source": ChangeSource.SUPPORT_AMENDMENT,
+        "amendment_request": locked,
+    }
     if po_number is not None:
-        _record(field=ChangedField.PO_NUMBER, old=before.po_number if before else "", new=po_number,
-                period=invoice.period if account.is_enterprise else None, **common)
+        _record(
+            field=ChangedField.PO_NUMBER,
+            old=before.po_number if before else "",
+            new=po_number,
+            period=invoice.period if account.is_enterprise else None,
+            **common,
+        )
         if account.is_enterprise:
             # Keep the period's PO in line with what the invoice now prints.
             row, created = PeriodPONumber.objects.select_for_update().get_or_create(
-                profile=locked.profile, period=invoice.period,
+                profile=locked.profile,
+                period=invoice.period,
                 defaults={"po_number": po_number, "set_by": actor, "set_at": clock.now()},
             )
             if not created and row.po_number != po_number:

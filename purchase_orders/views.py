@@ -337,7 +337,9 @@ def period_po(request, account_id, period):
             return redirect("purchase_orders:period_po", account_id=account.pk, period=state.key)
         state = selectors.period_state(profile, day)
     elif can_edit and state.window.is_open:
-        form = PeriodPONumberForm(initial={"po_number": state.row.po_number if state.row else "", "version": state.version})
+        form = PeriodPONumberForm(
+            initial={"po_number": state.row.po_number if state.row else "", "version": state.version}
+        )
     return render(
         request,
         "purchase_orders/period_po.html",
@@ -388,7 +390,9 @@ def amendment_new(request):
             except DomainError as exc:
                 add_domain_error(form, exc)
             else:
-                messages.success(request, _("Your request was sent to support. You will get an e-mail when it is handled."))
+                messages.success(
+                    request, _("Your request was sent to support. You will get an e-mail when it is handled.")
+                )
                 return redirect("purchase_orders:amendment_detail", pk=amendment.pk)
     else:
         initial = {}

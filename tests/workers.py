@@ -35,7 +35,9 @@ def start_worker(*, queues: str, log, env: dict | None = None, extra_args=()) ->
     }
     command = [sys.executable, "-m", "celery", "-A", "billing_portal", "worker", "-Q", queues, "--pool", "solo"]
     command += ["--without-gossip", "--without-mingle", "-l", "info", *extra_args]
-    return subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        command, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def stop_worker(worker: subprocess.Popen) -> None:

@@ -128,5 +128,14 @@ class SubscriptionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Subscription
-        fields = ["subscription_id", "name", "offer", "status", "account", "profile", "payment_method", "marketplace_services"]
+        fields = [
+            "subscription_id",
+            "name",
+            "offer",
+            "status",
+            "account",
+            "profile",
+            "payment_method",
+            "marketplace_services",
+        ]
         read_only_fields = fields

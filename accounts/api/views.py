@@ -48,7 +48,9 @@ class MeView(APIView):
     @staticmethod
     def _me(user):
         # The role assignments with their accounts in one extra query.
-        prefetch_related_objects([user], Prefetch("role_assignments", queryset=RoleAssignment.objects.select_related("account")))
+        prefetch_related_objects(
+            [user], Prefetch("role_assignments", queryset=RoleAssignment.objects.select_related("account"))
+        )
         return MeSerializer(user).data
 
     @extend_schema(responses=MeSerializer)
@@ -88,7 +90,9 @@ class BillingAccountDetail(APIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         version = data.pop("version")
-        account = services.billing_account_update_profile(account=account, actor=request.user, version=version, data=data)
+        account = services.billing_account_update_profile(
+            account=account, actor=request.user, version=version, data=data
+        )
         return Response(BillingAccountSerializer(account).data, status=status.HTTP_200_OK)
 
 

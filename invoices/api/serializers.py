@@ -9,8 +9,18 @@ class InvoiceRevisionSerializer(serializers.ModelSerializer):
     class Meta:
         model = InvoiceRevision
         fields = [
-            "number", "language", "sold_to", "bill_to", "vat_id", "po_number", "tax_rate", "reverse_charge",
-            "tax_note", "reason", "created_at", "pdf_url",
+            "number",
+            "language",
+            "sold_to",
+            "bill_to",
+            "vat_id",
+            "po_number",
+            "tax_rate",
+            "reverse_charge",
+            "tax_note",
+            "reason",
+            "created_at",
+            "pdf_url",
         ]
 
     def get_pdf_url(self, revision) -> str:
@@ -24,8 +34,17 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = InvoiceLine
-        fields = ["position", "subscription_id", "service_name", "meter", "quantity", "unit_price", "amount",
-                  "tax_amount", "is_marketplace"]
+        fields = [
+            "position",
+            "subscription_id",
+            "service_name",
+            "meter",
+            "quantity",
+            "unit_price",
+            "amount",
+            "tax_amount",
+            "is_marketplace",
+        ]
 
 
 class InvoiceSerializer(serializers.ModelSerializer):
@@ -38,9 +57,27 @@ class InvoiceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Invoice
         fields = [
-            "id", "number", "account", "profile", "profile_name", "period", "issue_date", "due_date", "status",
-            "currency", "subtotal", "tax_amount", "total", "amount_paid", "amount_due", "payment_terms",
-            "payment_reference", "po_number", "vat_id", "notified_at", "paid_at",
+            "id",
+            "number",
+            "account",
+            "profile",
+            "profile_name",
+            "period",
+            "issue_date",
+            "due_date",
+            "status",
+            "currency",
+            "subtotal",
+            "tax_amount",
+            "total",
+            "amount_paid",
+            "amount_due",
+            "payment_terms",
+            "payment_reference",
+            "po_number",
+            "vat_id",
+            "notified_at",
+            "paid_at",
         ]
 
     def get_period(self, invoice) -> str:

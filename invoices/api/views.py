@@ -74,7 +74,9 @@ class InvoicePdf(APIView):
 class InvoiceRevisionPdf(InvoicePdf):
     """The PDF of one revision of an invoice (earlier revisions stay readable, PO-5)."""
 
-    @extend_schema(operation_id="v1_invoices_revision_pdf_retrieve", responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @extend_schema(
+        operation_id="v1_invoices_revision_pdf_retrieve", responses={(200, "application/pdf"): OpenApiTypes.BINARY}
+    )
     def get(self, request, pk, revision=None):
         return self._pdf(request, pk, revision)
 

@@ -12,9 +12,12 @@ class ProfilePONumberSerializer(serializers.Serializer):
     agreement_type = serializers.CharField(source="profile.account.agreement_type")
     po_number = serializers.CharField(source="profile.po_number")
     version = serializers.IntegerField(source="profile.version")
-    can_edit = serializers.BooleanField(help_text="The caller's role may change it (PO-2) and the state allows it (PO-1).")
+    can_edit = serializers.BooleanField(
+        help_text="The caller's role may change it (PO-2) and the state allows it (PO-1)."
+    )
     refusal_code = serializers.CharField(
-        allow_null=True, help_text="Why it cannot be changed: po_role_not_allowed, pay_by_invoice_required, po_per_period."
+        allow_null=True,
+        help_text="Why it cannot be changed: po_role_not_allowed, pay_by_invoice_required, po_per_period.",
     )
 
 
@@ -78,8 +81,19 @@ class NumberChangeSerializer(serializers.ModelSerializer):
     class Meta:
         model = NumberChange
         fields = [
-            "id", "field", "old_value", "new_value", "changed_by", "changed_at", "profile", "profile_name",
-            "period", "invoice", "invoice_number", "source", "amendment_request",
+            "id",
+            "field",
+            "old_value",
+            "new_value",
+            "changed_by",
+            "changed_at",
+            "profile",
+            "profile_name",
+            "period",
+            "invoice",
+            "invoice_number",
+            "source",
+            "amendment_request",
         ]
         read_only_fields = fields
 
@@ -93,10 +107,24 @@ class AmendmentRequestSerializer(serializers.ModelSerializer):
     class Meta:
         model = AmendmentRequest
         fields = [
-            "id", "account", "profile", "invoice", "invoice_number", "status",
-            "change_po_number", "po_number", "current_po_number",
-            "change_vat_id", "vat_id", "current_vat_id",
-            "message", "requested_by", "requested_at", "handled_at", "decline_reason", "revision_number",
+            "id",
+            "account",
+            "profile",
+            "invoice",
+            "invoice_number",
+            "status",
+            "change_po_number",
+            "po_number",
+            "current_po_number",
+            "change_vat_id",
+            "vat_id",
+            "current_vat_id",
+            "message",
+            "requested_by",
+            "requested_at",
+            "handled_at",
+            "decline_reason",
+            "revision_number",
         ]
         read_only_fields = fields
 
@@ -104,11 +132,19 @@ class AmendmentRequestSerializer(serializers.ModelSerializer):
 class AmendmentRequestCreateSerializer(serializers.Serializer):
     invoice = serializers.IntegerField(help_text="Id of an issued invoice you can see.")
     po_number = serializers.CharField(
-        required=False, allow_null=True, allow_blank=True, trim_whitespace=False, max_length=PO_MAX_LENGTH * 4,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=PO_MAX_LENGTH * 4,
         help_text="New PO number; omit or null to leave it.",
     )
     vat_id = serializers.CharField(
-        required=False, allow_null=True, allow_blank=True, trim_whitespace=False, max_length=64,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=64,
         help_text="New VAT number; omit or null to leave it.",
     )
     message = serializers.CharField(max_length=2000, help_text="Why the invoice must change.")

@@ -51,7 +51,9 @@ class ProfilePONumberView(APIView):
         return Response(ProfilePONumberSerializer(_profile_payload(request.user, profile)).data)
 
     @extend_schema(
-        request=PONumberUpdateSerializer, responses=ProfilePONumberSerializer, operation_id="billing_profile_po_number_set"
+        request=PONumberUpdateSerializer,
+        responses=ProfilePONumberSerializer,
+        operation_id="billing_profile_po_number_set",
     )
     def put(self, request, pk):
         profile = get_profile_for_user(request.user, pk)
@@ -72,9 +74,13 @@ class VATNumberView(APIView):
     @extend_schema(responses=VATNumberSerializer, operation_id="billing_account_vat_number_read")
     def get(self, request, pk):
         account = get_account_for_user(request.user, pk)
-        return Response(VATNumberSerializer({"account": account, "can_edit": permissions.can_edit_vat(request.user, account)}).data)
+        return Response(
+            VATNumberSerializer({"account": account, "can_edit": permissions.can_edit_vat(request.user, account)}).data
+        )
 
-    @extend_schema(request=VATNumberUpdateSerializer, responses=VATNumberSerializer, operation_id="billing_account_vat_number_set")
+    @extend_schema(
+        request=VATNumberUpdateSerializer, responses=VATNumberSerializer, operation_id="billing_account_vat_number_set"
+    )
     def put(self, request, pk):
         account = get_account_for_user(request.user, pk)
         if not permissions.can_edit_vat(request.user, account):
@@ -127,7 +133,9 @@ class PeriodPONumberDetail(APIView):
         return Response(PeriodPONumberSerializer(selectors.period_state(profile, day), context=context).data)
 
     @extend_schema(
-        request=PONumberUpdateSerializer, responses=PeriodPONumberSerializer, operation_id="enrollment_period_po_number_set"
+        request=PONumberUpdateSerializer,
+        responses=PeriodPONumberSerializer,
+        operation_id="enrollment_period_po_number_set",
     )
     def put(self, request, pk, period):
         profile, day = self._state(request, pk, period)

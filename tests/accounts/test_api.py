@@ -72,7 +72,9 @@ def test_token_obtained_with_email_and_password(world):
     assert response.status_code == 200
     token = response.json()["token"]
     # The same token again for the same user.
-    again = client.post("/api/v1/auth/token/", {"email": "ca_owner@world.example", "password": "secret-pass-123"}, format="json")
+    again = client.post(
+        "/api/v1/auth/token/", {"email": "ca_owner@world.example", "password": "secret-pass-123"}, format="json"
+    )
     assert again.json()["token"] == token
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     me = client.get("/api/v1/me/")
@@ -97,7 +99,9 @@ def test_token_refused_with_the_error_shape(world, body):
 
 
 def test_token_request_validates_its_fields(world):
-    error = assert_error(APIClient().post("/api/v1/auth/token/", {"email": "not-an-email"}, format="json"), 400, "invalid")
+    error = assert_error(
+        APIClient().post("/api/v1/auth/token/", {"email": "not-an-email"}, format="json"), 400, "invalid"
+    )
     assert set(error["fields"]) == {"email", "password"}
 
 
@@ -110,7 +114,9 @@ def test_token_endpoint_locks_out_after_repeated_failures(world, settings):
     error = assert_error(locked, 429, "locked_out")
     assert "15 minutes" in error["detail"]
     # Another user from the same address still gets a token.
-    other = client.post("/api/v1/auth/token/", {"email": "ca_contrib@world.example", "password": "secret-pass-123"}, format="json")
+    other = client.post(
+        "/api/v1/auth/token/", {"email": "ca_contrib@world.example", "password": "secret-pass-123"}, format="json"
+    )
     assert other.status_code == 200 and other.json()["token"]
 
 

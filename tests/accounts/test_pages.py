@@ -156,7 +156,7 @@ def test_profile_edit_refused_to_roles_that_may_only_read(world, client_for, acc
         client = client_for(world.users[persona])
         page = client.get(url)
         assert page.status_code == 200
-        assert "<form method=\"post\" novalidate>" not in page.content.decode()
+        assert '<form method="post" novalidate>' not in page.content.decode()
         assert "can see this profile but not change it" in page.content.decode()
         before = _snapshot(account)
         assert client.post(url, _profile_post(account, city="Elsewhere")).status_code == 403, persona
@@ -351,7 +351,9 @@ def test_wrong_password_shows_an_error(world, client):
 
 
 def test_inactive_user_cannot_sign_in(world, client):
-    response = client.post(reverse("accounts:login"), {"username": "inactive@world.example", "password": "secret-pass-123"})
+    response = client.post(
+        reverse("accounts:login"), {"username": "inactive@world.example", "password": "secret-pass-123"}
+    )
     assert response.status_code == 200
     assert "_auth_user_id" not in client.session
 
@@ -368,7 +370,9 @@ def test_lock_out_after_repeated_failures(world, client, settings):
     assert again.status_code == 429
     assert "_auth_user_id" not in client.session
     # Another user from the same address is not locked out.
-    other = client.post(reverse("accounts:login"), {"username": "ca_contrib@world.example", "password": "secret-pass-123"})
+    other = client.post(
+        reverse("accounts:login"), {"username": "ca_contrib@world.example", "password": "secret-pass-123"}
+    )
     assert other.status_code == 302
 
 

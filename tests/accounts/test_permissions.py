@@ -39,7 +39,12 @@ PO_EDITORS = {
     "ca_p1": {"ca_owner", "ca_owner2", "ca_contrib", "bp1_owner", "bp1_contrib"},
     "ca_p2": {"ca_owner", "ca_owner2", "ca_contrib", "bp2_owner"},
 }
-PROFILE_EDITORS = {"wd": WD, "ead": {"ead_admin"}, "eai": {"eai_partner"}, "ca": {"ca_owner", "ca_owner2", "ca_contrib"}}
+PROFILE_EDITORS = {
+    "wd": WD,
+    "ead": {"ead_admin"},
+    "eai": {"eai_partner"},
+    "ca": {"ca_owner", "ca_owner2", "ca_contrib"},
+}
 
 # predicate name -> (kind of scope, {scope key: personas for whom it is True})
 TABLE = {
@@ -104,7 +109,9 @@ def test_predicate_table(world, name):
     assert _mismatches(world, getattr(permissions, name), kind, expected) == []
 
 
-@pytest.mark.parametrize("kind,table", [("account", VISIBLE_ACCOUNT), ("profile", VISIBLE_PROFILE), ("subscription", VISIBLE_SUBSCRIPTION)])
+@pytest.mark.parametrize(
+    "kind,table", [("account", VISIBLE_ACCOUNT), ("profile", VISIBLE_PROFILE), ("subscription", VISIBLE_SUBSCRIPTION)]
+)
 def test_can_view_generic_matches_the_specific_predicates(world, kind, table):
     assert _mismatches(world, permissions.can_view, kind, table) == []
 
@@ -164,7 +171,9 @@ def test_role_assign_refuses_roles_outside_their_scope(world):
     with pytest.raises(InvalidInput):  # a profile role on the account itself
         services.role_assign(user=user, role=Role.BP_OWNER, account=world.accounts["ca"])
     with pytest.raises(InvalidInput):  # a profile of another account
-        services.role_assign(user=user, role=Role.BP_OWNER, account=world.accounts["ca"], profile=world.profiles["wd_p"])
+        services.role_assign(
+            user=user, role=Role.BP_OWNER, account=world.accounts["ca"], profile=world.profiles["wd_p"]
+        )
 
 
 _SCOPE_TYPES = {BillingAccount: "account", BillingProfile: "profile", Subscription: "subscription"}
@@ -182,7 +191,9 @@ def _scoped_predicates():
 def test_every_predicate_of_the_foundation_is_in_the_table():
     names = {name for name, _kind in _scoped_predicates()}
     assert set(TABLE) <= names
-    assert {"can_view", "can_work_support_queue"} <= {n for n, _f in inspect.getmembers(permissions, inspect.isfunction)}
+    assert {"can_view", "can_work_support_queue"} <= {
+        n for n, _f in inspect.getmembers(permissions, inspect.isfunction)
+    }
 
 
 @pytest.mark.parametrize("name,kind", sorted(_scoped_predicates()))

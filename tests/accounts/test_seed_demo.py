@@ -16,7 +16,11 @@ pytestmark = pytest.mark.django_db
 
 
 def _counts():
-    models = [m for app in ("accounts", "payments", "invoices", "purchase_orders") for m in apps.get_app_config(app).get_models()]
+    models = [
+        m
+        for app in ("accounts", "payments", "invoices", "purchase_orders")
+        for m in apps.get_app_config(app).get_models()
+    ]
     counts = {m._meta.label: m.objects.count() for m in models}
     counts["auth.Group"] = Group.objects.count()
     return counts

@@ -13,7 +13,11 @@ PYTHON = sys.executable
 def production_env(tmp_path):
     """Environment for a subprocess in production mode, on a throw-away SQLite file and
     static folder, without the services of the developer's shell."""
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE", "DEBUG"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE", "DEBUG"}
+    }
     env.update(
         PORTAL_MODE="production",
         SECRET_KEY=secrets.token_urlsafe(64),

@@ -69,7 +69,17 @@ def test_root_catalogue_has_every_string_of_the_source(tmp_path):
     shutil.copytree(
         ROOT,
         copy,
-        ignore=shutil.ignore_patterns(".venv", ".git", "media", "staticfiles", "node_modules", "*.sqlite3", "__pycache__", ".*cache", ".hypothesis"),
+        ignore=shutil.ignore_patterns(
+            ".venv",
+            ".git",
+            "media",
+            "staticfiles",
+            "node_modules",
+            "*.sqlite3",
+            "__pycache__",
+            ".*cache",
+            ".hypothesis",
+        ),
     )
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update(DJANGO_SETTINGS_MODULE="billing_portal.settings", PYTHONPATH=str(copy))
@@ -85,7 +95,9 @@ def test_root_catalogue_has_every_string_of_the_source(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     with (copy / "locale/nl/LC_MESSAGES/django.po").open("rb") as f:
         catalog = read_po(f, locale="nl")
-    untranslated = [m.id for m in catalog if m.id and (m.fuzzy or not all(m.string if isinstance(m.string, tuple) else (m.string,)))]
+    untranslated = [
+        m.id for m in catalog if m.id and (m.fuzzy or not all(m.string if isinstance(m.string, tuple) else (m.string,)))
+    ]
     assert untranslated == [], "run `make messages` and translate these"
 
 
@@ -99,6 +111,8 @@ def test_one_dutch_term_per_english_string_across_catalogues():
         with po.open("rb") as f:
             for message in read_po(f, locale="nl"):
                 if message.id:
-                    seen.setdefault((message.context, str(message.id)), {})[str(po.relative_to(ROOT))] = str(message.string)
+                    seen.setdefault((message.context, str(message.id)), {})[str(po.relative_to(ROOT))] = str(
+                        message.string
+                    )
     conflicts = {key: found for key, found in seen.items() if len(set(found.values())) > 1}
     assert conflicts == {}

@@ -1,7 +1,6 @@
 """Browser journeys of the two help-article paths: PO-3 (web direct, in Dutch) and
 PO-4 (enterprise Usage summary, in English)."""
 
-
 import pytest
 
 from billing_portal import clock

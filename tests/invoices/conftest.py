@@ -9,14 +9,30 @@ from invoices.models import Charge
 
 @pytest.fixture
 def add_charge():
-    def make(subscription, period=dt.date(2026, 1, 1), quantity="1", unit_price="10.00", service="Virtual Machines",
-             meter="D2s v5 hours", marketplace=False, currency=None):
+    def make(
+        subscription,
+        period=dt.date(2026, 1, 1),
+        quantity="1",
+        unit_price="10.00",
+        service="Virtual Machines",
+        meter="D2s v5 hours",
+        marketplace=False,
+        currency=None,
+    ):
         quantity, unit_price = Decimal(quantity), Decimal(unit_price)
         currency = currency or subscription.account.currency
         return Charge.objects.create(
-            subscription=subscription, profile=subscription.profile, period=period, service_name=service, meter=meter,
-            quantity=quantity, unit_price=unit_price, amount=services.quantize(quantity * unit_price, currency),
-            currency=currency, is_marketplace=marketplace, source="test",
+            subscription=subscription,
+            profile=subscription.profile,
+            period=period,
+            service_name=service,
+            meter=meter,
+            quantity=quantity,
+            unit_price=unit_price,
+            amount=services.quantize(quantity * unit_price, currency),
+            currency=currency,
+            is_marketplace=marketplace,
+            source="test",
         )
 
     return make

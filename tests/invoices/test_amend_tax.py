@@ -32,7 +32,11 @@ def be_invoice(add_charge, run_billing):
     run_billing()
     invoice = Invoice.objects.get(profile__account=account)
     assert [line.tax_amount for line in invoice.lines.all()] == [Decimal("0.22"), Decimal("0.53"), Decimal("20.98")]
-    assert (invoice.subtotal, invoice.tax_amount, invoice.total) == (Decimal("103.45"), Decimal("21.73"), Decimal("125.18"))
+    assert (invoice.subtotal, invoice.tax_amount, invoice.total) == (
+        Decimal("103.45"),
+        Decimal("21.73"),
+        Decimal("125.18"),
+    )
     revision = invoice.current_revision
     assert revision.tax_rate == Decimal("21") and not revision.reverse_charge and revision.tax_note == ""
     return invoice
@@ -53,7 +57,11 @@ def test_vat_1_valid_be_vat_id_on_unpaid_invoice_becomes_reverse_charge(be_invoi
     assert revision.tax_rate == Decimal("0") and revision.reverse_charge
     assert "Article 196" in revision.tax_note and "2006/112" in revision.tax_note
     assert list(invoice.lines.values_list("tax_amount", flat=True)) == [Decimal("0.00")] * 3
-    assert (invoice.subtotal, invoice.tax_amount, invoice.total) == (Decimal("103.45"), Decimal("0.00"), Decimal("103.45"))
+    assert (invoice.subtotal, invoice.tax_amount, invoice.total) == (
+        Decimal("103.45"),
+        Decimal("0.00"),
+        Decimal("103.45"),
+    )
     assert invoice.amount_due == Decimal("103.45")
     # The caller's object is brought up to date too.
     assert (be_invoice.tax_amount, be_invoice.total) == (Decimal("0.00"), Decimal("103.45"))
@@ -70,7 +78,11 @@ def test_vat_1_vat_id_removed_goes_back_to_the_country_rate(be_invoice, django_c
     invoice = Invoice.objects.get(pk=be_invoice.pk)
     assert revision.number == 3 and revision.vat_id == ""
     assert revision.tax_rate == Decimal("21") and not revision.reverse_charge and revision.tax_note == ""
-    assert list(invoice.lines.values_list("tax_amount", flat=True)) == [Decimal("0.22"), Decimal("0.53"), Decimal("20.98")]
+    assert list(invoice.lines.values_list("tax_amount", flat=True)) == [
+        Decimal("0.22"),
+        Decimal("0.53"),
+        Decimal("20.98"),
+    ]
     assert (invoice.tax_amount, invoice.total) == (Decimal("21.73"), Decimal("125.18"))
 
 
@@ -94,16 +106,28 @@ def test_vat_1_refused_when_something_is_paid_and_nothing_written(be_invoice, dj
     assert "credit" in refused.value.message
     invoice = Invoice.objects.get(pk=be_invoice.pk)
     assert InvoiceRevision.objects.filter(invoice=invoice).count() == 1
-    assert (invoice.tax_amount, invoice.total, invoice.amount_paid) == (Decimal("21.73"), Decimal("125.18"), Decimal("10.00"))
+    assert (invoice.tax_amount, invoice.total, invoice.amount_paid) == (
+        Decimal("21.73"),
+        Decimal("125.18"),
+        Decimal("10.00"),
+    )
     assert list(InvoiceLine.objects.filter(invoice=invoice).values_list("tax_amount", flat=True)) == [
-        Decimal("0.22"), Decimal("0.53"), Decimal("20.98")
+        Decimal("0.22"),
+        Decimal("0.53"),
+        Decimal("20.98"),
     ]
 
 
 def test_vat_1_refused_while_a_card_payment_is_pending(be_invoice, django_capture_on_commit_callbacks):
     Payment.objects.create(
-        invoice=be_invoice, account=be_invoice.account, profile=be_invoice.profile, kind=PaymentKind.CARD,
-        source=PaymentSource.PAY_NOW, amount=be_invoice.total, currency="EUR", status=PaymentStatus.PENDING,
+        invoice=be_invoice,
+        account=be_invoice.account,
+        profile=be_invoice.profile,
+        kind=PaymentKind.CARD,
+        source=PaymentSource.PAY_NOW,
+        amount=be_invoice.total,
+        currency="EUR",
+        status=PaymentStatus.PENDING,
     )
     with pytest.raises(Conflict) as refused:
         _amend(be_invoice, django_capture_on_commit_callbacks, vat_id=BE_VAT)
@@ -119,8 +143,14 @@ def test_vat_1_refused_while_a_card_payment_is_pending(be_invoice, django_captur
 
 def test_vat_1_failed_card_payment_does_not_block_the_recompute(be_invoice, django_capture_on_commit_callbacks):
     Payment.objects.create(
-        invoice=be_invoice, account=be_invoice.account, profile=be_invoice.profile, kind=PaymentKind.CARD,
-        source=PaymentSource.AUTOMATIC, amount=be_invoice.total, currency="EUR", status=PaymentStatus.FAILED,
+        invoice=be_invoice,
+        account=be_invoice.account,
+        profile=be_invoice.profile,
+        kind=PaymentKind.CARD,
+        source=PaymentSource.AUTOMATIC,
+        amount=be_invoice.total,
+        currency="EUR",
+        status=PaymentStatus.FAILED,
     )
     revision = _amend(be_invoice, django_capture_on_commit_callbacks, vat_id=BE_VAT)
     assert revision.reverse_charge
@@ -132,7 +162,11 @@ def test_po_5_po_only_amendment_keeps_tax_and_amounts(be_invoice, django_capture
     invoice = Invoice.objects.get(pk=be_invoice.pk)
     assert revision.po_number == "PO-2026-17" and revision.vat_id == ""
     assert revision.tax_rate == Decimal("21") and not revision.reverse_charge and revision.tax_note == ""
-    assert list(invoice.lines.values_list("tax_amount", flat=True)) == [Decimal("0.22"), Decimal("0.53"), Decimal("20.98")]
+    assert list(invoice.lines.values_list("tax_amount", flat=True)) == [
+        Decimal("0.22"),
+        Decimal("0.53"),
+        Decimal("20.98"),
+    ]
     assert (invoice.tax_amount, invoice.total) == (Decimal("21.73"), Decimal("125.18"))
 
 
@@ -157,7 +191,9 @@ def test_vat_1_vat_change_with_the_same_treatment_keeps_amounts_even_when_paid(
     assert (invoice.tax_amount, invoice.total) == (Decimal("0.53"), Decimal("3.03"))
 
 
-def test_vat_1_earlier_revision_pdf_rendered_before_the_recompute(be_invoice, django_capture_on_commit_callbacks, monkeypatch):
+def test_vat_1_earlier_revision_pdf_rendered_before_the_recompute(
+    be_invoice, django_capture_on_commit_callbacks, monkeypatch
+):
     first = be_invoice.current_revision
     InvoiceRevision.objects.filter(pk=first.pk).update(pdf="", pdf_rendered_at=None)  # the worker lost it
     calls = []

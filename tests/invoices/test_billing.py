@@ -43,7 +43,11 @@ def test_vat_reverse_charge_eu_business_with_valid_vat_id(add_charge, run_billin
     add_charge(make_subscription(account), quantity="10", unit_price="9.99")
     run_billing()
     invoice = Invoice.objects.get(profile__account=account)
-    assert (invoice.subtotal, invoice.tax_amount, invoice.total) == (Decimal("99.90"), Decimal("0.00"), Decimal("99.90"))
+    assert (invoice.subtotal, invoice.tax_amount, invoice.total) == (
+        Decimal("99.90"),
+        Decimal("0.00"),
+        Decimal("99.90"),
+    )
     revision = invoice.current_revision
     assert revision.reverse_charge and revision.tax_rate == 0
     assert "2006/112" in revision.tax_note and "btw" in revision.tax_note.lower()  # Dutch note for a Dutch account
@@ -66,7 +70,10 @@ def test_vat_outside_eu_zero_with_note(add_charge, run_billing):
     invoice = Invoice.objects.get(profile__account=account)
     # 2 x 5.125 = 10.25
     assert (invoice.subtotal, invoice.tax_amount, invoice.total, invoice.currency) == (
-        Decimal("10.25"), Decimal("0.00"), Decimal("10.25"), "USD"
+        Decimal("10.25"),
+        Decimal("0.00"),
+        Decimal("10.25"),
+        "USD",
     )
     assert "outside the European Union" in invoice.current_revision.tax_note
 
@@ -81,7 +88,10 @@ def test_due_dates_card_at_issue_bank_transfer_30_days(demo, add_charge, run_bil
         invoice = Invoice.objects.get(profile=demo.profiles[key])
         assert invoice.payment_terms == PaymentTerms.BANK_TRANSFER
         assert invoice.due_date == dt.date(2026, 3, 4)
-        assert invoice.payment_reference.startswith("RF") and invoice.number.replace("INV-", "").replace("-", "") in invoice.payment_reference
+        assert (
+            invoice.payment_reference.startswith("RF")
+            and invoice.number.replace("INV-", "").replace("-", "") in invoice.payment_reference
+        )
 
 
 def test_numbers_sequential_per_year_and_rerun_creates_nothing(demo, add_charge, run_billing, clock):
@@ -193,7 +203,9 @@ def test_run_refuses_open_period(clock):
     assert not BillingRun.objects.exists()
 
 
-def test_past_due_transition_and_notification_once(demo, add_charge, run_billing, clock, django_capture_on_commit_callbacks):
+def test_past_due_transition_and_notification_once(
+    demo, add_charge, run_billing, clock, django_capture_on_commit_callbacks
+):
     add_charge(demo.subscriptions["contoso_prod"])  # card: due at issue
     add_charge(demo.subscriptions["fabrikam_main"])  # bank transfer: 30 days
     run_billing(today=dt.datetime(2026, 2, 1, 6))
@@ -219,7 +231,9 @@ def test_past_due_transition_and_notification_once(demo, add_charge, run_billing
     assert services.invoices_mark_past_due() == 0
 
 
-def test_each_invoice_notification_sent_once_in_recipient_language(demo, add_charge, run_billing, django_capture_on_commit_callbacks):
+def test_each_invoice_notification_sent_once_in_recipient_language(
+    demo, add_charge, run_billing, django_capture_on_commit_callbacks
+):
     add_charge(demo.subscriptions["woodgrove_core"])
     run_billing()
     invoice = Invoice.objects.get(profile=demo.profiles["woodgrove_nl"])

@@ -30,7 +30,8 @@ def test_invoices_for_user_only_visible_scopes(demo, issued, django_assert_max_n
     assert numbers == {demo.profiles["woodgrove_nl"].pk}
     owner = demo.users["ca_owner"]
     assert {inv.profile_id for inv in selectors.invoices_for_user(owner)} == {
-        demo.profiles["woodgrove_nl"].pk, demo.profiles["woodgrove_de"].pk
+        demo.profiles["woodgrove_nl"].pk,
+        demo.profiles["woodgrove_de"].pk,
     }
     assert list(selectors.invoices_for_user(UserFactory())) == []
 

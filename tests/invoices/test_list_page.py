@@ -27,10 +27,19 @@ def _invoices(profiles, count, status=InvoiceStatus.DUE, terms=PaymentTerms.CARD
         profile = profiles[i % len(profiles)]
         made.append(
             Invoice.objects.create(
-                number=f"L-{profile.pk}-{i:04d}", account=profile.account, profile=profile,
-                period=dt.date(2000, 1, 1) + dt.timedelta(days=31 * i), issue_date=dt.date(2020, 2, 1) + dt.timedelta(days=i),
-                due_date=dt.date(2020, 3, 1), status=status, currency="EUR", subtotal=10, tax_amount=Decimal("2.10"),
-                total=Decimal("1234.10"), payment_reference=services.payment_reference(2020, 1000 + i), payment_terms=terms,
+                number=f"L-{profile.pk}-{i:04d}",
+                account=profile.account,
+                profile=profile,
+                period=dt.date(2000, 1, 1) + dt.timedelta(days=31 * i),
+                issue_date=dt.date(2020, 2, 1) + dt.timedelta(days=i),
+                due_date=dt.date(2020, 3, 1),
+                status=status,
+                currency="EUR",
+                subtotal=10,
+                tax_amount=Decimal("2.10"),
+                total=Decimal("1234.10"),
+                payment_reference=services.payment_reference(2020, 1000 + i),
+                payment_terms=terms,
             )
         )
     return made
@@ -60,7 +69,9 @@ def test_can_view_invoices_filter_agrees_with_predicate_for_every_persona(demo):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("profiles", [1, 7])
-def test_list_page_constant_queries_whatever_the_profiles_on_the_page(profiles, client_for, django_assert_max_num_queries):
+def test_list_page_constant_queries_whatever_the_profiles_on_the_page(
+    profiles, client_for, django_assert_max_num_queries
+):
     owner, _account, scopes = _account_with_profiles(profiles)
     _invoices(scopes, PAGE_SIZE + 3)
     client = client_for(owner)

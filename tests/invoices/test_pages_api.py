@@ -22,7 +22,11 @@ def issued(demo, add_charge, run_billing):
 
 def test_pages_anonymous_redirected(client, issued):
     invoice = next(iter(issued.values()))
-    for url in (reverse("invoices:list"), reverse("invoices:detail", args=[invoice.pk]), reverse("invoices:pdf", args=[invoice.pk])):
+    for url in (
+        reverse("invoices:list"),
+        reverse("invoices:detail", args=[invoice.pk]),
+        reverse("invoices:pdf", args=[invoice.pk]),
+    ):
         response = client.get(url)
         assert response.status_code == 302 and "/sign-in/" in response["Location"]
 
@@ -30,7 +34,12 @@ def test_pages_anonymous_redirected(client, issued):
 def test_api_anonymous_401(api_for, issued):
     invoice = next(iter(issued.values()))
     api = api_for(None)
-    for url in ("/api/v1/invoices/", f"/api/v1/invoices/{invoice.pk}/", f"/api/v1/invoices/{invoice.pk}/pdf/", "/api/v1/usage/"):
+    for url in (
+        "/api/v1/invoices/",
+        f"/api/v1/invoices/{invoice.pk}/",
+        f"/api/v1/invoices/{invoice.pk}/pdf/",
+        "/api/v1/usage/",
+    ):
         response = api.get(url) if "usage" not in url else api.post(url, {"rows": []}, format="json")
         assert response.status_code == 401
         assert set(response.json()) == {"code", "detail", "fields"}
@@ -40,8 +49,11 @@ def test_other_tenant_gets_404(demo, issued, client_for, api_for):
     contoso = issued[demo.profiles["contoso"].pk]
     woodgrove_de = issued[demo.profiles["woodgrove_de"].pk]
     outsider = client_for(demo.users["ca_owner"])
-    for url in (reverse("invoices:detail", args=[contoso.pk]), reverse("invoices:pdf", args=[contoso.pk]),
-                reverse("invoices:pdf", args=[contoso.pk, 1])):
+    for url in (
+        reverse("invoices:detail", args=[contoso.pk]),
+        reverse("invoices:pdf", args=[contoso.pk]),
+        reverse("invoices:pdf", args=[contoso.pk, 1]),
+    ):
         assert outsider.get(url).status_code == 404
     # A profile-level role sees only its own profile's invoices.
     nl_reader = client_for(demo.users["ca_bp_reader"])
@@ -83,7 +95,9 @@ def test_pay_now_and_bank_transfer_display(demo, issued, client_for, settings):
     assert "Pay now" not in html
     # Bank transfer: instructions and reference instead of Pay now.
     fabrikam = issued[demo.profiles["fabrikam"].pk]
-    html = client_for(demo.users["wd_invoice_admin"]).get(reverse("invoices:detail", args=[fabrikam.pk])).content.decode()
+    html = (
+        client_for(demo.users["wd_invoice_admin"]).get(reverse("invoices:detail", args=[fabrikam.pk])).content.decode()
+    )
     assert fabrikam.payment_reference in html and settings.PORTAL_SELLER["iban"] in html
     assert "Nu betalen" not in html and "Pay now" not in html
 
@@ -122,7 +136,8 @@ def test_api_list_filters_and_detail(demo, issued, api_for):
     data = api.get("/api/v1/invoices/").json()
     assert data["count"] == 2
     assert {row["number"] for row in data["results"]} == {
-        issued[demo.profiles["woodgrove_nl"].pk].number, issued[demo.profiles["woodgrove_de"].pk].number
+        issued[demo.profiles["woodgrove_nl"].pk].number,
+        issued[demo.profiles["woodgrove_de"].pk].number,
     }
     assert api.get("/api/v1/invoices/", {"status": "paid"}).json()["count"] == 0
     assert api.get("/api/v1/invoices/", {"period": "2026-01"}).json()["count"] == 2
@@ -140,8 +155,16 @@ def _many_invoices(account, count):
     profile = account.profiles.get()
     for i in range(count):
         Invoice.objects.create(
-            number=f"T-{account.pk}-{i}", account=account, profile=profile, period=dt.date(2020, 1, 1) + dt.timedelta(days=31 * i),
-            issue_date=dt.date(2020, 2, 1), due_date=dt.date(2020, 2, 1), currency="EUR", subtotal=1, tax_amount=0, total=1,
+            number=f"T-{account.pk}-{i}",
+            account=account,
+            profile=profile,
+            period=dt.date(2020, 1, 1) + dt.timedelta(days=31 * i),
+            issue_date=dt.date(2020, 2, 1),
+            due_date=dt.date(2020, 2, 1),
+            currency="EUR",
+            subtotal=1,
+            tax_amount=0,
+            total=1,
             payment_reference=services.payment_reference(2020, i + 1),
         )
 
@@ -164,8 +187,16 @@ def test_list_page_and_endpoint_constant_queries(count, client_for, api_for, dja
 
 def test_usage_import_api_staff_only(demo, api_for):
     sub = demo.subscriptions["contoso_prod"]
-    row = {"subscription_id": str(sub.subscription_id), "period": "2026-01", "service_name": "VM", "meter": "hours",
-           "quantity": "2", "unit_price": "0.125", "currency": "EUR", "record_id": "r-1"}
+    row = {
+        "subscription_id": str(sub.subscription_id),
+        "period": "2026-01",
+        "service_name": "VM",
+        "meter": "hours",
+        "quantity": "2",
+        "unit_price": "0.125",
+        "currency": "EUR",
+        "record_id": "r-1",
+    }
     assert api_for(demo.users["wd_admin"]).post("/api/v1/usage/", {"rows": [row]}, format="json").status_code == 403
     staff = UserFactory(is_staff=True)
     bad = dict(row, subscription_id="nope", quantity="-1", record_id="r-2")
@@ -198,6 +229,6 @@ def test_other_tenant_sees_no_invoices_in_list(demo, issued, client_for):
 def test_po_5_detail_offers_amendment_request_only_to_po_or_vat_editors(demo, issued, client_for):
     northwind = issued[demo.profiles["northwind"].pk]
     url = reverse("invoices:detail", args=[northwind.pk])
-    link = f'{reverse("purchase_orders:amendment_new")}?invoice={northwind.pk}'
+    link = f"{reverse('purchase_orders:amendment_new')}?invoice={northwind.pk}"
     assert link in client_for(demo.users["ea_admin"]).get(url).content.decode()
     assert link not in client_for(demo.users["ea_readonly"]).get(url).content.decode()

@@ -22,15 +22,27 @@ JAN = dt.date(2026, 1, 1)
 def _charges(subscriptions, period=JAN):
     Charge.objects.bulk_create(
         [
-            Charge(subscription=s, profile_id=s.profile_id, period=period, service_name="VM", meter="hours",
-                   quantity=Decimal("1"), unit_price=Decimal("10"), amount=Decimal("10.00"), currency="EUR")
+            Charge(
+                subscription=s,
+                profile_id=s.profile_id,
+                period=period,
+                service_name="VM",
+                meter="hours",
+                quantity=Decimal("1"),
+                unit_price=Decimal("10"),
+                amount=Decimal("10.00"),
+                currency="EUR",
+            )
             for s in subscriptions
         ]
     )
 
 
 def _assert_gap_free(year=2026):
-    numbers = sorted(int(n.rsplit("-", 1)[1]) for n in Invoice.objects.filter(number__startswith=f"INV-{year}-").values_list("number", flat=True))
+    numbers = sorted(
+        int(n.rsplit("-", 1)[1])
+        for n in Invoice.objects.filter(number__startswith=f"INV-{year}-").values_list("number", flat=True)
+    )
     assert numbers == list(range(1, len(numbers) + 1))
     assert InvoiceNumberSequence.objects.get(year=year).last_number == len(numbers)
 

@@ -29,7 +29,9 @@ def test_real_worker_reconciles_a_pending_payment(tmp_path):
     Payment.objects.filter(pk=payment.pk).update(created_at=payment.created_at - dt.timedelta(minutes=5))
 
     answer = run_in_worker(
-        "payments.tasks.payments_reconcile_pending", tmp_path=tmp_path, env={"DATABASE_URL": database_url_of(connection)}
+        "payments.tasks.payments_reconcile_pending",
+        tmp_path=tmp_path,
+        env={"DATABASE_URL": database_url_of(connection)},
     )
     assert answer == 1
     payment.refresh_from_db()

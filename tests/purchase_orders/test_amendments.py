@@ -57,7 +57,9 @@ def test_po_5_customer_agreement_vat_request_declined_with_reason(demo, django_c
     with pytest.raises(InvalidInput):
         services.amendment_request_decline(request=amendment, actor=demo.users["support"], reason="   ")
     with django_capture_on_commit_callbacks(execute=True):
-        services.amendment_request_decline(request=amendment, actor=demo.users["support"], reason="The VAT ID was right.")
+        services.amendment_request_decline(
+            request=amendment, actor=demo.users["support"], reason="The VAT ID was right."
+        )
     amendment.refresh_from_db()
     assert amendment.status == AmendmentStatus.DECLINED and amendment.decline_reason == "The VAT ID was right."
     assert invoice.revisions.count() == 1 and not NumberChange.objects.exists()
@@ -76,7 +78,9 @@ def test_po_5_enterprise_after_the_window_only_a_request_changes_the_po(demo, cl
         services.amendment_request_create(invoice=invoice, actor=demo.users["ea_admin"], message="x", po_number="NW-1")
     assert exc.value.code == "po_window_open"
     clock.set(utc(2026, 11, 20, 12))
-    amendment = services.amendment_request_create(invoice=invoice, actor=demo.users["ea_admin"], message="x", po_number="NW-1")
+    amendment = services.amendment_request_create(
+        invoice=invoice, actor=demo.users["ea_admin"], message="x", po_number="NW-1"
+    )
     services.amendment_request_approve(request=amendment, actor=demo.users["support"])
     invoice.refresh_from_db()
     assert invoice.current_revision.po_number == "NW-1"
@@ -109,7 +113,9 @@ def test_po_5_profile_contributor_may_not_ask_for_a_vat_change(demo):
 
 def test_po_5_only_support_staff_approve_or_decline(demo):
     invoice = make_invoice(demo.profiles["woodgrove_nl"], OCT)
-    amendment = services.amendment_request_create(invoice=invoice, actor=demo.users["ca_owner"], message="x", po_number="N")
+    amendment = services.amendment_request_create(
+        invoice=invoice, actor=demo.users["ca_owner"], message="x", po_number="N"
+    )
     for key in ("ca_owner", "ea_admin"):
         with pytest.raises(NotAllowed):
             services.amendment_request_approve(request=amendment, actor=demo.users[key])

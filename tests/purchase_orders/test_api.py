@@ -45,7 +45,10 @@ def test_other_tenant_and_support_staff_get_404(demo, api_for, other_tenant, now
         c = api_for(user)
         for url in endpoints(demo):
             assert c.get(url).status_code == 404, url
-            assert c.put(url, {"po_number": "X", "vat_id": "", "version": 1}, format="json").status_code in (404, 405), url
+            assert c.put(url, {"po_number": "X", "vat_id": "", "version": 1}, format="json").status_code in (
+                404,
+                405,
+            ), url
 
 
 def test_po_1_api_refuses_a_card_paying_web_direct_account_with_a_reason(demo, api_for):
@@ -111,7 +114,9 @@ def test_po_2_api_ea_readonly_gets_403_on_periods(demo, api_for, now):
 def test_po_4_api_unknown_or_future_period_is_404(demo, api_for, now):
     c = api_for(demo.users["ea_admin"])
     for period in ("2026-12", "nonsense", "2026-13"):
-        assert c.get(f"/api/v1/billing-accounts/{demo.accounts['northwind'].pk}/po-periods/{period}/").status_code == 404
+        assert (
+            c.get(f"/api/v1/billing-accounts/{demo.accounts['northwind'].pk}/po-periods/{period}/").status_code == 404
+        )
 
 
 def test_vat_1_api(demo, api_for):
@@ -120,8 +125,14 @@ def test_vat_1_api(demo, api_for):
     version = owner.get(url).json()["version"]
     bad = owner.put(url, {"vat_id": "NL123", "version": version}, format="json")
     assert bad.status_code == 400 and bad.json()["code"] == "vat_invalid"
-    assert owner.put(url, {"vat_id": "NL004495445B01", "version": version}, format="json").json()["vat_id"] == "NL004495445B01"
-    assert api_for(demo.users["ca_ba_reader"]).put(url, {"vat_id": "", "version": version + 1}, format="json").status_code == 403
+    assert (
+        owner.put(url, {"vat_id": "NL004495445B01", "version": version}, format="json").json()["vat_id"]
+        == "NL004495445B01"
+    )
+    assert (
+        api_for(demo.users["ca_ba_reader"]).put(url, {"vat_id": "", "version": version + 1}, format="json").status_code
+        == 403
+    )
     history = owner.get(f"/api/v1/billing-accounts/{demo.accounts['woodgrove'].pk}/number-changes/?field=vat_id").json()
     assert history["count"] == 1 and history["results"][0]["new_value"] == "NL004495445B01"
 
@@ -129,7 +140,9 @@ def test_vat_1_api(demo, api_for):
 def test_po_5_api_amendment_request_round_trip(demo, api_for, django_capture_on_commit_callbacks):
     invoice = make_invoice(demo.profiles["woodgrove_nl"], OCT)
     customer = api_for(demo.users["ca_owner"])
-    created = customer.post("/api/v1/amendment-requests/", {"invoice": invoice.pk, "po_number": "WG-9", "message": "PO"}, format="json")
+    created = customer.post(
+        "/api/v1/amendment-requests/", {"invoice": invoice.pk, "po_number": "WG-9", "message": "PO"}, format="json"
+    )
     assert created.status_code == 201 and created.json()["status"] == "open"
     pk = created.json()["id"]
     assert customer.get("/api/v1/amendment-requests/").json()["count"] == 1
@@ -145,7 +158,9 @@ def test_po_5_api_amendment_request_round_trip(demo, api_for, django_capture_on_
 
 def test_po_5_api_other_tenant_cannot_request_on_someone_elses_invoice(demo, api_for, other_tenant):
     invoice = make_invoice(demo.profiles["woodgrove_nl"], OCT)
-    response = api_for(other_tenant).post("/api/v1/amendment-requests/", {"invoice": invoice.pk, "po_number": "X", "message": "x"}, format="json")
+    response = api_for(other_tenant).post(
+        "/api/v1/amendment-requests/", {"invoice": invoice.pk, "po_number": "X", "message": "x"}, format="json"
+    )
     assert response.status_code == 404
 
 
@@ -158,7 +173,9 @@ def test_api_lists_use_a_constant_number_of_queries(demo, api_for, django_assert
         owner.get(url)
     for i in range(20):
         profile.refresh_from_db()
-        services.profile_po_number_set(profile=profile, po_number=f"B{i}", actor=demo.users["ca_owner"], version=profile.version)
+        services.profile_po_number_set(
+            profile=profile, po_number=f"B{i}", actor=demo.users["ca_owner"], version=profile.version
+        )
     with django_assert_max_num_queries(6):
         owner.get(url)
     ea = api_for(demo.users["ea_admin"])
@@ -173,6 +190,10 @@ def test_api_lists_use_a_constant_number_of_queries(demo, api_for, django_assert
 
 def test_api_schema_lists_the_po_endpoints(client):
     schema = client.get("/api/schema/").content.decode()
-    for path in ("/api/v1/billing-accounts/{id}/po-periods/{period}/", "/api/v1/amendment-requests/",
-                 "/api/v1/support/amendment-requests/{id}/approve/", "/api/v1/billing-profiles/{id}/po-number/"):
+    for path in (
+        "/api/v1/billing-accounts/{id}/po-periods/{period}/",
+        "/api/v1/amendment-requests/",
+        "/api/v1/support/amendment-requests/{id}/approve/",
+        "/api/v1/billing-profiles/{id}/po-number/",
+    ):
         assert path in schema

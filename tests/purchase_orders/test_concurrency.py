@@ -39,8 +39,12 @@ def _race(calls):
 def test_po_two_editors_of_one_profile_po_one_wins(demo):
     profile = demo.profiles["woodgrove_nl"]
     calls = [
-        lambda: services.profile_po_number_set(profile=profile, po_number="OWNER", actor=demo.users["ca_owner"], version=1),
-        lambda: services.profile_po_number_set(profile=profile, po_number="CONTRIB", actor=demo.users["ca_ba_contributor"], version=1),
+        lambda: services.profile_po_number_set(
+            profile=profile, po_number="OWNER", actor=demo.users["ca_owner"], version=1
+        ),
+        lambda: services.profile_po_number_set(
+            profile=profile, po_number="CONTRIB", actor=demo.users["ca_ba_contributor"], version=1
+        ),
     ]
     assert _race(calls) == ["conflict", "saved"]
     profile.refresh_from_db()
@@ -51,8 +55,12 @@ def test_po_two_first_edits_of_an_enterprise_period_one_wins(demo):
     profile = demo.profiles["northwind"]
     period = dt.date(2026, 1, 1)
     calls = [
-        lambda: services.period_po_number_set(profile=profile, period=period, po_number="A", actor=demo.users["ea_admin"], version=0),
-        lambda: services.period_po_number_set(profile=profile, period=period, po_number="B", actor=demo.users["ea_admin"], version=0),
+        lambda: services.period_po_number_set(
+            profile=profile, period=period, po_number="A", actor=demo.users["ea_admin"], version=0
+        ),
+        lambda: services.period_po_number_set(
+            profile=profile, period=period, po_number="B", actor=demo.users["ea_admin"], version=0
+        ),
     ]
     assert _race(calls) == ["conflict", "saved"]
     assert PeriodPONumber.objects.get().version == 1

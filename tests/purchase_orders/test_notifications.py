@@ -26,8 +26,9 @@ RECEIVED, WAITING = "po_amendment_received", "po_amendment_waiting"
 @pytest.fixture
 def more_staff(demo):
     """A Dutch support-staff user, an inactive one and a plain operator employee."""
-    dutch = User.objects.create_user(email="steun@portal.example", full_name="Sanne Steun", language="nl",
-                                     is_support_staff=True)
+    dutch = User.objects.create_user(
+        email="steun@portal.example", full_name="Sanne Steun", language="nl", is_support_staff=True
+    )
     User.objects.create_user(email="former@portal.example", full_name="Former", is_support_staff=True, is_active=False)
     User.objects.create_user(email="ops@portal.example", full_name="Ops", is_staff=True)
     return dutch

@@ -67,15 +67,27 @@ def test_other_tenant_and_support_staff_get_404_on_customer_pages(demo, client_f
 
 def test_customers_get_403_on_the_support_queue(demo, client_for, now):
     invoice = make_invoice(demo.profiles["woodgrove_nl"], OCT)
-    amendment = services.amendment_request_create(invoice=invoice, actor=demo.users["ca_owner"], message="x", po_number="N")
+    amendment = services.amendment_request_create(
+        invoice=invoice, actor=demo.users["ca_owner"], message="x", po_number="N"
+    )
     for key in ("ca_owner", "ea_admin", "wd_invoice_admin"):
         c = client_for(demo.users[key])
         assert c.get(reverse("purchase_orders:support_queue")).status_code == 403
         assert c.get(reverse("purchase_orders:support_request", args=[amendment.pk])).status_code == 403
-        assert c.post(reverse("purchase_orders:support_request", args=[amendment.pk]),
-                      {"action": "approve", "confirmed": "yes"}).status_code == 403
-        assert c.post(reverse("purchase_orders:support_request", args=[amendment.pk]),
-                      {"action": "decline", "reason": "no", "confirmed": "yes"}).status_code == 403
+        assert (
+            c.post(
+                reverse("purchase_orders:support_request", args=[amendment.pk]),
+                {"action": "approve", "confirmed": "yes"},
+            ).status_code
+            == 403
+        )
+        assert (
+            c.post(
+                reverse("purchase_orders:support_request", args=[amendment.pk]),
+                {"action": "decline", "reason": "no", "confirmed": "yes"},
+            ).status_code
+            == 403
+        )
     amendment.refresh_from_db()
     assert amendment.is_open
 
@@ -146,7 +158,11 @@ def test_po_4_usage_summary_shows_charges_default_po_and_deadline(demo, client_f
     make_charge(northwind, OCT, service="Storage", amount="7.25")
     make_invoice(northwind, OCT, notified_at=utc(2026, 11, 2, 9))
     clock.set(utc(2026, 11, 5, 12))
-    page = client_for(demo.users["ea_admin"]).get(reverse("purchase_orders:usage_summary") + "?period=2026-10").content.decode()
+    page = (
+        client_for(demo.users["ea_admin"])
+        .get(reverse("purchase_orders:usage_summary") + "?period=2026-10")
+        .content.decode()
+    )
     assert "€19.75" in page and "87654321" in page and "default: the enrollment number" in page
     assert "until the end of" in page and "View/Edit PO numbers" in page
 
@@ -202,16 +218,22 @@ def test_vat_1_page_validates_and_records(demo, client_for):
 
 def test_history_csv_export_is_safe_against_formula_injection(demo, client_for):
     profile = demo.profiles["woodgrove_nl"]
-    services.profile_po_number_set(profile=profile, po_number="=HYPERLINK(\"http://x\")", actor=demo.users["ca_owner"], version=1)
+    services.profile_po_number_set(
+        profile=profile, po_number='=HYPERLINK("http://x")', actor=demo.users["ca_owner"], version=1
+    )
     response = client_for(demo.users["ca_owner"]).get(reverse("purchase_orders:history_csv", args=[profile.account_id]))
     assert response["Content-Type"].startswith("text/csv") and "attachment" in response["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert rows[1][7] == "'=HYPERLINK(\"http://x\")" and rows[1][1] == "ca.owner@woodgrove.example"
+    assert rows[1][7] == '\'=HYPERLINK("http://x")' and rows[1][1] == "ca.owner@woodgrove.example"
 
 
 def test_history_profile_roles_see_only_their_profile_and_the_vat(demo, client_for):
-    services.profile_po_number_set(profile=demo.profiles["woodgrove_de"], po_number="DE-1", actor=demo.users["ca_owner"], version=1)
-    services.profile_po_number_set(profile=demo.profiles["woodgrove_nl"], po_number="NL-1", actor=demo.users["ca_owner"], version=1)
+    services.profile_po_number_set(
+        profile=demo.profiles["woodgrove_de"], po_number="DE-1", actor=demo.users["ca_owner"], version=1
+    )
+    services.profile_po_number_set(
+        profile=demo.profiles["woodgrove_nl"], po_number="NL-1", actor=demo.users["ca_owner"], version=1
+    )
     url = reverse("purchase_orders:history", args=[demo.accounts["woodgrove"].pk])
     page = client_for(demo.users["ca_bp_reader"]).get(url).content.decode()
     assert "NL-1" in page and "DE-1" not in page
@@ -221,8 +243,12 @@ def _add_changes(demo, n):
     profile = demo.profiles["woodgrove_nl"]
     profile.refresh_from_db()
     for i in range(n):
-        services.profile_po_number_set(profile=profile, po_number=f"PO-{i}-{profile.version}", actor=demo.users["ca_owner"],
-                                       version=profile.version)
+        services.profile_po_number_set(
+            profile=profile,
+            po_number=f"PO-{i}-{profile.version}",
+            actor=demo.users["ca_owner"],
+            version=profile.version,
+        )
 
 
 def test_history_page_and_csv_use_a_constant_number_of_queries(demo, client_for, django_assert_max_num_queries):
@@ -258,14 +284,24 @@ def test_usage_summary_uses_a_constant_number_of_queries(demo, client_for, djang
 # --- PO-5 through the pages -------------------------------------------------------------------------------
 
 
-def test_po_5_customer_opens_request_and_support_approves_with_confirmation(demo, client_for, django_capture_on_commit_callbacks):
+def test_po_5_customer_opens_request_and_support_approves_with_confirmation(
+    demo, client_for, django_capture_on_commit_callbacks
+):
     invoice = make_invoice(demo.profiles["woodgrove_nl"], OCT)
     customer = client_for(demo.users["ca_owner"])
-    response = customer.post(reverse("purchase_orders:amendment_new"), {
-        "invoice": invoice.pk, "change_po_number": "on", "po_number": "WG-NEW", "message": "New PO from procurement",
-    })
+    response = customer.post(
+        reverse("purchase_orders:amendment_new"),
+        {
+            "invoice": invoice.pk,
+            "change_po_number": "on",
+            "po_number": "WG-NEW",
+            "message": "New PO from procurement",
+        },
+    )
     amendment = AmendmentRequest.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse("purchase_orders:amendment_detail", args=[amendment.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "purchase_orders:amendment_detail", args=[amendment.pk]
+    )
     assert f"#{amendment.pk}" in customer.get(reverse("accounts:help")).content.decode()
     staff = client_for(demo.users["support"])
     assert f"#{amendment.pk}" in staff.get(reverse("purchase_orders:support_queue")).content.decode()
@@ -280,7 +316,9 @@ def test_po_5_customer_opens_request_and_support_approves_with_confirmation(demo
 
 def test_po_5_support_declines_with_a_reason_after_confirmation(demo, client_for, django_capture_on_commit_callbacks):
     invoice = make_invoice(demo.profiles["woodgrove_nl"], OCT)
-    amendment = services.amendment_request_create(invoice=invoice, actor=demo.users["ca_owner"], message="x", po_number="N")
+    amendment = services.amendment_request_create(
+        invoice=invoice, actor=demo.users["ca_owner"], message="x", po_number="N"
+    )
     staff = client_for(demo.users["support"])
     url = reverse("purchase_orders:support_request", args=[amendment.pk])
     assert staff.post(url, {"action": "decline", "reason": ""}).status_code == 200
@@ -323,7 +361,9 @@ def test_support_queue_uses_a_constant_number_of_queries(demo, client_for, djang
     def add(n):
         for i in range(n):
             invoice = make_invoice(demo.profiles["woodgrove_nl"], next(months))
-            services.amendment_request_create(invoice=invoice, actor=demo.users["ca_owner"], message="x", po_number=f"N{i}")
+            services.amendment_request_create(
+                invoice=invoice, actor=demo.users["ca_owner"], message="x", po_number=f"N{i}"
+            )
 
     add(1)
     with django_assert_max_num_queries(8):

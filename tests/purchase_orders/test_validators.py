@@ -21,7 +21,9 @@ def test_vat_1_valid_numbers_are_compacted_with_the_country_prefix(raw, country,
     assert clean_vat_id(raw, country) == expected
 
 
-@pytest.mark.parametrize("raw, country", [("NL004495445B01", "BE"), ("BE0403019262", "BE"), ("x", "NL"), ("DE123", "DE")])
+@pytest.mark.parametrize(
+    "raw, country", [("NL004495445B01", "BE"), ("BE0403019262", "BE"), ("x", "NL"), ("DE123", "DE")]
+)
 def test_vat_1_invalid_numbers_are_refused(raw, country):
     with pytest.raises(InvalidInput) as exc:
         clean_vat_id(raw, country)

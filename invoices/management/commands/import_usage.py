@@ -31,7 +31,9 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
             return
-        self.stdout.write(f"Accepted: {report.accepted}  Duplicates skipped: {report.duplicates}  Rejected: {len(report.rejected)}")
+        self.stdout.write(
+            f"Accepted: {report.accepted}  Duplicates skipped: {report.duplicates}  Rejected: {len(report.rejected)}"
+        )
         for rejected in report.rejected:
             # Row numbers count data rows; the header is line 1 of the file.
             self.stdout.write(f"  line {rejected['row'] + 1}: " + "; ".join(rejected["errors"]))
