@@ -2,9 +2,10 @@
 
 Every role check in the portal goes through a predicate here; views, API permission
 classes, selectors and services only call them. Each predicate takes the user and the
-scope (a ``BillingAccount`` or a ``BillingProfile``) and answers True/False. They say
-nothing about state (for example PO-1's "only when the account pays by invoice"):
-services check state and give the reason.
+scope (a ``BillingAccount`` or a ``BillingProfile``) and answers True/False. The few
+state rules that several doors must agree on (PO-1's "this scope pays by invoice") are
+predicates here too, so the service, the page, the API and the templates ask one
+function; services give the reason for a refusal.
 
 A user's role assignments are read with one query per request and cached on the user
 object (``grants``), so list pages stay at a constant number of queries.
@@ -12,7 +13,9 @@ object (``grants``), so list pages stay at a constant number of queries.
 
 from dataclasses import dataclass
 
-from .models import AgreementType, BillingAccount, BillingProfile, Channel, Subscription
+from django.db.models import Q
+
+from .models import AgreementType, BillingAccount, BillingProfile, Channel, PaymentMode, Subscription
 from .roles import Role
 
 _CACHE_ATTR = "_portal_grants"
@@ -196,6 +199,16 @@ def can_pay_invoices(user, profile: BillingProfile) -> bool:
     return False
 
 
+# --- State rules that every door asks ------------------------------------------------------
+
+
+def pays_by_invoice(account: BillingAccount) -> bool:
+    """PO-1, PBI-5: the scope pays by invoice (cheque / wire transfer) rather than by
+    card. An enterprise enrollment always does; a web-direct or customer-agreement
+    account once support approved its pay-by-invoice request (``payment_mode``)."""
+    return account.agreement_type == AgreementType.ENTERPRISE or account.payment_mode == PaymentMode.INVOICE
+
+
 # --- Pay by invoice, support --------------------------------------------------------------------
 
 
@@ -211,6 +224,12 @@ def agreement_types(user) -> set[str]:
 
 def can_work_support_queue(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active and user.is_support_staff)
+
+
+def is_support_or_superuser(user) -> bool:
+    """Support staff, or a superuser of the operator: who may act for a customer from
+    the admin site (record a bank transfer, amend an invoice)."""
+    return can_work_support_queue(user) or bool(user and user.is_active and user.is_superuser)
 
 
 def can_import_usage(user) -> bool:
@@ -229,8 +248,6 @@ def can_view_invoices_filter(user, *, account_field: str = "account_id", profile
     can_view_invoices is can_view_profile, i.e. any role that reaches the profile; an
     account-level role reaches every profile of its account, a profile-level role only
     its profile. A test checks filter and predicate agree for every demo persona."""
-    from django.db.models import Q
-
     account_level = {g.account_id for g in grants(user) if g.profile_id is None}
     profile_level = {g.profile_id for g in grants(user) if g.profile_id is not None}
     if not account_level and not profile_level:

@@ -33,8 +33,8 @@ def billing_account_update_profile(*, account: BillingAccount, actor: User, vers
     ``version`` is the version the editor read; if someone saved in between, nothing is
     written and ``Conflict`` is raised so that the form can show the newer values.
     """
+    from billing_portal.validators import clean_vat_id
     from purchase_orders.services import vat_number_set
-    from purchase_orders.validators import clean_vat_id
 
     locked = BillingAccount.objects.select_for_update().get(pk=account.pk)
     if locked.version != version:

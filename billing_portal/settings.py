@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "axes",
     "billing_portal",
     "accounts",
+    "notifications",
     "payments",
     "invoices",
     "purchase_orders",

@@ -5,22 +5,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from billing_portal.admin import ReadOnlyInline
 from billing_portal.errors import DomainError
 
 from . import services
 from .forms import BillingRunStartForm
-from .models import BillingRun, BillingRunChunk, Charge, Invoice, InvoiceLine, InvoiceRevision, Notification
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+from .models import BillingRun, BillingRunChunk, Charge, Invoice, InvoiceLine, InvoiceRevision
 
 
 class InvoiceLineInline(ReadOnlyInline):
@@ -163,14 +153,3 @@ class BillingRunAdmin(admin.ModelAdmin):
         for run in queryset:
             services.billing_run_start(period=run.period, started_by=request.user)
         messages.success(request, _("Resumed."))
-
-
-@admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["kind", "recipient", "language", "status", "attempts", "created_at", "sent_at"]
-    list_filter = ["kind", "status", "language"]
-    search_fields = ["recipient", "dedupe_key"]
-    readonly_fields = [f.name for f in Notification._meta.fields]
-
-    def has_add_permission(self, request):
-        return False

@@ -1,7 +1,7 @@
-import datetime as dt
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from billing_portal import clock
 
 from .models import InvoiceStatus
 
@@ -22,10 +22,10 @@ class InvoiceFilterForm(forms.Form):
         value = (self.cleaned_data.get("period") or "").strip()
         if not value:
             return None
-        try:
-            return dt.datetime.strptime(value, "%Y-%m").date()
-        except ValueError:
+        period = clock.parse_period(value)
+        if period is None:
             raise forms.ValidationError(_("Use YYYY-MM, for example 2026-01."))
+        return period
 
     def apply(self, queryset):
         if not self.is_valid():
@@ -41,7 +41,7 @@ class BillingRunStartForm(forms.Form):
     period = forms.CharField(label=_("Billing period"), max_length=7, help_text=_("YYYY-MM"))
 
     def clean_period(self):
-        try:
-            return dt.datetime.strptime(self.cleaned_data["period"].strip(), "%Y-%m").date()
-        except ValueError:
+        period = clock.parse_period(self.cleaned_data["period"])
+        if period is None:
             raise forms.ValidationError(_("Use YYYY-MM, for example 2026-01."))
+        return period

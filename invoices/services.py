@@ -1,11 +1,4 @@
-"""Writes for invoices and notifications.
-
-Notifications: any part of the portal that must e-mail someone calls
-``notification_queue``; a Celery task (``invoices.tasks.send_notification``) renders
-and sends it after the transaction commits. Each notification is sent at most once:
-the row is unique on ``dedupe_key`` and the sender checks and flips its status under a
-row lock.
-"""
+"""Writes for invoices."""
 
 import csv
 import datetime as dt
@@ -19,10 +12,8 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, OuterRef, Q, Subquery
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -33,8 +24,10 @@ from accounts.roles import Role
 from billing_portal import clock
 from billing_portal.errors import Conflict, InvalidInput
 from billing_portal.money import CURRENCIES, quantize
+from billing_portal.validators import clean_po_number, clean_vat_id
+from notifications.services import notification_queue, notifications_pending, unique_recipients
 
-from . import tax
+from . import hooks, tax
 from .models import (
     BillingRun,
     BillingRunChunk,
@@ -45,101 +38,10 @@ from .models import (
     InvoiceNumberSequence,
     InvoiceRevision,
     InvoiceStatus,
-    Notification,
-    NotificationStatus,
     PaymentTerms,
 )
 
 logger = logging.getLogger(__name__)
-
-MAX_NOTIFICATION_ATTEMPTS = 5
-
-
-def notification_queue(
-    *,
-    kind: str,
-    recipient: str,
-    dedupe_key: str,
-    language: str = "en",
-    context: dict | None = None,
-    account=None,
-    invoice=None,
-) -> Notification | None:
-    """Record an e-mail to send once and enqueue it when the transaction commits.
-
-    ``context`` must be JSON-serialisable (ids, strings, numbers as strings). Returns
-    the new notification, or ``None`` if one with this ``dedupe_key`` already exists.
-    """
-    if not recipient:
-        return None
-    try:
-        with transaction.atomic():
-            notification = Notification.objects.create(
-                kind=kind,
-                recipient=recipient,
-                dedupe_key=dedupe_key[:200],
-                language=language if language in dict(settings.LANGUAGES) else "en",
-                context=context or {},
-                account=account,
-                invoice=invoice,
-            )
-    except IntegrityError:
-        return None
-    from .tasks import send_notification
-
-    transaction.on_commit(lambda: send_notification.delay(notification.pk))
-    return notification
-
-
-def render_notification(notification: Notification) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of a notification, in the recipient's language."""
-    context = {**notification.context, "portal_base_url": settings.PORTAL_BASE_URL, "notification": notification}
-    with translation.override(notification.language):
-        subject = render_to_string(f"emails/{notification.kind}/subject.txt", context).strip()
-        text = render_to_string(f"emails/{notification.kind}/body.txt", context)
-        html = render_to_string(f"emails/{notification.kind}/body.html", context)
-    return " ".join(subject.split()), text, html
-
-
-def notification_send(*, notification_id: int) -> bool:
-    """Send one notification if it is still pending. Returns True if it was sent now.
-
-    The row is locked while sending so that two workers handling the same message
-    cannot both send it; a failure is recorded and re-raised so that the task retries.
-    """
-    failure = None
-    with transaction.atomic():
-        notification = Notification.objects.select_for_update().filter(pk=notification_id).first()
-        if notification is None or notification.status == NotificationStatus.SENT:
-            return False
-        subject, text, html = render_notification(notification)
-        message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [notification.recipient])
-        message.attach_alternative(html, "text/html")
-        notification.attempts += 1
-        try:
-            message.send()
-        except Exception as exc:  # noqa: BLE001 - any transport error; re-raised below
-            # Recorded (the transaction commits), then re-raised below so that the task retries.
-            failure = exc
-            notification.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if notification.attempts >= MAX_NOTIFICATION_ATTEMPTS:
-                notification.status = NotificationStatus.FAILED
-            notification.save(update_fields=["attempts", "last_error", "status"])
-            logger.warning("notification %s failed: %s", notification.pk, notification.last_error)
-        else:
-            notification.status = NotificationStatus.SENT
-            notification.sent_at = clock.now()
-            notification.last_error = ""
-            notification.save(update_fields=["attempts", "status", "sent_at", "last_error"])
-            if notification.kind == INVOICE_READY and notification.invoice_id:
-                # The first invoice-ready e-mail that actually went out dates the
-                # notification (for enterprise it opens the PO-7 window).
-                Invoice.objects.filter(pk=notification.invoice_id, notified_at__isnull=True).update(
-                    notified_at=notification.sent_at
-                )
-    if failure is not None:
-        raise failure
-    return True
 
 
 # =====================================================================================
@@ -184,13 +86,7 @@ def _recipients_for(invoices) -> dict[int, list[tuple[str, str]]]:
             for account_id, profile_id, email, language in assignments
             if account_id == invoice.account_id and profile_id in (None, invoice.profile_id)
         ]
-        seen, recipients = set(), []
-        for email, language in candidates:
-            key = (email or "").strip().lower()
-            if key and key not in seen:
-                seen.add(key)
-                recipients.append((key, language))
-        result[invoice.pk] = recipients
+        result[invoice.pk] = unique_recipients(candidates)
     return result
 
 
@@ -234,6 +130,15 @@ def _queue_invoice_notifications(invoices, kind: str) -> int:
             ):
                 queued += 1
     return queued
+
+
+def invoice_date_notified(*, notification) -> None:
+    """``notifications.hooks.sent``: the first invoice-ready e-mail that actually went
+    out dates the invoice (for an enterprise enrollment it opens the PO-7 window)."""
+    if notification.kind == INVOICE_READY and notification.invoice_id:
+        Invoice.objects.filter(pk=notification.invoice_id, notified_at__isnull=True).update(
+            notified_at=notification.sent_at
+        )
 
 
 @transaction.atomic
@@ -312,8 +217,6 @@ def invoice_amend(
 
     The invoice row is locked (``select_for_update``) before the payments are checked;
     the pay service takes the same lock, so a payment cannot start in between."""
-    from payments.models import Payment, PaymentStatus
-    from purchase_orders.validators import clean_po_number, clean_vat_id
 
     reason = (reason or "").strip()
     if not reason:
@@ -338,9 +241,7 @@ def invoice_amend(
     if new_vat != current.vat_id:
         treatment = tax.treatment_for(country=country, is_business=account.is_business, vat_id=new_vat)
         if not tax.same_treatment(treatment, rate=current.tax_rate, reverse_charge=current.reverse_charge):
-            paid_or_pending = Payment.objects.filter(
-                invoice_id=locked.pk, status__in=[PaymentStatus.PENDING, PaymentStatus.SUCCEEDED]
-            ).exists()
+            paid_or_pending = hooks.payment_activity.any(invoice_id=locked.pk)
             if locked.amount_paid != 0 or locked.status == InvoiceStatus.PAID or paid_or_pending:
                 raise Conflict(
                     _(
@@ -485,18 +386,6 @@ class ImportReport:
         return {"accepted": self.accepted, "duplicates": self.duplicates, "rejected": self.rejected}
 
 
-def parse_period(value) -> dt.date:
-    """'YYYY-MM' (or a date) → first day of the month."""
-    if isinstance(value, dt.date):
-        return value.replace(day=1)
-    try:
-        return dt.datetime.strptime(str(value).strip(), "%Y-%m").date()
-    except ValueError:
-        raise InvalidInput(
-            _("Give the billing period as YYYY-MM."), code="invalid_period", fields={"period": [_("Use YYYY-MM.")]}
-        )
-
-
 def _decimal(value, name, errors):
     try:
         number = Decimal(str(value).strip())
@@ -562,7 +451,7 @@ def charge_import(*, rows, source: str = "import") -> ImportReport:
             errors.append(_("Unknown subscription %(id)s.") % {"id": str(row["subscription_id"])[:64]})
         period = None
         try:
-            period = parse_period(row["period"])
+            period = clock.require_period(row["period"])
         except InvalidInput:
             errors.append(_("period must be YYYY-MM."))
         if period and period > current_period:
@@ -737,12 +626,10 @@ def _draft(profile, rows, po_number: str) -> _Draft:
 
 def _drafts(period: dt.date, profile_ids) -> list[_Draft]:
     """Compute the invoices of ``profile_ids`` for ``period`` (3 queries, no writes)."""
-    from purchase_orders.selectors import po_numbers_in_force
-
     profiles = list(BillingProfile.objects.filter(pk__in=profile_ids).select_related("account").order_by("pk"))
     if not profiles:
         return []
-    po_numbers = po_numbers_in_force(profiles, period)
+    po_numbers = hooks.po_numbers_in_force(profiles, period)
     by_profile: dict[int, list] = {p.pk: [] for p in profiles}
     charges = (
         Charge.objects.filter(period=period, profile_id__in=list(by_profile))
@@ -856,23 +743,16 @@ def _insert(model, columns: tuple, rows: list[tuple], returning: bool = False) -
 
 def _after_issue(invoice_ids: list[int]) -> None:
     """Everything that follows issuing invoices, run once the issuing transaction has
-    committed: render each PDF, send the invoice-ready notification and, for card-paying
-    scopes, charge the active card (payments app)."""
-    from payments.tasks import payments_charge_invoice
-
+    committed: render each PDF, send the invoice-ready notification, then the
+    ``after_issue`` hook (payments charges card-paying scopes)."""
     from .tasks import render_invoice_pdf, send_invoice_ready
 
-    rows = list(
-        Invoice.objects.filter(pk__in=invoice_ids)
-        .order_by("pk")
-        .values_list("pk", "current_revision_id", "payment_terms")
-    )
-    for invoice_id, revision_id, terms in rows:
+    rows = list(Invoice.objects.filter(pk__in=invoice_ids).order_by("pk").values_list("pk", "current_revision_id"))
+    for invoice_id, revision_id in rows:
         if revision_id:
             render_invoice_pdf.delay(revision_id)
         send_invoice_ready.delay(invoice_id)
-        if terms == PaymentTerms.CARD:
-            payments_charge_invoice.delay(invoice_id)
+    hooks.after_issue(invoice_ids=invoice_ids)
 
 
 def _issue(run: BillingRun, chunk_id: int | None, drafts: list[_Draft]) -> list[int]:
@@ -973,13 +853,8 @@ def _issue(run: BillingRun, chunk_id: int | None, drafts: list[_Draft]) -> list[
             pk=run.pk, status=BillingRunStatus.RUNNING, done_chunks__gte=F("total_chunks")
         ).update(status=BillingRunStatus.FINISHED, finished_at=now)
     if invoice_ids:
-        transaction.on_commit(functools.partial(_call_after_issue, invoice_ids))
+        transaction.on_commit(functools.partial(_after_issue, invoice_ids))
     return invoice_ids
-
-
-def _call_after_issue(invoice_ids):
-    # Looked up at call time so that the payments app (and benchmarks) can extend it.
-    _after_issue(invoice_ids)
 
 
 def _eligible_profile_ids(period: dt.date) -> list[int]:
@@ -1091,7 +966,7 @@ def sweep_unfinished_work(*, older_than: dt.timedelta = SWEEP_AFTER) -> dict:
     """Find work that a lost message left undone and enqueue it again: billing chunks
     not done, invoice revisions without PDF, invoices whose ready-notification was
     never queued, and pending notifications. Every task is idempotent."""
-    from .tasks import billing_process_chunk, render_invoice_pdf, send_invoice_ready, send_notification
+    from .tasks import billing_process_chunk, render_invoice_pdf, send_invoice_ready
 
     now = clock.now()
     cutoff = now - older_than
@@ -1118,19 +993,13 @@ def sweep_unfinished_work(*, older_than: dt.timedelta = SWEEP_AFTER) -> dict:
         .order_by("pk")
         .values_list("pk", flat=True)[:SWEEP_LIMIT]
     )
-    notification_ids = list(
-        Notification.objects.filter(status=NotificationStatus.PENDING, created_at__lte=cutoff)
-        .order_by("pk")
-        .values_list("pk", flat=True)[:SWEEP_LIMIT]
-    )
     for chunk_id in chunk_ids:
         billing_process_chunk.delay(chunk_id)
     for revision_id in revision_ids:
         render_invoice_pdf.delay(revision_id)
     for invoice_id in invoice_ids:
         send_invoice_ready.delay(invoice_id)
-    for notification_id in notification_ids:
-        send_notification.delay(notification_id)
+    notification_ids = notifications_pending(cutoff=cutoff, limit=SWEEP_LIMIT)
     return {
         "chunks": len(chunk_ids),
         "pdfs": len(revision_ids),

@@ -9,19 +9,9 @@ import datetime as dt
 
 from celery import shared_task
 
+from billing_portal import clock
+
 from . import services
-
-
-@shared_task(
-    name="invoices.tasks.send_notification",
-    bind=True,
-    autoretry_for=(Exception,),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    max_retries=services.MAX_NOTIFICATION_ATTEMPTS,
-)
-def send_notification(self, notification_id: int) -> bool:
-    return services.notification_send(notification_id=notification_id)
 
 
 @shared_task(name="invoices.tasks.send_invoice_ready", autoretry_for=(Exception,), retry_backoff=30, max_retries=5)
@@ -42,7 +32,7 @@ def billing_process_chunk(chunk_id: int) -> int:
 @shared_task(name="invoices.tasks.billing_start_run")
 def billing_start_run(period: str) -> int:
     """Start the run of a period given as 'YYYY-MM'."""
-    return services.billing_run_start(period=services.parse_period(period)).pk
+    return services.billing_run_start(period=clock.require_period(period)).pk
 
 
 @shared_task(name="invoices.tasks.billing_start_closed_periods")

@@ -11,22 +11,12 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import permissions
 from billing_portal import clock
+from billing_portal.admin import ReadOnlyAdmin
 from billing_portal.errors import DomainError
 from billing_portal.forms import add_domain_error
 
 from . import services
 from .models import CardSetup, Payment, PaymentMethod, PaymentMethodEvent, SandboxCharge
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(PaymentMethod)

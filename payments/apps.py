@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class PaymentsConfig(AppConfig):
     name = "payments"
     verbose_name = _("Payments")
+
+    def ready(self):
+        # Imports here, not at the top: Django loads models before ready() runs.
+        from invoices import hooks as invoice_hooks
+
+        from . import services, tasks  # noqa: F401 - tasks registers the Celery tasks by name
+
+        invoice_hooks.after_issue.register(services.charge_issued_invoices)
+        invoice_hooks.payment_activity.register(services.invoice_has_payment_activity)

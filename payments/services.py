@@ -18,9 +18,10 @@ from django.utils.translation import gettext as _
 
 from accounts import permissions
 from accounts.models import AgreementType, BillingProfile, Subscription, SubscriptionStatus
-from billing_portal import clock
+from billing_portal import clock, queue
 from billing_portal.errors import Conflict, DomainError, InvalidInput, NotAllowed
 from billing_portal.money import format_money
+from notifications.services import notification_queue, unique_recipients
 
 from . import declines
 from .card_data import CARD_NUMBER_REFUSED, contains_card_number
@@ -566,13 +567,7 @@ def _recipients(payment: Payment) -> list[tuple[str, str]]:
         if account.signed_up_by is not None:
             candidates.append((account.signed_up_by.email, account.signed_up_by.language))
         candidates.append((account.billing_contact_email, account.language))
-    seen, out = set(), []
-    for email, language in candidates:
-        key = (email or "").strip().lower()
-        if key and key not in seen:
-            seen.add(key)
-            out.append((key, language or "en"))
-    return out
+    return unique_recipients(candidates)
 
 
 def _notify(payment: Payment, kind: str) -> None:
@@ -599,7 +594,7 @@ def _notify(payment: Payment, kind: str) -> None:
             amount_display=format_money(payment.amount, payment.currency, language),
             amount_due_display=format_money(invoice.amount_due, payment.currency, language),
         )
-        invoice_services.notification_queue(
+        notification_queue(
             kind=kind,
             recipient=email,
             dedupe_key=f"{kind}:{payment.pk}:{email}",
@@ -858,3 +853,24 @@ def payment_record_bank_transfer(*, invoice, amount, received_on: _dt.date, refe
     payment = Payment.objects.select_related("account__signed_up_by", "invoice").get(pk=payment.pk)
     _notify(payment, "payment_received")
     return payment
+
+
+# --- Hooks of the invoices app (registered in PaymentsConfig.ready) ---------------------
+
+
+def charge_issued_invoices(*, invoice_ids: list[int]) -> None:
+    """``invoices.hooks.after_issue``: publish the automatic charge of each newly issued
+    invoice that is paid by card (runs after the issuing transaction committed)."""
+    invoice_models, _svc = _invoices()
+    card_paying = invoice_models.Invoice.objects.filter(
+        pk__in=invoice_ids, payment_terms=invoice_models.PaymentTerms.CARD
+    ).order_by("pk")
+    for invoice_id in card_paying.values_list("pk", flat=True):
+        queue.publish("payments.tasks.payments_charge_invoice", invoice_id)
+
+
+def invoice_has_payment_activity(*, invoice_id: int) -> bool:
+    """``invoices.hooks.payment_activity``: a card payment is pending or has succeeded."""
+    return Payment.objects.filter(
+        invoice_id=invoice_id, status__in=[PaymentStatus.PENDING, PaymentStatus.SUCCEEDED]
+    ).exists()

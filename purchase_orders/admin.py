@@ -4,18 +4,9 @@ validated, version-checked and recorded."""
 
 from django.contrib import admin
 
+from billing_portal.admin import ReadOnlyAdmin
+
 from .models import AmendmentRequest, NumberChange, PeriodPONumber
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(PeriodPONumber)

@@ -5,8 +5,9 @@ pages and the API give the same messages."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from billing_portal.validators import PO_MAX_LENGTH
+
 from .models import AmendmentStatus
-from .validators import PO_MAX_LENGTH
 
 
 class VersionedForm(forms.Form):

@@ -63,23 +63,9 @@ def current_period(account: BillingAccount) -> dt.date:
     return clock.month_start(clock.today(account.time_zone))
 
 
-def parse_period(value) -> dt.date | None:
-    """``"2026-10"`` (or ``"2026-10-01"``) to the period's first day; None if malformed."""
-    if isinstance(value, dt.date):
-        return value.replace(day=1) if value.day == 1 else None
-    text = str(value or "").strip()
-    try:
-        if len(text) == 7:
-            return dt.date.fromisoformat(text + "-01")
-        day = dt.date.fromisoformat(text)
-    except ValueError:
-        return None
-    return day if day.day == 1 else None
-
-
 def get_period(account: BillingAccount, value) -> dt.date:
     """A billing period named in a URL: well formed and not in the future, else Http404."""
-    day = parse_period(value)
+    day = clock.parse_period(value)
     if day is None or day > current_period(account):
         raise Http404
     return day

@@ -20,10 +20,11 @@ from accounts import permissions
 from accounts.models import AgreementType, BillingAccount, BillingProfile, PaymentMode
 from billing_portal import clock
 from billing_portal.errors import Conflict, InvalidInput, NotAllowed
+from billing_portal.validators import clean_po_number, clean_vat_id
+from notifications.services import notification_queue
 
 from . import selectors
 from .models import AmendmentRequest, AmendmentStatus, ChangedField, ChangeSource, NumberChange, PeriodPONumber
-from .validators import clean_po_number, clean_vat_id
 from .windows import edit_window
 
 MESSAGE_MAX_LENGTH = 2000
@@ -360,7 +361,6 @@ def _request_context(request: AmendmentRequest, **extra) -> dict:
 
 
 def _notify_user(request: AmendmentRequest, kind: str, user, *, dedupe_key: str, context: dict) -> None:
-    from invoices.services import notification_queue
 
     if user is not None and user.is_active:
         notification_queue(

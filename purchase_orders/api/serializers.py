@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
+from billing_portal.validators import PO_MAX_LENGTH
 from purchase_orders.models import AmendmentRequest, AmendmentStatus, ChangedField, NumberChange
-from purchase_orders.validators import PO_MAX_LENGTH
 
 
 class ProfilePONumberSerializer(serializers.Serializer):

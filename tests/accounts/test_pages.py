@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from accounts.models import BillingAccount, User
 from billing_portal import navigation
-from purchase_orders.validators import clean_vat_id
+from billing_portal.validators import clean_vat_id
 from tests.factories import make_subscription
 
 from .conftest import PERSONAS

@@ -26,7 +26,7 @@ def test_tasks_are_routed_to_their_queues():
     router = app.amqp.router
     assert router.route({}, "invoices.tasks.billing_run_chunk")["queue"].name == "billing"
     assert router.route({}, "invoices.tasks.render_invoice_pdf")["queue"].name == "pdf"
-    assert router.route({}, "invoices.tasks.send_notification")["queue"].name == "email"
+    assert router.route({}, "notifications.tasks.send_notification")["queue"].name == "email"
     assert router.route({}, "billing_portal.ping")["queue"].name == "default"
 
 

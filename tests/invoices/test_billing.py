@@ -9,7 +9,8 @@ from django.core.management import call_command
 
 from billing_portal.errors import DomainError
 from invoices import services
-from invoices.models import BillingRun, Invoice, InvoiceLine, InvoiceStatus, Notification, PaymentTerms
+from invoices.models import BillingRun, Invoice, InvoiceLine, InvoiceStatus, PaymentTerms
+from notifications.models import Notification
 from purchase_orders.models import PeriodPONumber
 from tests.factories import make_account, make_subscription
 

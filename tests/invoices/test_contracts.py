@@ -9,7 +9,8 @@ from django.http import Http404
 
 from billing_portal.errors import DomainError
 from invoices import selectors, services
-from invoices.models import Invoice, InvoiceRevision, InvoiceStatus, Notification, NotificationStatus
+from invoices.models import Invoice, InvoiceRevision, InvoiceStatus
+from notifications.models import Notification, NotificationStatus
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from invoices.models import Invoice, Notification
+from invoices.models import Invoice
+from notifications.models import Notification
 from payments import services
 from payments.models import Payment, SandboxCharge
 from tests.factories import UserFactory, make_account, make_subscription
@@ -157,7 +158,7 @@ def test_pay_decline_keeps_invoice_due_with_guidance(
     payment = Payment.objects.get(invoice=invoice)
     assert (payment.status, payment.failure_code) == ("failed", "insufficient_funds")
     failed = Notification.objects.get(kind="payment_failed", invoice=invoice)
-    from invoices.services import render_notification
+    from notifications.services import render_notification
 
     subject, text, html = render_notification(failed)
     assert phrase in text and phrase in html

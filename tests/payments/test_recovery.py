@@ -6,7 +6,7 @@ it after RECONCILE_GIVE_UP; the invoice stays payable and is charged exactly onc
 import pytest
 from django.urls import reverse
 
-from invoices.models import Notification
+from notifications.models import Notification
 from payments import services
 from payments.gateway import get_gateway
 from payments.models import Payment, PaymentSource, SandboxCharge

@@ -8,7 +8,7 @@ from django.core import mail
 from django.urls import reverse
 
 from billing_portal.errors import Conflict, InvalidInput, NotAllowed
-from invoices.models import Notification
+from notifications.models import Notification
 from purchase_orders import selectors, services
 from purchase_orders.models import AmendmentStatus, ChangeSource, NumberChange
 

@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from accounts.models import User
 from billing_portal.errors import InvalidInput
-from invoices.models import Notification
-from invoices.tasks import send_notification
+from notifications.models import Notification
+from notifications.tasks import send_notification
 from purchase_orders import services
 
 from .conftest import make_invoice

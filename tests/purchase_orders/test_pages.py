@@ -7,7 +7,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from invoices.models import Notification
+from notifications.models import Notification
 from purchase_orders import services
 from purchase_orders.models import AmendmentRequest, NumberChange
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from billing_portal import clock
 from billing_portal.errors import DomainError
 from invoices import services
 from invoices.models import BillingRun, BillingRunStatus
@@ -25,7 +26,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            period = services.parse_period(options["period"])
+            period = clock.require_period(options["period"])
             inline = options["inline"] or settings.CELERY_TASK_ALWAYS_EAGER
             run = services.billing_run_start(period=period, chunk_size=options["chunk_size"], enqueue=not inline)
         except DomainError as exc:

@@ -3,8 +3,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from billing_portal.errors import InvalidInput
+from billing_portal.validators import clean_po_number, clean_vat_id
 from purchase_orders.csv_export import safe_cell
-from purchase_orders.validators import clean_po_number, clean_vat_id
 
 
 @pytest.mark.parametrize(
