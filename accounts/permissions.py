@@ -258,3 +258,12 @@ def can_view_invoices_filter(user, *, account_field: str = "account_id", profile
     if profile_level:
         query |= Q(**{f"{profile_field}__in": sorted(profile_level)})
     return query
+
+
+def can_amend_invoice(user, profile: BillingProfile, *, changes_vat: bool) -> bool:
+    """PO-5, PO-7: support staff amend an issued invoice (a support request); whoever may
+    edit the scope's PO number may change the PO number on its invoice, inside the PO-7
+    window that the PO service checks. A VAT change on an issued invoice is support's."""
+    if is_support_or_superuser(user):
+        return True
+    return not changes_vat and can_edit_po(user, profile)

@@ -13,6 +13,7 @@ from accounts.models import BillingAccount, BillingProfile, Subscription
 from billing_portal import clock
 from invoices import services
 from invoices.models import BillingRun, Charge, Invoice, InvoiceLine, InvoiceNumberSequence, InvoiceRevision
+from invoices.services import billing_run as billing_run_module
 
 PERIOD = dt.date(2020, 1, 1)
 COUNTRIES = [("NL", "NL853746333B01"), ("BE", "BE0403019261"), ("DE", ""), ("US", "")]
@@ -131,7 +132,7 @@ def run(n: int, chunk_size: int | None = None) -> dict:
     chunk_size = chunk_size or services.CHUNK_SIZE
     with (
         mock.patch.object(clock, "today", lambda tz=None: dt.date(2020, 2, 1)),
-        mock.patch.object(services, "_after_issue", lambda ids: None),
+        mock.patch.object(billing_run_module, "_after_issue", lambda ids: None),
     ):
         started = time.perf_counter()
         billing_run = services.billing_run_start(period=PERIOD, chunk_size=chunk_size, enqueue=False)

@@ -10,7 +10,6 @@ Two ways to run (see README):
   SSL-redirect settings are on, so that ``manage.py check --deploy`` is clean.
 """
 
-import sys
 from pathlib import Path
 
 import dj_database_url
@@ -26,8 +25,6 @@ PORTAL_MODE = env_str("PORTAL_MODE", "development")
 if PORTAL_MODE not in {"development", "production"}:
     raise ImproperlyConfigured("PORTAL_MODE must be 'development' or 'production'")
 PRODUCTION = PORTAL_MODE == "production"
-# True while the test suite runs (pytest imports this module).
-TESTING = "pytest" in sys.modules
 
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
@@ -35,7 +32,7 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set in production mode")
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-4f9c2a7e1b"
 
-DEBUG = env_bool("DEBUG", default=not PRODUCTION and not TESTING)
+DEBUG = env_bool("DEBUG", default=not PRODUCTION)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["*"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Absolute address of the portal, used for links in e-mails and PDFs.
@@ -120,7 +117,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, sessions --------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
-if REDIS_URL and not TESTING:
+if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -200,9 +197,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- Celery ---------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL or "cache+memory://")
-# Without a broker, or while the tests run, tasks execute in-process. Tests that need
-# a real worker start one with CELERY_TASK_ALWAYS_EAGER=false.
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL or TESTING)
+# Without a broker, tasks execute in-process (tests/settings.py does the same for the
+# test suite; tests that need a real worker start one).
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

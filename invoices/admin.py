@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -128,8 +129,6 @@ class BillingRunAdmin(admin.ModelAdmin):
 
     def start_view(self, request):
         if not request.user.has_perm("invoices.change_billingrun"):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         form = BillingRunStartForm(request.POST or None)
         if request.method == "POST" and form.is_valid():

@@ -57,7 +57,7 @@ def seed(demo) -> None:
                     }
                 )
     # Charges of periods already invoiced are refused (and reported); the rest is added once.
-    services.charge_import(rows=rows, source="demo")
+    services.charge_import(rows=rows, actor=None, source="demo")
     today = clock.today()
     issue_dates = [clock.next_month(periods[0]), clock.next_month(periods[1]), today]
     for period, issue_date in zip(periods, issue_dates, strict=True):

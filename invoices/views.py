@@ -2,7 +2,6 @@ from html import escape
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import formats, translation
@@ -12,7 +11,7 @@ from django.views.decorators.http import require_safe
 
 from accounts import permissions
 
-from . import formatting, selectors, services
+from . import downloads, formatting, selectors
 from .forms import InvoiceFilterForm
 from .models import InvoiceStatus
 
@@ -205,18 +204,5 @@ def invoice_detail(request, pk):
 @login_required
 @require_safe
 def invoice_pdf(request, pk, revision=None):
-    """The stored PDF of the current (or a given) revision. Rendered once: if the
-    worker has not stored it yet, it is rendered and stored now."""
-    revision_obj = selectors.get_revision_for_user(request.user, pk, revision)
-    if not revision_obj.pdf:
-        services.invoice_revision_render_pdf(revision_id=revision_obj.pk)
-        revision_obj.refresh_from_db(fields=["pdf", "pdf_rendered_at"])
-    if not revision_obj.pdf:
-        raise Http404
-    suffix = f"-r{revision_obj.number}" if revision_obj.number > 1 else ""
-    return FileResponse(
-        revision_obj.pdf.open("rb"),
-        as_attachment=True,
-        filename=f"{revision_obj.invoice.number}{suffix}.pdf",
-        content_type="application/pdf",
-    )
+    """The stored PDF of the current (or a given) revision (invoices.downloads)."""
+    return downloads.revision_pdf_response(request.user, pk, revision)

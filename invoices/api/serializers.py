@@ -1,3 +1,4 @@
+from django.urls import reverse
 from rest_framework import serializers
 
 from invoices.models import Invoice, InvoiceLine, InvoiceRevision
@@ -24,8 +25,6 @@ class InvoiceRevisionSerializer(serializers.ModelSerializer):
         ]
 
     def get_pdf_url(self, revision) -> str:
-        from django.urls import reverse
-
         return reverse("api-invoice-pdf-revision", args=[revision.invoice_id, revision.number])
 
 

@@ -1,14 +1,11 @@
-from django.http import FileResponse, Http404
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import permissions
-from billing_portal.errors import NotAllowed
-from invoices import selectors, services
+from invoices import downloads, selectors, services
 from invoices.forms import InvoiceFilterForm
 
 from .serializers import InvoiceDetailSerializer, InvoiceSerializer, UsageImportReportSerializer, UsageImportSerializer
@@ -28,8 +25,6 @@ class InvoiceList(generics.ListAPIView):
     def get_queryset(self):
         form = InvoiceFilterForm(self.request.query_params)
         if not form.is_valid():
-            from rest_framework.exceptions import ValidationError
-
             raise ValidationError(form.errors)
         return form.apply(selectors.invoices_for_user(self.request.user))
 
@@ -57,18 +52,7 @@ class InvoicePdf(APIView):
         return self._pdf(request, pk, revision)
 
     def _pdf(self, request, pk, revision):
-        revision_obj = selectors.get_revision_for_user(request.user, pk, revision)
-        if not revision_obj.pdf:
-            services.invoice_revision_render_pdf(revision_id=revision_obj.pk)
-            revision_obj.refresh_from_db(fields=["pdf", "pdf_rendered_at"])
-        if not revision_obj.pdf:
-            raise Http404
-        return FileResponse(
-            revision_obj.pdf.open("rb"),
-            as_attachment=True,
-            filename=f"{revision_obj.invoice.number}-r{revision_obj.number}.pdf",
-            content_type="application/pdf",
-        )
+        return downloads.revision_pdf_response(request.user, pk, revision)
 
 
 class InvoiceRevisionPdf(InvoicePdf):
@@ -88,9 +72,8 @@ class UsageImport(APIView):
 
     @extend_schema(request=UsageImportSerializer, responses={200: UsageImportReportSerializer})
     def post(self, request):
-        if not permissions.can_import_usage(request.user):
-            raise NotAllowed(_("Only the portal operator’s staff may import usage."))
+        services.check_may_import(request.user)  # before the body is read: 403, not 400
         serializer = UsageImportSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        report = services.charge_import(rows=serializer.validated_data["rows"], source="api")
+        report = services.charge_import(rows=serializer.validated_data["rows"], actor=request.user, source="api")
         return Response(report.as_dict(), status=status.HTTP_200_OK)

@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 
+from billing_portal.money import quantize
 from invoices import services
 from invoices.models import Charge
 
@@ -29,7 +30,7 @@ def add_charge():
             meter=meter,
             quantity=quantity,
             unit_price=unit_price,
-            amount=services.quantize(quantity * unit_price, currency),
+            amount=quantize(quantity * unit_price, currency),
             currency=currency,
             is_marketplace=marketplace,
             source="test",

@@ -13,6 +13,7 @@ from django.utils import translation
 from billing_portal.errors import Conflict
 from invoices import services
 from invoices.models import Invoice, InvoiceLine, InvoiceRevision
+from invoices.services import amendments
 from payments.models import Payment, PaymentKind, PaymentSource, PaymentStatus
 from tests.factories import make_account, make_subscription
 
@@ -204,7 +205,7 @@ def test_vat_1_earlier_revision_pdf_rendered_before_the_recompute(
         calls.append((revision_id, Invoice.objects.get(pk=be_invoice.pk).total))
         return real_render(revision_id=revision_id)
 
-    monkeypatch.setattr(services, "invoice_revision_render_pdf", spy)
+    monkeypatch.setattr(amendments, "invoice_revision_render_pdf", spy)
     _amend(be_invoice, django_capture_on_commit_callbacks, vat_id=BE_VAT)
     assert calls[0] == (first.pk, Decimal("125.18"))
     first.refresh_from_db()

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from billing_portal.errors import DomainError
 from invoices import services
 from invoices.models import BillingRun, Invoice, InvoiceLine, InvoiceStatus, PaymentTerms
+from invoices.services import billing_run
 from notifications.models import Notification
 from purchase_orders.models import PeriodPONumber
 from tests.factories import make_account, make_subscription
@@ -248,7 +249,7 @@ def test_each_invoice_notification_sent_once_in_recipient_language(
     count = len(mail.outbox)
     with django_capture_on_commit_callbacks(execute=True):
         services.invoice_notify_ready(invoice_id=invoice.pk)
-        services._after_issue([invoice.pk])
+        billing_run._after_issue([invoice.pk])
     assert len(mail.outbox) == count
 
 

@@ -13,6 +13,7 @@ from django.db import connection, connections
 
 from invoices import services
 from invoices.models import BillingRun, Charge, Invoice, InvoiceNumberSequence
+from invoices.services import billing_run
 from tests.factories import make_account, make_subscription
 from tests.workers import database_url_of, start_worker
 
@@ -50,7 +51,7 @@ def _assert_gap_free(year=2026):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_numbers_gap_free_under_concurrent_runs(clock, monkeypatch):
-    monkeypatch.setattr(services, "_after_issue", lambda ids: None)
+    monkeypatch.setattr(billing_run, "_after_issue", lambda ids: None)
     clock.set(dt.datetime(2026, 3, 1, 6))
     subs_jan = [make_subscription(make_account()) for _ in range(30)]
     subs_feb = [make_subscription(make_account()) for _ in range(30)]
@@ -107,7 +108,7 @@ def test_worker_killed_mid_run_every_scope_gets_exactly_one_invoice(clock, monke
     # The settings hold CELERY_TASK_ALWAYS_EAGER=True under pytest; the namespaced key wins.
     app.conf.update(CELERY_TASK_ALWAYS_EAGER=False)
     assert not current_app.conf.task_always_eager
-    monkeypatch.setattr(services, "_after_issue", lambda ids: None)
+    monkeypatch.setattr(billing_run, "_after_issue", lambda ids: None)
     clock.set(dt.datetime(2026, 2, 1, 6))
     log = open(tmp_path / "worker.log", "w")
     worker = start_worker(queues="billing", log=log, env=env, extra_args=["--without-heartbeat"])

@@ -25,7 +25,7 @@ class Command(BaseCommand):
             raise CommandError(f"No such file: {path}")
         try:
             rows = services.read_usage_csv(path.read_text(encoding="utf-8-sig"))
-            report = services.charge_import(rows=rows, source=f"csv:{path.name}")
+            report = services.charge_import(rows=rows, actor=None, source=f"csv:{path.name}")
         except DomainError as exc:
             raise CommandError(exc.message)
         if options["json"]:

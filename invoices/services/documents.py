@@ -1,0 +1,30 @@
+"""Invoice documents: the PDF of each revision, rendered once."""
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from billing_portal import clock
+
+from ..models import InvoiceRevision
+from ..pdf import render_revision_pdf
+
+
+def invoice_revision_render_pdf(*, revision_id: int) -> bool:
+    """Render and store the PDF of one invoice revision, once. Returns True if it was
+    rendered now; False if it already had one (or does not exist).
+
+    Rendering happens outside the transaction (it takes a while); storing happens under
+    a row lock, and a concurrent render that finishes second is discarded."""
+    revision = InvoiceRevision.objects.select_related("invoice").filter(pk=revision_id).first()
+    if revision is None or revision.pdf:
+        return False
+    content = render_revision_pdf(revision)
+    with transaction.atomic():
+        locked = InvoiceRevision.objects.select_for_update().get(pk=revision_id)
+        if locked.pdf:
+            return False
+        name = f"{revision.invoice.number}-r{revision.number}.pdf"
+        locked.pdf.save(name, ContentFile(content), save=False)
+        locked.pdf_rendered_at = clock.now()
+        locked.save(update_fields=["pdf", "pdf_rendered_at"])
+    return True

@@ -1,0 +1,59 @@
+"""The sweeper: work that a lost message left undone is published again. Every task it
+publishes is idempotent, so a sweep that overlaps a slow worker does no harm."""
+
+import datetime as dt
+
+from django.db.models import Q
+
+from billing_portal import clock, queue
+from notifications.services import notifications_pending
+
+from ..models import BillingRunChunk, Invoice, InvoiceRevision, InvoiceStatus
+from .notices import INVOICE_READY
+
+SWEEP_AFTER = dt.timedelta(minutes=10)
+SWEEP_LIMIT = 1000
+
+
+def sweep_unfinished_work(*, older_than: dt.timedelta = SWEEP_AFTER) -> dict:
+    """Find work that a lost message left undone and enqueue it again: billing chunks
+    not done, invoice revisions without PDF, invoices whose ready-notification was
+    never queued, and pending notifications. Every task is idempotent."""
+    now = clock.now()
+    cutoff = now - older_than
+    chunk_ids = list(
+        BillingRunChunk.objects.filter(done=False, enqueued_at__lte=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:SWEEP_LIMIT]
+    )
+    if chunk_ids:
+        BillingRunChunk.objects.filter(pk__in=chunk_ids).update(enqueued_at=now)
+    revision_ids = list(
+        InvoiceRevision.objects.filter(pdf="", created_at__lte=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:SWEEP_LIMIT]
+    )
+    invoice_ids = list(
+        Invoice.objects.filter(
+            notified_at__isnull=True,
+            created_at__lte=cutoff,
+            created_at__gte=now - dt.timedelta(days=7),
+            status__in=[InvoiceStatus.DUE, InvoiceStatus.PAST_DUE, InvoiceStatus.PAID],
+        )
+        .exclude(Q(notifications__kind=INVOICE_READY))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:SWEEP_LIMIT]
+    )
+    for chunk_id in chunk_ids:
+        queue.publish("invoices.tasks.billing_process_chunk", chunk_id)
+    for revision_id in revision_ids:
+        queue.publish("invoices.tasks.render_invoice_pdf", revision_id)
+    for invoice_id in invoice_ids:
+        queue.publish("invoices.tasks.send_invoice_ready", invoice_id)
+    notification_ids = notifications_pending(cutoff=cutoff, limit=SWEEP_LIMIT)
+    return {
+        "chunks": len(chunk_ids),
+        "pdfs": len(revision_ids),
+        "invoice_notifications": len(invoice_ids),
+        "notifications": len(notification_ids),
+    }
