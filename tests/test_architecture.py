@@ -18,6 +18,7 @@ CORE_MODULES = {
     "billing_portal",
     "billing_portal.admin",
     "billing_portal.api",
+    "billing_portal.authentication",
     "billing_portal.celery",
     "billing_portal.clock",
     "billing_portal.env",

@@ -24,8 +24,12 @@ def database_url_of(connection) -> str:
     return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def start_worker(*, queues: str, log, env: dict | None = None, extra_args=()) -> subprocess.Popen:
-    """Start a solo-pool worker on ``queues`` in its own process group, output to ``log``."""
+def start_worker(
+    *, queues: str, log, env: dict | None = None, extra_args=(), slow_chunks: float | None = None
+) -> subprocess.Popen:
+    """Start a solo-pool worker on ``queues`` in its own process group, output to ``log``.
+    ``slow_chunks`` seconds: the worker waits that long after each billing chunk
+    (tests/slow_billing_worker.py), so that a kill lands mid-run."""
     full_env = {
         **os.environ,
         "CELERY_TASK_ALWAYS_EAGER": "false",
@@ -34,6 +38,10 @@ def start_worker(*, queues: str, log, env: dict | None = None, extra_args=()) ->
         **(env or {}),
     }
     command = [sys.executable, "-m", "celery", "-A", "billing_portal", "worker", "-Q", queues, "--pool", "solo"]
+    if slow_chunks is not None:
+        full_env["SLOW_AFTER_ISSUE_SECONDS"] = str(slow_chunks)
+        command = [sys.executable, str(ROOT / "tests" / "slow_billing_worker.py"), "worker", "-Q", queues]
+        command += ["--pool", "solo"]
     command += ["--without-gossip", "--without-mingle", "-l", "info", *extra_args]
     return subprocess.Popen(
         command, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True

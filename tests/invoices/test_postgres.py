@@ -101,8 +101,6 @@ def test_worker_killed_mid_run_every_scope_gets_exactly_one_invoice(clock, monke
         "DATABASE_URL": database_url_of(connection),
         "MEDIA_ROOT": str(tmp_path / "media"),
         "EMAIL_FILE_PATH": str(tmp_path / "mail"),
-        # Slow each chunk down so that the kill lands in the middle of the run.
-        "BILLING_CHUNK_DELAY": "0.4",
     }
     app.control.purge()
     # The settings hold CELERY_TASK_ALWAYS_EAGER=True under pytest; the namespaced key wins.
@@ -111,7 +109,8 @@ def test_worker_killed_mid_run_every_scope_gets_exactly_one_invoice(clock, monke
     monkeypatch.setattr(billing_run, "_after_issue", lambda ids: None)
     clock.set(dt.datetime(2026, 2, 1, 6))
     log = open(tmp_path / "worker.log", "w")
-    worker = start_worker(queues="billing", log=log, env=env, extra_args=["--without-heartbeat"])
+    # Each chunk is slowed down (after_issue waits) so that the kill lands in the middle of the run.
+    worker = start_worker(queues="billing", log=log, env=env, extra_args=["--without-heartbeat"], slow_chunks=0.4)
     try:
         run = services.billing_run_start(period=JAN, chunk_size=5)  # 24 chunks, enqueued to Redis
         deadline = time.monotonic() + 60
