@@ -202,6 +202,12 @@ class BillingProfile(models.Model):
     # PO number for the next invoice (web direct and customer agreement; enterprise
     # enrollments have one per billing period, see purchase_orders.PeriodPONumber).
     po_number = models.CharField(_("PO number"), max_length=50, blank=True)
+    # A customer agreement pays per billing profile: by card, or by invoice once support
+    # approved its pay-by-invoice request (PBI-9; for good, PBI-5). Web direct and
+    # enterprise decide on the account (``BillingAccount.payment_mode``).
+    payment_mode = models.CharField(
+        _("payment mode"), max_length=16, choices=PaymentMode.choices, default=PaymentMode.CARD
+    )
     # Active card of a customer-agreement billing profile (PM-2).
     payment_method = models.ForeignKey(
         "payments.PaymentMethod",

@@ -202,11 +202,18 @@ def can_pay_invoices(user, profile: BillingProfile) -> bool:
 # --- State rules that every door asks ------------------------------------------------------
 
 
-def pays_by_invoice(account: BillingAccount) -> bool:
-    """PO-1, PBI-5: the scope pays by invoice (cheque / wire transfer) rather than by
-    card. An enterprise enrollment always does; a web-direct or customer-agreement
-    account once support approved its pay-by-invoice request (``payment_mode``)."""
-    return account.agreement_type == AgreementType.ENTERPRISE or account.payment_mode == PaymentMode.INVOICE
+def pays_by_invoice(scope: BillingProfile | BillingAccount) -> bool:
+    """PO-1, PBI-5: the billing scope pays by invoice (cheque / wire transfer) rather
+    than by card. An enterprise enrollment always does; a web-direct account, or a
+    customer agreement's billing profile, once support approved its pay-by-invoice
+    request (``payment_mode``). ``scope`` is the billing profile; an account stands for
+    its single scope (web direct, enterprise)."""
+    account = scope.account if isinstance(scope, BillingProfile) else scope
+    if account.agreement_type == AgreementType.ENTERPRISE:
+        return True
+    if isinstance(scope, BillingProfile) and account.agreement_type == AgreementType.CUSTOMER_AGREEMENT:
+        return scope.payment_mode == PaymentMode.INVOICE
+    return account.payment_mode == PaymentMode.INVOICE
 
 
 # --- Pay by invoice, support --------------------------------------------------------------------

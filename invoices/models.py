@@ -39,6 +39,9 @@ class Charge(models.Model):
     # that importing the same file twice adds nothing.
     external_id = models.CharField(_("usage record ID"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("recorded"), default=timezone.now)
+    # Why the billing run did not invoice this charge ("" while it is billable), e.g.
+    # ``MARKETPLACE_ON_INVOICE_SCOPE`` (PBI-4).
+    not_billed_reason = models.CharField(_("not billed because"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("charge")

@@ -33,7 +33,7 @@ from ..models import (
     InvoiceStatus,
     PaymentTerms,
 )
-from .drafts import Draft, drafts_for, payment_terms_for
+from .drafts import MARKETPLACE_ON_INVOICE_SCOPE, Draft, drafts_for, payment_terms_for, refused_marketplace_charges
 from .rows import INVOICE_COLUMNS, LINE_COLUMNS, REVISION_COLUMNS, insert_rows
 
 CHUNK_SIZE = 500
@@ -215,6 +215,8 @@ def billing_chunk_process(*, chunk_id: int) -> int:
         return 0
     drafts = drafts_for(chunk.run.period, chunk.profile_ids)
     with transaction.atomic():
+        refused = refused_marketplace_charges(chunk.run.period, chunk.profile_ids)
+        Charge.objects.filter(pk__in=refused).update(not_billed_reason=MARKETPLACE_ON_INVOICE_SCOPE)
         return len(_issue(chunk.run, chunk.pk, drafts))
 
 

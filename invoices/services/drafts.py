@@ -97,15 +97,37 @@ def _draft(profile, rows, po_number: str) -> Draft:
     return Draft(profile, lines, subtotal, tax_total, treatment, po_number, sold_to, bill_to, note)
 
 
+# PBI-4: a marketplace (third-party) charge is never billed to a scope that pays by
+# invoice; the billing run leaves it out and marks it with this reason.
+MARKETPLACE_ON_INVOICE_SCOPE = "marketplace_on_invoice_scope"
+
+
+def refused_marketplace_charges(period: dt.date, profile_ids) -> list[int]:
+    """Ids of the period's marketplace charges on scopes that pay by invoice (PBI-4)."""
+    profiles = BillingProfile.objects.filter(pk__in=profile_ids).select_related("account")
+    invoice_scopes = [p.pk for p in profiles if pays_by_invoice(p)]
+    if not invoice_scopes:
+        return []
+    return list(
+        Charge.objects.filter(
+            period=period, profile_id__in=invoice_scopes, is_marketplace=True, not_billed_reason=""
+        ).values_list("pk", flat=True)
+    )
+
+
 def drafts_for(period: dt.date, profile_ids) -> list[Draft]:
-    """Compute the invoices of ``profile_ids`` for ``period`` (3 queries, no writes)."""
+    """Compute the invoices of ``profile_ids`` for ``period`` (3 queries, no writes).
+    Charges marked not billable, and marketplace charges of scopes that pay by invoice
+    (PBI-4), are left out."""
     profiles = list(BillingProfile.objects.filter(pk__in=profile_ids).select_related("account").order_by("pk"))
     if not profiles:
         return []
     po_numbers = hooks.po_numbers_in_force(profiles, period)
     by_profile: dict[int, list] = {p.pk: [] for p in profiles}
+    invoice_scopes = [p.pk for p in profiles if pays_by_invoice(p)]
     charges = (
-        Charge.objects.filter(period=period, profile_id__in=list(by_profile))
+        Charge.objects.filter(period=period, profile_id__in=list(by_profile), not_billed_reason="")
+        .exclude(profile_id__in=invoice_scopes, is_marketplace=True)
         .order_by("profile_id", "subscription_id", "pk")
         .values_list(
             "profile_id",

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts import permissions
 from accounts.models import Subscription
+from accounts.permissions import pays_by_invoice
 from billing_portal import clock
 from billing_portal.errors import InvalidInput, NotAllowed
 from billing_portal.money import CURRENCIES, quantize
@@ -75,7 +76,7 @@ class _Context:
         keys = {key for row in rows if (key := _subscription_key(row.get("subscription_id")))}
         subscriptions = {
             s.subscription_id: s
-            for s in Subscription.objects.filter(subscription_id__in=keys).select_related("account")
+            for s in Subscription.objects.filter(subscription_id__in=keys).select_related("account", "profile__account")
         }
         record_ids = {str(row.get("record_id") or "").strip() for row in rows} - {""}
         known = set(Charge.objects.filter(external_id__in=record_ids).values_list("external_id", flat=True))
@@ -125,6 +126,13 @@ def _check_row(row: dict, context: _Context) -> tuple[dict | None, list]:
     service_name, meter = str(row["service_name"]).strip(), str(row["meter"]).strip()
     if len(service_name) > 200 or len(meter) > 200:
         errors.append(_("service_name and meter can be at most 200 characters."))
+    if subscription and _truthy(row.get("is_marketplace", "")) and pays_by_invoice(subscription.profile):
+        errors.append(
+            _(
+                "Marketplace services cannot be billed to a billing scope that pays by invoice (PBI-4); "
+                "bill them on a separate subscription paid by card."
+            )
+        )
     if subscription and period and (subscription.profile_id, period) in context.invoiced:
         errors.append(_("The period has already been invoiced for this subscription's billing scope."))
     record_id = str(row.get("record_id") or "").strip()
