@@ -3,6 +3,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from .models import BillingAccount
+from .services import PROFILE_FIELDS
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -18,19 +19,7 @@ class AccountProfileForm(forms.ModelForm):
 
     class Meta:
         model = BillingAccount
-        fields = [
-            "company_name",
-            "address_line1",
-            "address_line2",
-            "postal_code",
-            "city",
-            "region",
-            "country",
-            "vat_id",
-            "billing_contact_name",
-            "billing_contact_email",
-            "billing_contact_phone",
-        ]
+        fields = list(PROFILE_FIELDS)
         help_texts = {
             "company_name": _("As registered for VAT or with the government."),
             "vat_id": _("Checked for the account's country. A change applies to the next invoice."),

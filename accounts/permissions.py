@@ -229,6 +229,16 @@ def agreement_types(user) -> set[str]:
     return {g.agreement_type for g in grants(user)}
 
 
+def has_customer_roles(user) -> bool:
+    """The user holds a role on some billing account or profile (support staff hold none)."""
+    return bool(grants(user))
+
+
+def has_role_on_agreement_type(user, *types: str) -> bool:
+    """The user holds a role on an account of one of these agreement types."""
+    return bool(agreement_types(user) & set(types))
+
+
 def can_work_support_queue(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active and user.is_support_staff)
 

@@ -6,25 +6,16 @@ An object the user may not see is reported exactly like one that does not exist
 
 import uuid
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from . import permissions
 from .models import BillingAccount, BillingProfile, Subscription
+from .roles import Role
 
 
 def _account_ids(user) -> set[int]:
     return {g.account_id for g in permissions.grants(user)}
-
-
-def _scope_filter(user, account_field: str, profile_field: str) -> Q:
-    """Q matching rows whose profile the user can reach (account-level roles reach every
-    profile of the account, profile-level roles only their profile)."""
-    account_level = {g.account_id for g in permissions.grants(user) if g.profile_id is None}
-    profile_level = {g.profile_id for g in permissions.grants(user) if g.profile_id is not None}
-    if not account_level and not profile_level:
-        return Q(pk__in=[])
-    return Q(**{f"{account_field}__in": account_level}) | Q(**{f"{profile_field}__in": profile_level})
 
 
 def accounts_for_user(user) -> QuerySet[BillingAccount]:
@@ -33,7 +24,7 @@ def accounts_for_user(user) -> QuerySet[BillingAccount]:
 
 def profiles_for_user(user) -> QuerySet[BillingProfile]:
     return (
-        BillingProfile.objects.filter(_scope_filter(user, "account_id", "pk"))
+        BillingProfile.objects.filter(permissions.can_view_invoices_filter(user, profile_field="pk"))
         .select_related("account")
         .order_by("account__name", "name", "pk")
     )
@@ -46,10 +37,17 @@ def profiles_where(user, predicate) -> list[BillingProfile]:
 
 def subscriptions_for_user(user) -> QuerySet[Subscription]:
     return (
-        Subscription.objects.filter(_scope_filter(user, "account_id", "profile_id"))
+        Subscription.objects.filter(permissions.can_view_invoices_filter(user))
         .select_related("account", "profile", "profile__account")
         .order_by("account__name", "name", "pk")
     )
+
+
+def first_subscription(scope: BillingAccount | BillingProfile) -> Subscription | None:
+    """The first subscription (by name) of a billing account or of a billing profile: the
+    one a web-direct page opens for "Subscription › Payment methods". Not filtered by
+    user: the caller has already checked that the scope is visible."""
+    return scope.subscriptions.order_by("name", "pk").first()
 
 
 def get_account_for_user(user, pk) -> BillingAccount:
@@ -90,8 +88,6 @@ def get_subscription_for_user(user, subscription_id) -> Subscription:
 def account_overview(user) -> list[dict]:
     """The overview page: each billing account with its agreement type and the user's
     roles in it (account-level and profile-level)."""
-    from .roles import Role
-
     labels = dict(Role.choices)
     rows = []
     for account in accounts_for_user(user):

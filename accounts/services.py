@@ -1,17 +1,19 @@
 """Writes for users, billing accounts and roles. One transaction per function."""
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from billing_portal.errors import Conflict, InvalidInput
+from billing_portal.errors import Conflict, InvalidInput, NotAllowed
+from billing_portal.validators import check_number_version, clean_vat_id
 
-from . import permissions
+from . import hooks, permissions
 from .models import BillingAccount, BillingProfile, RoleAssignment, User
 from .roles import ACCOUNT_ROLES, PROFILE_ROLES
 
-# Fields of the billing-account profile page (sold-to and billing contact). The VAT
-# number goes through purchase_orders.services.vat_number_set so that it is
-# validated and its change recorded (VAT-1).
+# Fields of the billing-account profile (sold-to, VAT ID and billing contact), in the
+# order the page and the API show them. The form and the serializers derive theirs
+# from this tuple.
 PROFILE_FIELDS = (
     "company_name",
     "address_line1",
@@ -20,10 +22,28 @@ PROFILE_FIELDS = (
     "city",
     "region",
     "country",
+    "vat_id",
     "billing_contact_name",
     "billing_contact_email",
     "billing_contact_phone",
 )
+
+
+def _country_code(country) -> str:
+    return getattr(country, "code", country) or ""
+
+
+def _lock(account: BillingAccount) -> BillingAccount:
+    return BillingAccount.objects.select_for_update().get(pk=account.pk)
+
+
+def _save_vat_id(locked: BillingAccount, new_value: str, actor: User) -> None:
+    """Write a validated VAT ID on the locked row and tell the apps above (VAT-1)."""
+    old_value = locked.vat_id
+    locked.vat_id = new_value
+    locked.version += 1
+    locked.save(update_fields=["vat_id", "version"])
+    hooks.vat_number_changed(account=locked, old=old_value, new=new_value, actor=actor)
 
 
 @transaction.atomic
@@ -31,42 +51,58 @@ def billing_account_update_profile(*, account: BillingAccount, actor: User, vers
     """Update sold-to address, billing contact and VAT ID (PBI-6, PBI-7, VAT-1).
 
     ``version`` is the version the editor read; if someone saved in between, nothing is
-    written and ``Conflict`` is raised so that the form can show the newer values.
+    written and ``Conflict`` is raised so that the form can show the newer values. A
+    new VAT ID is validated for the country being saved.
     """
-    from billing_portal.validators import clean_vat_id
-    from purchase_orders.services import vat_number_set
-
-    locked = BillingAccount.objects.select_for_update().get(pk=account.pk)
+    if not permissions.can_edit_account_profile(actor, account):
+        raise NotAllowed(_("You may see this billing account but not change its profile."))
+    locked = _lock(account)
     if locked.version != version:
         raise Conflict(
             _("Someone else changed this profile while you were editing it. Review the current values and save again."),
             code="stale_version",
         )
-    unknown = set(data) - set(PROFILE_FIELDS) - {"vat_id"}
+    unknown = set(data) - set(PROFILE_FIELDS)
     if unknown:
         raise InvalidInput(_("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+    old_vat = locked.vat_id
     if "vat_id" in data:
         # Refuse an invalid VAT ID (for the country being saved) before writing anything.
-        country = data.get("country", locked.country)
-        clean_vat_id(data["vat_id"], getattr(country, "code", country) or "")
-    changed = []
-    for field in PROFILE_FIELDS:
-        if field in data and getattr(locked, field) != data[field]:
-            setattr(locked, field, data[field])
-            changed.append(field)
+        data = {**data, "vat_id": clean_vat_id(data["vat_id"], _country_code(data.get("country", locked.country)))}
+    changed = [f for f in PROFILE_FIELDS if f in data and f != "vat_id" and getattr(locked, f) != data[f]]
+    for field in changed:
+        setattr(locked, field, data[field])
     if changed:
         locked.version += 1
         locked.full_clean(exclude=["signed_up_by"])
         locked.save(update_fields=[*changed, "version"])
-    if "vat_id" in data:
-        locked = vat_number_set(account=locked, vat_id=data["vat_id"], actor=actor)
+    if data.get("vat_id", old_vat) != old_vat:
+        _save_vat_id(locked, data["vat_id"], actor)
+    account.version = locked.version
+    return locked
+
+
+@transaction.atomic
+def billing_account_vat_id_set(
+    *, account: BillingAccount, vat_id: str, actor: User, version: int | None = None
+) -> BillingAccount:
+    """VAT-1: validate for the account's country, save, and call ``vat_number_changed``
+    (purchase_orders records the change). The new number applies to the next invoice
+    (PO-5); issued invoices keep their snapshot. ``version`` (optional) is the account
+    version the editor read; a newer one raises ``Conflict`` and nothing is written."""
+    if not permissions.can_edit_vat(actor, account):
+        raise NotAllowed(_("Your role can see this VAT number but not change it."), code="vat_role_not_allowed")
+    new_value = clean_vat_id(vat_id, _country_code(account.country))
+    locked = _lock(account)
+    check_number_version(version, locked.version, locked.vat_id)
+    if new_value != locked.vat_id:
+        _save_vat_id(locked, new_value, actor)
+    account.vat_id, account.version = locked.vat_id, locked.version
     return locked
 
 
 @transaction.atomic
 def user_set_language(*, user: User, language: str) -> User:
-    from django.conf import settings
-
     if language not in dict(settings.LANGUAGES):
         raise InvalidInput(_("Unknown language."), code="unknown_language")
     if user.language != language:

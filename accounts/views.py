@@ -8,10 +8,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from billing_portal.errors import Conflict, DomainError
-from billing_portal.forms import add_domain_error
+from billing_portal.forms import add_domain_error, rebound_with_version
 
 from . import permissions, selectors, services
 from .forms import AccountProfileForm, EmailAuthenticationForm
+from .services import PROFILE_FIELDS
 
 
 class LoginView(auth_views.LoginView):
@@ -23,7 +24,11 @@ class LoginView(auth_views.LoginView):
 @login_required
 def overview(request):
     rows = selectors.account_overview(request.user)
-    return render(request, "accounts/overview.html", {"rows": rows})
+    return render(
+        request,
+        "accounts/overview.html",
+        {"rows": rows, "works_support_queue": permissions.can_work_support_queue(request.user)},
+    )
 
 
 SUBSCRIPTIONS_PER_PAGE = 50
@@ -49,41 +54,62 @@ def subscription_detail(request, subscription_id):
     )
 
 
+def _saved_values(form) -> list[dict]:
+    """After a conflict: the fields where what the user typed differs from what is saved
+    now (the form was built on the current row), with the saved value."""
+    rows = []
+    for name in form.changed_data:
+        if name in PROFILE_FIELDS:
+            value = form.initial.get(name)
+            rows.append({"label": form.fields[name].label, "value": str(getattr(value, "name", value) or "")})
+    return rows
+
+
+def _save_profile(request, account):
+    """Save the profile form through the service. Returns (form, saved, the current
+    values that differ from the input after a conflict)."""
+    form = AccountProfileForm(request.POST, instance=account)
+    if not form.is_valid():
+        return form, False, []
+    data = {name: form.cleaned_data[name] for name in PROFILE_FIELDS}
+    try:
+        services.billing_account_update_profile(
+            account=account, actor=request.user, version=form.cleaned_data["version"], data=data
+        )
+    except Conflict as exc:
+        # Keep what the user typed, now against the current version, and show what the
+        # other person saved in the meantime.
+        account.refresh_from_db()
+        form = rebound_with_version(AccountProfileForm, request.POST, account.version, instance=account)
+        add_domain_error(form, exc)
+        return form, False, _saved_values(form)
+    except DomainError as exc:
+        add_domain_error(form, exc)
+        return form, False, []
+    return form, True, []
+
+
 @login_required
 def account_profile(request, pk):
     account = selectors.get_account_for_user(request.user, pk)
     can_edit = permissions.can_edit_account_profile(request.user, account)
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
-    form = None
-    conflict = None
+    form, saved_values = None, []
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied
-        form = AccountProfileForm(request.POST, instance=account)
-        if form.is_valid():
-            data = {name: form.cleaned_data[name] for name in AccountProfileForm.Meta.fields}
-            try:
-                services.billing_account_update_profile(
-                    account=account, actor=request.user, version=form.cleaned_data["version"], data=data
-                )
-            except Conflict as exc:
-                # Show the values saved in the meantime (and their version) with the reason.
-                account.refresh_from_db()
-                form = AccountProfileForm(instance=account, initial={"version": account.version})
-                conflict = exc.message
-            except DomainError as exc:
-                add_domain_error(form, exc)
-            else:
-                messages.success(request, _("The profile was saved. Changes apply to the next invoice."))
-                return redirect("accounts:profile", pk=account.pk)
+        form, saved, saved_values = _save_profile(request, account)
+        if saved:
+            messages.success(request, _("The profile was saved. Changes apply to the next invoice."))
+            return redirect("accounts:profile", pk=account.pk)
     elif can_edit:
         form = AccountProfileForm(instance=account, initial={"version": account.version})
     profiles = account.profiles.all() if account.is_customer_agreement else []
     return render(
         request,
         "accounts/account_profile.html",
-        {"account": account, "form": form, "can_edit": can_edit, "profiles": profiles, "conflict": conflict},
+        {"account": account, "form": form, "can_edit": can_edit, "profiles": profiles, "saved_values": saved_values},
     )
 
 

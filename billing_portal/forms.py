@@ -17,3 +17,14 @@ def add_domain_error(form, exc: DomainError) -> None:
                 added = True
     if not added or exc.code == "stale_version":
         form.add_error(None, exc.message)
+
+
+def rebound_with_version(form_class, data, version: int, **kwargs):
+    """After a stale-version conflict: the user's input bound again, now against the
+    current ``version``, so that what they typed stays and a second Save is a deliberate
+    overwrite. ``kwargs`` go to the form (``instance``, choices)."""
+    data = data.copy()
+    data["version"] = str(version)
+    form = form_class(data, initial={"version": version}, **kwargs)
+    form.is_valid()
+    return form

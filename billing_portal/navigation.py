@@ -8,18 +8,23 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts import permissions
+from accounts.models import AgreementType
 
 # (label, url name, who sees it)
 ENTRIES = [
     (_("Overview"), "accounts:overview", lambda u: True),
-    (_("Subscriptions"), "accounts:subscriptions", lambda u: bool(permissions.grants(u))),
+    (_("Subscriptions"), "accounts:subscriptions", permissions.has_customer_roles),
     (
         _("Payment methods"),
         "payments:index",
-        lambda u: bool(permissions.agreement_types(u) & {"web_direct", "customer_agreement"}),
+        lambda u: permissions.has_role_on_agreement_type(u, AgreementType.WEB_DIRECT, AgreementType.CUSTOMER_AGREEMENT),
     ),
-    (_("Invoices"), "invoices:list", lambda u: bool(permissions.grants(u))),
-    (_("Usage summary"), "purchase_orders:usage_summary", lambda u: "enterprise" in permissions.agreement_types(u)),
+    (_("Invoices"), "invoices:list", permissions.has_customer_roles),
+    (
+        _("Usage summary"),
+        "purchase_orders:usage_summary",
+        lambda u: permissions.has_role_on_agreement_type(u, AgreementType.ENTERPRISE),
+    ),
     (_("Help + support"), "accounts:help", lambda u: True),
     (_("Support queue"), "purchase_orders:support_queue", permissions.can_work_support_queue),
 ]

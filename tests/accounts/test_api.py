@@ -377,3 +377,23 @@ def test_api_docs_need_no_external_address(client, settings):
 
 def test_footer_links_to_the_api_docs(world, client_for):
     assert 'href="/api/docs/"' in client_for(world.users["ca_owner"]).get(reverse("accounts:overview")).content.decode()
+
+
+@pytest.mark.parametrize("persona", ["ca_reader", "bp1_owner"])
+def test_profile_update_service_refuses_who_may_not_edit_in_their_language(world, persona):
+    from django.utils import translation
+
+    from accounts import services
+    from billing_portal.errors import NotAllowed
+
+    account = world.accounts["ca"]
+    messages = {}
+    for language in ("en", "nl"):
+        with translation.override(language), pytest.raises(NotAllowed) as exc:
+            services.billing_account_update_profile(
+                account=account, actor=world.users[persona], version=account.version, data={"city": "Elsewhere"}
+            )
+        messages[language] = str(exc.value.message)
+    assert messages["en"] == "You may see this billing account but not change its profile."
+    assert messages["nl"] and messages["nl"] != messages["en"]
+    assert BillingAccount.objects.get(pk=account.pk).city == account.city

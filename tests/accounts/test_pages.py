@@ -460,3 +460,29 @@ def test_profile_page_links_to_po_and_vat_history(demo, client_for):
     account = demo.accounts["northwind"]
     html = client_for(demo.users["ea_readonly"]).get(reverse("accounts:profile", args=[account.pk])).content.decode()
     assert reverse("purchase_orders:numbers", args=[account.pk]) in html
+
+
+def test_profile_stale_version_keeps_what_the_user_typed_and_shows_the_saved_value(world, client_for):
+    account = world.accounts["ca"]
+    owner, contributor = client_for(world.users["ca_owner"]), client_for(world.users["ca_contrib"])
+    url = reverse("accounts:profile", args=[account.pk])
+    stale = _profile_post(account, city="Owner city", billing_contact_name="Owner contact")
+    assert contributor.post(url, _profile_post(account, city="Contributor city")).status_code == 302
+    response = owner.post(url, stale)
+    assert response.status_code == 200
+    form = response.context["form"]
+    saved = BillingAccount.objects.get(pk=account.pk)
+    # The input is kept, now against the current version ...
+    assert form.data["city"] == "Owner city" and form.data["billing_contact_name"] == "Owner contact"
+    assert form["version"].value() == str(saved.version)
+    page = response.content.decode()
+    assert 'value="Owner city"' in page and 'value="Contributor city"' in page
+    # ... and the values saved in the meantime are shown next to it.
+    assert [row["value"] for row in response.context["saved_values"]] == [
+        "Contributor city",
+        saved.billing_contact_name,
+    ]
+    # Saving again is a deliberate overwrite.
+    again = {**stale, "version": saved.version}
+    assert owner.post(url, again).status_code == 302
+    assert BillingAccount.objects.get(pk=account.pk).city == "Owner city"

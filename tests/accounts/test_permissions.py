@@ -235,3 +235,12 @@ def test_every_user_predicate_refuses_anonymous_and_inactive(world, name):
     for persona in ("anonymous", "inactive"):
         assert predicate(world.users[persona]) is False, f"{name}: {persona}"
     assert predicate(None) is False
+
+
+def test_has_customer_roles_and_agreement_type_predicates(world):
+    assert permissions.has_customer_roles(world.users["bp1_owner"]) is True
+    assert permissions.has_customer_roles(world.users["support"]) is False
+    assert permissions.has_role_on_agreement_type(world.users["bp1_owner"], "customer_agreement", "web_direct")
+    assert not permissions.has_role_on_agreement_type(world.users["bp1_owner"], "enterprise")
+    assert permissions.has_role_on_agreement_type(world.users["eai_partner"], "enterprise")
+    assert not permissions.has_role_on_agreement_type(world.users["support"], "enterprise", "web_direct")

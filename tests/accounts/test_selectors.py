@@ -80,3 +80,12 @@ def test_overview_rows_carry_the_users_roles(world):
     rows = selectors.account_overview(world.users["bp1_invmgr"])
     assert [(r["account"].name, [str(role) for role in r["roles"]]) for r in rows] == [("CA", ["Invoice manager"])]
     assert selectors.account_overview(world.users["support"]) == []
+
+
+def test_first_subscription_of_an_account_or_a_profile(world):
+    account, p1, p2 = world.accounts["ca"], world.profiles["ca_p1"], world.profiles["ca_p2"]
+    assert selectors.first_subscription(account) == world.subscriptions["ca_s1"]  # "P1 sub" < "P2 sub"
+    assert selectors.first_subscription(p1) == world.subscriptions["ca_s1"]
+    assert selectors.first_subscription(p2) == world.subscriptions["ca_s2"]
+    empty = type(p2).objects.create(account=account, name="P3")
+    assert selectors.first_subscription(empty) is None

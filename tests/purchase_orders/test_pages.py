@@ -372,3 +372,11 @@ def test_support_queue_uses_a_constant_number_of_queries(demo, client_for, djang
     add(20)
     with django_assert_max_num_queries(8):
         staff.get(reverse("purchase_orders:support_queue"))
+
+
+def test_po_1_refusal_on_the_page_is_the_services_reason(demo, client_for):
+    c = client_for(demo.users["wd_admin"])
+    response = c.post(wd_url(demo, "contoso_prod"), {"po_number": "X", "version": 1}, follow=True)
+    refusal = services.profile_po_refusal(demo.users["wd_admin"], demo.profiles["contoso"])
+    assert refusal.code == "pay_by_invoice_required"
+    assert refusal.message in response.content.decode()

@@ -3,6 +3,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts import demo as accounts_demo
+from invoices import demo as invoices_demo
+from payments import demo as payments_demo
+from purchase_orders import demo as po_demo
 
 
 class Command(BaseCommand):
@@ -11,10 +14,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if settings.PRODUCTION:
             raise CommandError("seed_demo refuses to run in production mode (PORTAL_MODE=production).")
-        from invoices import demo as invoices_demo
-        from payments import demo as payments_demo
-        from purchase_orders import demo as po_demo
-
         with transaction.atomic():
             demo = accounts_demo.seed()
             payments_demo.seed(demo)

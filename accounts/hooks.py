@@ -1,0 +1,15 @@
+"""What other apps add to the accounts app's work, without accounts importing them.
+
+The accounts app sits below every other app (docs/architecture.md): it may not import
+them. Where a change to an account concerns an app above, accounts calls a hook
+defined here, and the app that cares registers its receiver in ``AppConfig.ready()``:
+
+* ``vat_number_changed`` — called inside the transaction that saved a new VAT ID, with
+  keyword arguments ``account``, ``old``, ``new`` and ``actor``, whichever door changed
+  it (profile page, VAT page, API). purchase_orders registers the VAT-1 history record;
+  an error in a receiver rolls the change back.
+"""
+
+from billing_portal.hooks import Hook
+
+vat_number_changed = Hook("accounts.vat_number_changed")
