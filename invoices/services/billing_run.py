@@ -67,7 +67,7 @@ def _after_issue(invoice_ids: list[int]) -> None:
 def _invoice_row(run: BillingRun, draft: Draft, sequence: int, now) -> tuple:
     year = run.issue_date.year
     account = draft.profile.account
-    terms = payment_terms_for(account)
+    terms = payment_terms_for(draft.profile)
     due = run.issue_date + dt.timedelta(days=PAYMENT_DAYS) if terms == PaymentTerms.BANK_TRANSFER else run.issue_date
     total = draft.subtotal + draft.tax_amount
     return (

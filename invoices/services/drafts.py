@@ -18,10 +18,10 @@ from .. import hooks, tax
 from ..models import Charge, PaymentTerms
 
 
-def payment_terms_for(account) -> str:
+def payment_terms_for(scope) -> str:
     """Card accounts are charged at issue; pay-by-invoice accounts and enterprise
     enrollments pay by bank transfer within 30 days (PBI-9)."""
-    if pays_by_invoice(account):
+    if pays_by_invoice(scope):
         return PaymentTerms.BANK_TRANSFER
     return PaymentTerms.CARD
 
