@@ -219,9 +219,26 @@ def pays_by_invoice(scope: BillingProfile | BillingAccount) -> bool:
 # --- Pay by invoice, support --------------------------------------------------------------------
 
 
-def can_request_pay_by_invoice(user, account: BillingAccount) -> bool:
-    """PBI-1: the web-direct account admin opens the request."""
-    return account.agreement_type == AgreementType.WEB_DIRECT and Role.ACCOUNT_ADMIN in account_roles(user, account)
+def can_request_pay_by_invoice(user, profile: BillingProfile) -> bool:
+    """PBI-1: who asks for a billing scope to pay by invoice, and follows the request:
+    on web direct the account admin; on a customer agreement the billing account owner
+    or the owner of that billing profile. An enterprise enrollment pays by invoice
+    already."""
+    account = profile.account
+    roles = profile_roles(user, profile)
+    if account.agreement_type == AgreementType.WEB_DIRECT:
+        return Role.ACCOUNT_ADMIN in roles
+    if account.agreement_type == AgreementType.CUSTOMER_AGREEMENT:
+        return bool(roles & {Role.BA_OWNER, Role.BP_OWNER})
+    return False
+
+
+def can_manage_subscription_services(user, profile: BillingProfile) -> bool:
+    """Remove a marketplace service from a subscription of the scope (PBI-4): those who
+    manage the scope's subscriptions — web direct, the account admin; customer
+    agreement, billing account and billing profile owners and contributors; enterprise,
+    the EA admin (direct) or the partner admin (indirect)."""
+    return can_edit_po(user, profile)
 
 
 def agreement_types(user) -> set[str]:

@@ -8,7 +8,7 @@ from billing_portal.errors import Conflict, InvalidInput, NotAllowed
 from billing_portal.validators import check_number_version, clean_vat_id
 
 from . import hooks, permissions
-from .models import BillingAccount, BillingProfile, RoleAssignment, User
+from .models import AgreementType, BillingAccount, BillingProfile, MarketplaceService, PaymentMode, RoleAssignment, User
 from .roles import ACCOUNT_ROLES, PROFILE_ROLES
 
 # Fields of the billing-account profile (sold-to, VAT ID and billing contact), in the
@@ -147,3 +147,37 @@ def billing_account_create(
 
 def default_profile(account: BillingAccount) -> BillingProfile:
     return account.profiles.get(is_default=True)
+
+
+@transaction.atomic
+def billing_scope_switch_to_invoice(*, profile: BillingProfile, actor) -> BillingProfile:
+    """PBI-9: the billing scope pays by invoice from now on; PBI-5: for good, nothing
+    switches it back (there is no service that does). Web direct switches the account,
+    a customer agreement the billing profile. Support staff only: called by the approval
+    of a pay-by-invoice request."""
+    if not permissions.is_support_or_superuser(actor):
+        raise NotAllowed(
+            _("Only support staff can switch a billing scope to pay by invoice."), code="not_support_staff"
+        )
+    locked = BillingProfile.objects.select_for_update().select_related("account").get(pk=profile.pk)
+    account = locked.account
+    if account.agreement_type == AgreementType.ENTERPRISE or permissions.pays_by_invoice(locked):
+        raise Conflict(_("This billing scope already pays by invoice."), code="already_pays_by_invoice")
+    if account.agreement_type == AgreementType.CUSTOMER_AGREEMENT:
+        locked.payment_mode = PaymentMode.INVOICE
+        locked.save(update_fields=["payment_mode"])
+    else:
+        BillingAccount.objects.filter(pk=account.pk).update(payment_mode=PaymentMode.INVOICE)
+        account.payment_mode = PaymentMode.INVOICE
+    profile.payment_mode, profile.account.payment_mode = locked.payment_mode, account.payment_mode
+    return locked
+
+
+@transaction.atomic
+def marketplace_service_remove(*, service: MarketplaceService, actor) -> None:
+    """Take a third-party (marketplace) service off its subscription (PBI-4: they cannot
+    be paid by invoice)."""
+    subscription = service.subscription
+    if not permissions.can_manage_subscription_services(actor, subscription.profile):
+        raise NotAllowed(_("Your role cannot change this subscription's services."), code="role_not_allowed")
+    MarketplaceService.objects.filter(pk=service.pk).delete()

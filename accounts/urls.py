@@ -11,6 +11,10 @@ urlpatterns = [
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path("subscriptions/", views.subscription_list, name="subscriptions"),
     path("subscriptions/<str:subscription_id>/", views.subscription_detail, name="subscription"),
+    path(
+        "subscriptions/<str:subscription_id>/marketplace/<int:service_id>/remove/",
+        views.marketplace_remove,
+        name="marketplace_remove",
+    ),
     path("billing-accounts/<int:pk>/profile/", views.account_profile, name="profile"),
-    path("help/", views.help_and_support, name="help"),
 ]

@@ -4,8 +4,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponseNotAllowed
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
 from billing_portal.errors import Conflict, DomainError
 from billing_portal.forms import add_domain_error, rebound_with_version
@@ -50,6 +53,39 @@ def subscription_detail(request, subscription_id):
         {
             "subscription": subscription,
             "can_view_payment_methods": permissions.can_view_payment_methods(request.user, subscription.profile),
+            "can_manage_services": permissions.can_manage_subscription_services(request.user, subscription.profile),
+            "pays_by_invoice": permissions.pays_by_invoice(subscription.profile),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def marketplace_remove(request, subscription_id, service_id):
+    """PBI-4: remove a marketplace service from a subscription, after a confirmation.
+    ``next`` (a path of this portal) is where to go back to, e.g. the pay-by-invoice
+    request being filled in."""
+    subscription = selectors.get_subscription_for_user(request.user, subscription_id)
+    service = get_object_or_404(subscription.marketplace_services, pk=service_id)
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts=None):
+        next_url = ""
+    if request.method == "POST":
+        try:
+            services.marketplace_service_remove(service=service, actor=request.user)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("%(service)s was removed from the subscription.") % {"service": service.name})
+        return redirect(next_url or reverse("accounts:subscription", args=[subscription.subscription_id]))
+    return render(
+        request,
+        "accounts/marketplace_remove.html",
+        {
+            "subscription": subscription,
+            "service": service,
+            "next": next_url,
+            "can_remove": permissions.can_manage_subscription_services(request.user, subscription.profile),
         },
     )
 
@@ -113,9 +149,4 @@ def account_profile(request, pk):
     )
 
 
-@login_required
-def help_and_support(request):
-    return render(request, "accounts/help.html", {"accounts": selectors.accounts_for_user(request.user)})
-
-
-__all__ = ["LoginView", "overview", "subscription_list", "subscription_detail", "account_profile", "help_and_support"]
+__all__ = ["LoginView", "overview", "subscription_list", "subscription_detail", "account_profile", "marketplace_remove"]

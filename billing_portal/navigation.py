@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import permissions
 from accounts.models import AgreementType
+from support.selectors import waiting_count
 
 # (label, url name, who sees it)
 ENTRIES = [
@@ -25,9 +26,11 @@ ENTRIES = [
         "purchase_orders:usage_summary",
         lambda u: permissions.has_role_on_agreement_type(u, AgreementType.ENTERPRISE),
     ),
-    (_("Help + support"), "accounts:help", lambda u: True),
-    (_("Support queue"), "purchase_orders:support_queue", permissions.can_work_support_queue),
+    (_("Help + support"), "support:help", lambda u: True),
+    (_("Support queue"), "support:queue", permissions.can_work_support_queue),
 ]
+# Entries that show a number: the requests waiting for support staff (one query, staff only).
+COUNTS = {"support:queue": waiting_count}
 
 
 def navigation(request):
@@ -43,5 +46,6 @@ def navigation(request):
             continue
         if visible(user):
             active = current == url or (url != "/" and current.startswith(url))
-            entries.append({"label": label, "url": url, "active": active})
+            count = COUNTS[url_name]() if url_name in COUNTS else None
+            entries.append({"label": label, "url": url, "active": active, "count": count})
     return {"nav_entries": entries}

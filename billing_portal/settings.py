@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "payments",
     "invoices",
     "purchase_orders",
+    "support",
 ]
 
 MIDDLEWARE = [

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("payments.urls")),
     path("", include("invoices.urls")),
     path("", include("purchase_orders.urls")),
+    path("", include("support.urls")),
     path("", include("accounts.urls")),
 ]
 

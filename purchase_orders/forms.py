@@ -7,8 +7,6 @@ from django.utils.translation import gettext_lazy as _
 
 from billing_portal.validators import PO_MAX_LENGTH
 
-from .models import AmendmentStatus
-
 
 class VersionedForm(forms.Form):
     # The version the editor read; a save against a newer version is refused (Conflict).
@@ -102,14 +100,6 @@ class DeclineForm(forms.Form):
         label=_("Reason for declining (sent to the customer)"),
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=2000,
-    )
-
-
-class QueueFilterForm(forms.Form):
-    status = forms.ChoiceField(
-        label=_("Status"),
-        required=False,
-        choices=[("", _("All"))] + list(AmendmentStatus.choices),
     )
 
 

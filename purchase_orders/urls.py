@@ -22,6 +22,5 @@ urlpatterns = [
     path("help/invoice-amendments/new/", views.amendment_new, name="amendment_new"),
     path("help/invoice-amendments/<int:pk>/", views.amendment_detail, name="amendment_detail"),
     # Support staff
-    path("support-queue/", views.support_queue, name="support_queue"),
     path("support-queue/<int:pk>/", views.support_request, name="support_request"),
 ]

@@ -10,7 +10,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("accounts", "billing_portal", "invoices", "notifications", "payments", "purchase_orders")
+APPS = ("accounts", "billing_portal", "invoices", "notifications", "payments", "purchase_orders", "support")
 
 # billing_portal is two layers: its core modules (below every app) and its wiring
 # (settings, URLs, the shared layout, the demo command), which may import any app.
@@ -38,7 +38,8 @@ ALLOWED = {
     "invoices": {"notifications", "accounts", "core"},
     "purchase_orders": {"invoices", "notifications", "accounts", "core"},
     "payments": {"invoices", "notifications", "accounts", "core"},
-    "wiring": {"core", "accounts", "notifications", "invoices", "purchase_orders", "payments"},
+    "support": {"purchase_orders", "payments", "invoices", "notifications", "accounts", "core"},
+    "wiring": {"core", "accounts", "notifications", "invoices", "purchase_orders", "payments", "support"},
 }
 # Imports that may stay inside a function: heavy optional modules, loaded only where used.
 LAZY_ALLOWED = ("weasyprint", "psycopg2.extras")

@@ -1,7 +1,7 @@
 """Pages for PO and VAT numbers (``numbers``), enterprise billing periods (``periods``),
 invoice amendment requests and the support queue (``amendments``)."""
 
-from .amendments import amendment_detail, amendment_list, amendment_new, support_queue, support_request
+from .amendments import amendment_detail, amendment_list, amendment_new, support_request
 from .numbers import history, history_export, numbers, profile_po, vat_number, web_direct_po
 from .periods import period_po, usage_summary
 
@@ -14,7 +14,6 @@ __all__ = [
     "numbers",
     "period_po",
     "profile_po",
-    "support_queue",
     "support_request",
     "usage_summary",
     "vat_number",

@@ -11,8 +11,7 @@ from billing_portal.errors import DomainError
 from billing_portal.forms import add_domain_error
 
 from .. import selectors, services
-from ..forms import AmendmentRequestForm, DeclineForm, QueueFilterForm
-from ..models import AmendmentStatus
+from ..forms import AmendmentRequestForm, DeclineForm
 from .editing import PAGE_SIZE
 
 # --- Amendment requests (PO-5), customer side -------------------------------------------------------------
@@ -77,19 +76,6 @@ def amendment_detail(request, pk):
 
 
 @login_required
-def support_queue(request):
-    filters = QueueFilterForm(request.GET or None)
-    status = AmendmentStatus.OPEN
-    if request.GET:
-        status = filters.cleaned_data.get("status") if filters.is_valid() else AmendmentStatus.OPEN
-    else:
-        filters = QueueFilterForm(initial={"status": AmendmentStatus.OPEN})
-    qs = selectors.support_queue(request.user, status=status or None)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "purchase_orders/support_queue.html", {"page": page, "filters": filters, "status": status})
-
-
-@login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def support_request(request, pk):
     """A request in the queue. Approving and declining are irreversible, so each takes a
@@ -111,13 +97,13 @@ def support_request(request, pk):
                     _("Invoice %(number)s was amended: a new revision with a new PDF. The customer was notified.")
                     % {"number": amendment.invoice.number},
                 )
-                return redirect("purchase_orders:support_queue")
+                return redirect("support:queue")
             if action == "decline" and confirm_decline:
                 services.amendment_request_decline(
                     request=amendment, actor=request.user, reason=decline_form.cleaned_data["reason"]
                 )
                 messages.success(request, _("The request was declined. The customer was notified."))
-                return redirect("purchase_orders:support_queue")
+                return redirect("support:queue")
         except DomainError as exc:
             messages.error(request, exc.message)
             return redirect("purchase_orders:support_request", pk=amendment.pk)

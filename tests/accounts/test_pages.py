@@ -26,7 +26,7 @@ def _pages(world):
         "subscriptions": reverse("accounts:subscriptions"),
         "subscription": reverse("accounts:subscription", args=[world.subscriptions["ca_s1"].subscription_id]),
         "profile": reverse("accounts:profile", args=[world.accounts["ca"].pk]),
-        "help": reverse("accounts:help"),
+        "help": reverse("support:help"),
     }
 
 
@@ -284,7 +284,7 @@ def _count_queries(client, url):
     return len(ctx.captured_queries)
 
 
-@pytest.mark.parametrize("url_name", ["accounts:subscriptions", "accounts:overview", "accounts:help"])
+@pytest.mark.parametrize("url_name", ["accounts:subscriptions", "accounts:overview", "support:help"])
 def test_list_pages_run_a_constant_number_of_queries(world, client_for, django_assert_max_num_queries, url_name):
     client = client_for(world.users["ca_owner"])
     url = reverse(url_name)
@@ -327,7 +327,7 @@ def test_navigation_bar_rendered_with_existing_urls(world, client_for):
     page = client_for(world.users["wd_admin"]).get(reverse("accounts:overview")).content.decode()
     assert 'aria-label="Main navigation"' in page
     assert f'href="{reverse("accounts:subscriptions")}"' in page
-    assert f'href="{reverse("accounts:help")}"' in page
+    assert f'href="{reverse("support:help")}"' in page
     assert 'aria-current="page"' in page
 
 

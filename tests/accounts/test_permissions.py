@@ -80,8 +80,20 @@ TABLE = {
             "ca_p2": {"ca_owner", "bp2_owner"},
         },
     ),
-    # PBI-1: the web-direct account admin.
-    "can_request_pay_by_invoice": ("account", {"wd": WD, "ead": NOBODY, "eai": NOBODY, "ca": NOBODY}),
+    # PBI-1: the web-direct account admin; on a customer agreement the billing account
+    # owner or the billing profile's owner; enterprise pays by invoice already.
+    "can_request_pay_by_invoice": (
+        "profile",
+        {
+            "wd_p": WD,
+            "ead_p": NOBODY,
+            "eai_p": NOBODY,
+            "ca_p1": {"ca_owner", "ca_owner2", "bp1_owner"},
+            "ca_p2": {"ca_owner", "ca_owner2", "bp2_owner"},
+        },
+    ),
+    # PBI-4: who removes a marketplace service from a subscription (the PO-2 editors).
+    "can_manage_subscription_services": ("profile", PO_EDITORS),
 }
 SCOPES = {"account": ACCOUNTS, "profile": PROFILES, "subscription": SUBSCRIPTIONS}
 

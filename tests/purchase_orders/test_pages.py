@@ -49,7 +49,7 @@ def now(clock):
 
 
 def test_every_page_sends_anonymous_visitors_to_sign_in(demo, client, now):
-    urls = customer_pages(demo) + [reverse("purchase_orders:support_queue"), reverse("purchase_orders:amendment_new")]
+    urls = customer_pages(demo) + [reverse("support:queue"), reverse("purchase_orders:amendment_new")]
     for url in urls:
         response = client.get(url)
         assert response.status_code == 302 and reverse("accounts:login") in response["Location"], url
@@ -72,7 +72,7 @@ def test_customers_get_403_on_the_support_queue(demo, client_for, now):
     )
     for key in ("ca_owner", "ea_admin", "wd_invoice_admin"):
         c = client_for(demo.users[key])
-        assert c.get(reverse("purchase_orders:support_queue")).status_code == 403
+        assert c.get(reverse("support:queue")).status_code == 403
         assert c.get(reverse("purchase_orders:support_request", args=[amendment.pk])).status_code == 403
         assert (
             c.post(
@@ -109,7 +109,7 @@ def test_po_3_payment_methods_invoice_row_saves_the_po(demo, client_for):
 def test_po_1_card_paying_account_page_explains_and_points_to_help(demo, client_for):
     c = client_for(demo.users["wd_admin"])
     page = c.get(wd_url(demo, "contoso_prod")).content.decode()
-    assert "pays by card" in page and reverse("accounts:help") in page and 'name="po_number"' not in page
+    assert "pays by card" in page and reverse("support:help") in page and 'name="po_number"' not in page
     c.post(wd_url(demo, "contoso_prod"), {"po_number": "X", "version": 1})
     demo.profiles["contoso"].refresh_from_db()
     assert demo.profiles["contoso"].po_number == ""
@@ -302,9 +302,9 @@ def test_po_5_customer_opens_request_and_support_approves_with_confirmation(
     assert response.status_code == 302 and response["Location"] == reverse(
         "purchase_orders:amendment_detail", args=[amendment.pk]
     )
-    assert f"#{amendment.pk}" in customer.get(reverse("accounts:help")).content.decode()
+    assert f"#{amendment.pk}" in customer.get(reverse("support:help")).content.decode()
     staff = client_for(demo.users["support"])
-    assert f"#{amendment.pk}" in staff.get(reverse("purchase_orders:support_queue")).content.decode()
+    assert f"#{amendment.pk}" in staff.get(reverse("support:queue")).content.decode()
     url = reverse("purchase_orders:support_request", args=[amendment.pk])
     assert "This cannot be undone" in staff.get(url + "?action=approve").content.decode()
     with django_capture_on_commit_callbacks(execute=True):
@@ -341,7 +341,7 @@ def test_po_5_support_declines_with_a_reason_after_confirmation(demo, client_for
     assert amendment.is_open
     with django_capture_on_commit_callbacks(execute=True):
         response = staff.post(url, {"action": "decline", "reason": reason, "confirmed": "yes"})
-    assert response.status_code == 302 and response["Location"] == reverse("purchase_orders:support_queue")
+    assert response.status_code == 302 and response["Location"] == reverse("support:queue")
     amendment.refresh_from_db()
     assert amendment.status == "declined" and amendment.decline_reason == reason
     assert Notification.objects.filter(kind="po_amendment_declined").count() == 1
@@ -367,11 +367,11 @@ def test_support_queue_uses_a_constant_number_of_queries(demo, client_for, djang
 
     add(1)
     with django_assert_max_num_queries(8):
-        staff.get(reverse("purchase_orders:support_queue"))
+        staff.get(reverse("support:queue"))
     AmendmentRequest.objects.all().delete()
     add(20)
     with django_assert_max_num_queries(8):
-        staff.get(reverse("purchase_orders:support_queue"))
+        staff.get(reverse("support:queue"))
 
 
 def test_po_1_refusal_on_the_page_is_the_services_reason(demo, client_for):
