@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-APPS_WITH_OWN_CATALOGUE := payments invoices purchase_orders
+APPS_WITH_OWN_CATALOGUE := payments invoices purchase_orders support
 
 .PHONY: run test venv migrate seed lint bench messages compilemessages worker beat clean
 

@@ -20,7 +20,7 @@ from invoices.models import Invoice, InvoiceStatus, PaymentTerms
 
 from .models import OPEN_STATUSES, PayByInvoiceRequest
 
-ADDRESS_FIELDS = ("company_name", "company_address")
+ADDRESS_FIELDS = ("company_name", "company_address", "country")
 
 
 def _check(rule: str, code: str, ok: bool, *, blocking: bool, items=()) -> dict:
@@ -32,11 +32,12 @@ def _normal(text: str) -> str:
 
 
 def profile_address(profile: BillingProfile) -> str:
-    """The sold-to address of the scope's account, as one line per part (PBI-6)."""
+    """The sold-to address of the scope's account, one line per part, without the
+    country (a field of its own, compared by its code) (PBI-6)."""
     account = profile.account
     lines = [account.address_line1, account.address_line2]
     lines.append(" ".join(p for p in [account.postal_code, account.city] if p))
-    lines += [account.region, str(account.country.name) if account.country else ""]
+    lines.append(account.region)
     return "\n".join(line for line in lines if line)
 
 
@@ -77,11 +78,16 @@ def _marketplace_check(profile: BillingProfile, subscription) -> dict:
 
 def _company_check(profile: BillingProfile, data: dict) -> dict:
     """PBI-6: the company name and address as typed must match the account's profile."""
-    known = {"company_name": profile_company_name(profile), "company_address": profile_address(profile)}
+    account = profile.account
+    known = {
+        "company_name": profile_company_name(profile),
+        "company_address": profile_address(profile),
+        "country": account.country.code if account.country else "",
+    }
     items = [
         {"label": field, "detail": data.get(field) or "", "url": known[field]}
         for field in ADDRESS_FIELDS
-        if _normal(data.get(field, "")) != _normal(known[field])
+        if _normal(str(data.get(field) or "")) != _normal(known[field])
     ]
     return _check("PBI-6", "company_matches_profile", not items, blocking=True, items=items)
 

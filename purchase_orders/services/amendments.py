@@ -23,6 +23,7 @@ from notifications.services import notification_queue
 from ..models import AmendmentRequest, AmendmentStatus, ChangedField, ChangeSource, PeriodPONumber
 from ..windows import edit_window
 from .history import record
+from .numbers import po_1_refusal
 
 MESSAGE_MAX_LENGTH = 2000
 AMENDMENT_RECEIVED = "po_amendment_received"
@@ -61,6 +62,9 @@ def _requested_po_number(actor, profile, po_number: str | None, printed: str) ->
         return None
     if not permissions.can_edit_po(actor, profile):
         raise NotAllowed(_("Your role may not change the PO number."), code="po_role_not_allowed")
+    refusal = po_1_refusal(profile)
+    if refusal is not None:
+        raise refusal
     po_number = clean_po_number(po_number)
     return None if po_number == printed else po_number
 
@@ -247,6 +251,8 @@ def amendment_request_approve(*, request: AmendmentRequest, actor) -> AmendmentR
     po_number = clean_po_number(locked.po_number) if locked.change_po_number else None
     vat_id = clean_vat_id(locked.vat_id, _country_code(account)) if locked.change_vat_id else None
     _refuse_void(invoice)
+    if po_number is not None and (refusal := po_1_refusal(locked.profile)) is not None:
+        raise refusal  # PO-1 holds at approval too: a request filed by a card-paying account
     invoice.refresh_from_db()
     before = invoice.current_revision
     revision = invoice_amend(

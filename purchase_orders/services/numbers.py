@@ -46,8 +46,14 @@ def profile_po_refusal(actor, profile: BillingProfile) -> DomainError | None:
         )
     if not permissions.can_edit_po(actor, profile):
         return _role_refusal()
-    if account.agreement_type == AgreementType.WEB_DIRECT and not permissions.pays_by_invoice(account):
-        # PO-1
+    return po_1_refusal(profile)
+
+
+def po_1_refusal(profile: BillingProfile) -> DomainError | None:
+    """PO-1: a web-direct account gets a PO number only when it pays by invoice; the
+    one refusal for every route (the PO page and API, an amendment request, its
+    approval)."""
+    if profile.account.agreement_type == AgreementType.WEB_DIRECT and not permissions.pays_by_invoice(profile):
         return NotAllowed(
             _(
                 "A PO number can only be added when the account pays by invoice (cheque or wire transfer). "
