@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +15,7 @@ from billing_portal import clock
 from billing_portal.admin import ReadOnlyAdmin
 from billing_portal.errors import DomainError
 from billing_portal.forms import add_domain_error
+from invoices.models import Invoice
 
 from . import services
 from .models import CardSetup, Payment, PaymentMethod, PaymentMethodEvent, SandboxCharge
@@ -58,8 +60,6 @@ class BankTransferForm(forms.Form):
     reference = forms.CharField(label=_("Reference"), max_length=64)
 
     def clean_invoice_number(self):
-        from invoices.models import Invoice
-
         number = self.cleaned_data["invoice_number"].strip()
         invoice = Invoice.objects.filter(number=number).first()
         if invoice is None:
@@ -90,12 +90,10 @@ class PaymentAdmin(ReadOnlyAdmin):
 
     def has_add_permission(self, request):
         user = request.user
-        return user.is_active and user.is_staff and (permissions.can_work_support_queue(user) or user.is_superuser)
+        return user.is_staff and permissions.is_support_or_superuser(user)
 
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         form = BankTransferForm(request.POST or None, initial={"received_on": clock.today()})
         if request.method == "POST" and form.is_valid():

@@ -39,9 +39,11 @@ def reason(code: str) -> str:
     return str(REASONS.get(code, _("The payment could not be completed.")))
 
 
+def guidance(code: str) -> str:
+    """The PM-7 guidance for a bank decline, in the active language ("" otherwise)."""
+    return str(GUIDANCE) if code in BANK_DECLINES else ""
+
+
 def explain(code: str) -> str:
     """Reason plus, for a bank decline, the PM-7 guidance."""
-    text = reason(code)
-    if code in BANK_DECLINES:
-        text = f"{text} {GUIDANCE}"
-    return text
+    return " ".join(part for part in (reason(code), guidance(code)) if part)

@@ -11,8 +11,9 @@ The portal talks to a card processor through four calls:
 * ``get_charge``: look up a charge by its idempotency key (used to settle a payment
   whose answer was lost, e.g. on a processor timeout).
 
-``get_gateway()`` returns the configured implementation (``settings.PAYMENT_GATEWAY``).
-The built-in ``sandbox`` gateway (payments/sandbox.py) is the default.
+``get_gateway()`` returns the configured implementation (``settings.PAYMENT_GATEWAY``)
+from the gateways registered by name (``register``). The built-in ``sandbox`` gateway
+(payments/sandbox.py, registered when the app is ready) is the default.
 """
 
 from dataclasses import dataclass
@@ -94,10 +95,17 @@ class Gateway:
         raise NotImplementedError
 
 
+_GATEWAYS: dict[str, type[Gateway]] = {}
+
+
+def register(gateway_class: type[Gateway]) -> type[Gateway]:
+    """Make a gateway implementation known by its ``name`` (a class decorator)."""
+    _GATEWAYS[gateway_class.name] = gateway_class
+    return gateway_class
+
+
 def get_gateway(name: str | None = None) -> Gateway:
     name = name or settings.PAYMENT_GATEWAY
-    if name == "sandbox":
-        from .sandbox import SandboxGateway
-
-        return SandboxGateway()
-    raise ImproperlyConfigured(f"Unknown PAYMENT_GATEWAY {name!r}")
+    if name not in _GATEWAYS:
+        raise ImproperlyConfigured(f"Unknown PAYMENT_GATEWAY {name!r}")
+    return _GATEWAYS[name]()

@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
+from billing_portal import clock
+
 
 class PaymentMethod(models.Model):
     account = models.ForeignKey("accounts.BillingAccount", on_delete=models.CASCADE, related_name="payment_methods")
@@ -51,6 +53,12 @@ class PaymentMethod(models.Model):
     @property
     def expiry(self) -> str:
         return f"{self.exp_month:02d}/{self.exp_year % 100:02d}"
+
+    @property
+    def is_expired(self) -> bool:
+        """The card's expiry month is over (a card is valid through its expiry month)."""
+        today = clock.today()
+        return (self.exp_year, self.exp_month) < (today.year, today.month)
 
 
 class CardSetupStatus(models.TextChoices):
@@ -287,7 +295,7 @@ class IdempotencyRecord(models.Model):
 
     While the first request runs, the record is "in progress" (``completed`` false) and
     a repeat is answered 409. The request holds the record for a lease
-    (``payments.api.pay.IDEMPOTENCY_LEASE``) from ``leased_at``: if the process died
+    (``payments.services.idempotency.IDEMPOTENCY_LEASE``) from ``leased_at``: if the process died
     mid-request, a repeat of the same request after the lease takes the record over
     (``leased_at`` renewed, compare-and-set) and carries on.
     """

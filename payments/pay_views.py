@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import permissions
 from billing_portal.errors import DomainError
+from billing_portal.forms import add_domain_error
 from invoices import selectors as invoice_selectors
 
 from . import declines, selectors, services
@@ -103,7 +104,7 @@ def pay(request, pk):
             "error": error,
             "code": decline_code,
             "reason": declines.reason(decline_code) if decline_code else "",
-            "guidance": declines.GUIDANCE if decline_code in declines.BANK_DECLINES else "",
+            "guidance": declines.guidance(decline_code),
             "amount_due": invoice.amount_due,
             "attempts": selectors.payments_for_invoice(invoice)[:20],
         },
@@ -132,7 +133,7 @@ def pay_add_card(request, pk):
                 next_path=pay_url,
             )
         except DomainError as exc:
-            form.add_error(None, exc.message)
+            add_domain_error(form, exc)
         else:
             return HttpResponseRedirect(url)
     return render(request, "payments/pay_add_card.html", {"invoice": invoice, "form": form, "pay_url": pay_url})

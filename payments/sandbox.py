@@ -47,6 +47,7 @@ from .gateway import (
     GatewayError,
     GatewayTimeout,
     IdempotencyMismatch,
+    register,
 )
 from .models import SandboxCard, SandboxCharge, SandboxSession
 
@@ -112,16 +113,18 @@ def card_brand(digits: str) -> str:
     return "Card"
 
 
-@sensitive_variables("number", "cvc", "digits", "holder_name", "holder")
-def validate_card(*, number: str, exp_month, exp_year, cvc: str, holder_name: str) -> dict:
-    """Check the entered card; returns the safe summary or raises ``CardInvalid``."""
-    errors = {}
+@sensitive_variables("number", "digits")
+def _check_number(number: str, errors: dict) -> str:
+    """The digits of the entered number ("" after an error)."""
     digits = "".join(ch for ch in (number or "") if ch not in " -")
     if not digits.isdigit() or not 13 <= len(digits) <= 19:
         errors["number"] = _("Enter the card number: 13 to 19 digits.")
     elif not luhn_valid(digits):
         errors["number"] = _("This card number is not valid. Check the digits.")
-    brand = card_brand(digits) if not errors.get("number") else ""
+    return "" if "number" in errors else digits
+
+
+def _check_expiry(exp_month, exp_year, errors: dict) -> tuple[int, int] | None:
     try:
         month = int(exp_month)
         year = int(exp_year)
@@ -131,16 +134,25 @@ def validate_card(*, number: str, exp_month, exp_year, cvc: str, holder_name: st
             raise ValueError
     except (TypeError, ValueError):
         errors["expiry"] = _("Enter the expiry date as month (1-12) and year.")
-    else:
-        today = clock.today()
-        if (year, month) < (today.year, today.month):
-            errors["expiry"] = _("This card has expired. Use a card with a future expiry date.")
-        elif year > today.year + 20:
-            errors["expiry"] = _("The expiry year is too far in the future.")
+        return None
+    today = clock.today()
+    if (year, month) < (today.year, today.month):
+        errors["expiry"] = _("This card has expired. Use a card with a future expiry date.")
+    elif year > today.year + 20:
+        errors["expiry"] = _("The expiry year is too far in the future.")
+    return month, year
+
+
+@sensitive_variables("cvc")
+def _check_cvc(cvc: str, brand: str, errors: dict) -> None:
     cvc = (cvc or "").strip()
     cvc_length = 4 if brand == "American Express" else 3
     if not cvc.isdigit() or len(cvc) != cvc_length:
         errors["cvc"] = _("Enter the %(n)s-digit security code (CVC) from the card.") % {"n": cvc_length}
+
+
+@sensitive_variables("holder_name", "holder")
+def _check_holder(holder_name: str, errors: dict) -> str:
     holder = " ".join((holder_name or "").split())
     if not holder:
         errors["holder_name"] = _("Enter the name on the card.")
@@ -148,8 +160,21 @@ def validate_card(*, number: str, exp_month, exp_year, cvc: str, holder_name: st
         errors["holder_name"] = _("The name on the card can have at most 150 characters.")
     elif contains_card_number(holder):
         errors["holder_name"] = CARD_NUMBER_REFUSED
+    return holder
+
+
+@sensitive_variables("number", "cvc", "digits", "holder_name", "holder")
+def validate_card(*, number: str, exp_month, exp_year, cvc: str, holder_name: str) -> dict:
+    """Check the entered card; returns the safe summary or raises ``CardInvalid``."""
+    errors = {}
+    digits = _check_number(number, errors)
+    brand = card_brand(digits) if digits else ""
+    expiry = _check_expiry(exp_month, exp_year, errors)
+    _check_cvc(cvc, brand, errors)
+    holder = _check_holder(holder_name, errors)
     if errors:
         raise CardInvalid(errors)
+    month, year = expiry
     return {
         "brand": brand,
         "last4": digits[-4:],
@@ -170,6 +195,7 @@ def _result(charge: SandboxCharge) -> ChargeResult:
     )
 
 
+@register
 class SandboxGateway(Gateway):
     name = "sandbox"
 
@@ -276,11 +302,3 @@ class SandboxGateway(Gateway):
     def get_charge(self, *, idempotency_key: str) -> ChargeResult | None:
         charge = SandboxCharge.objects.filter(idempotency_key=idempotency_key).first()
         return _result(charge) if charge else None
-
-
-def charges_for_token(token: str):
-    """The sandbox's charges on a card (tests and the admin look at the gateway's side)."""
-    return SandboxCharge.objects.filter(card_id=token)
-
-
-__all__ = ["SandboxGateway", "TEST_CARDS", "validate_card", "luhn_valid"]

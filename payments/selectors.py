@@ -10,7 +10,7 @@ from accounts import permissions
 from accounts import selectors as account_selectors
 from accounts.models import AgreementType, Subscription, SubscriptionStatus
 
-from .models import CardSetup, PaymentMethod, PaymentMethodEvent
+from .models import CardSetup, Payment, PaymentMethod, PaymentMethodEvent
 
 
 def payment_scopes_for_user(user) -> list[dict]:
@@ -40,10 +40,19 @@ def payment_scopes_for_user(user) -> list[dict]:
                 "account": profile.account,
                 "profile": profile,
                 "is_web_direct": profile.account.agreement_type == AgreementType.WEB_DIRECT,
+                "pays_by_invoice": permissions.pays_by_invoice(profile.account),
                 "subscriptions": subscriptions.get(profile.pk, []),
             }
         )
     return rows
+
+
+def _active_for_subscriptions() -> Prefetch:
+    """The subscriptions (not cancelled) each card is active for, by name."""
+    return Prefetch(
+        "active_for_subscriptions",
+        queryset=Subscription.objects.exclude(status=SubscriptionStatus.CANCELLED).order_by("name", "pk"),
+    )
 
 
 def methods_for_profile(profile):
@@ -51,12 +60,7 @@ def methods_for_profile(profile):
     use each one (constant number of queries)."""
     return (
         PaymentMethod.objects.filter(profile=profile, removed_at__isnull=True)
-        .prefetch_related(
-            Prefetch(
-                "active_for_subscriptions",
-                queryset=Subscription.objects.exclude(status=SubscriptionStatus.CANCELLED).order_by("name", "pk"),
-            )
-        )
+        .prefetch_related(_active_for_subscriptions())
         .order_by("-created_at", "-pk")
     )
 
@@ -73,12 +77,7 @@ def methods_for_user(user):
     return (
         PaymentMethod.objects.filter(profile_id__in=profile_ids, removed_at__isnull=True)
         .select_related("profile", "profile__account")
-        .prefetch_related(
-            Prefetch(
-                "active_for_subscriptions",
-                queryset=Subscription.objects.exclude(status=SubscriptionStatus.CANCELLED).order_by("name", "pk"),
-            )
-        )
+        .prefetch_related(_active_for_subscriptions())
         .order_by("profile_id", "-created_at", "-pk")
     )
 
@@ -110,26 +109,30 @@ def get_setup_for_user(user, setup_id) -> CardSetup:
 
 def payable_methods(profile) -> list[PaymentMethod]:
     """Cards of a scope that can pay now (not removed, not expired)."""
-    from billing_portal import clock
-
-    today = clock.today()
     return [
         m
         for m in PaymentMethod.objects.filter(profile=profile, removed_at__isnull=True).order_by("-created_at", "-pk")
-        if (m.exp_year, m.exp_month) >= (today.year, today.month)
+        if not m.is_expired
     ]
 
 
-def payments_for_invoice(invoice):
-    from .models import Payment
+def card_of_scope(profile, pk) -> PaymentMethod | None:
+    """A card of the scope that is not removed, or None (the pay service refuses None)."""
+    return PaymentMethod.objects.filter(pk=pk, profile=profile, removed_at__isnull=True).first()
 
+
+def first_subscription(profile) -> Subscription | None:
+    """The scope's first subscription by name: where a web-direct scope's payment-method
+    pages are reached when no subscription was given."""
+    return Subscription.objects.filter(profile=profile).order_by("name", "pk").first()
+
+
+def payments_for_invoice(invoice):
     return Payment.objects.filter(invoice=invoice).select_related("initiated_by").order_by("-created_at", "-pk")
 
 
 def get_payment_for_user(user, pk):
     """A payment of an invoice the user may see (can_view_invoices)."""
-    from .models import Payment
-
     try:
         payment = Payment.objects.select_related("invoice", "profile", "profile__account").get(pk=pk)
     except (Payment.DoesNotExist, ValueError, TypeError):
@@ -137,13 +140,3 @@ def get_payment_for_user(user, pk):
     if not permissions.can_view_invoices(user, payment.profile):
         raise Http404
     return payment
-
-
-def payment_for_request_key(invoice, request_key: str):
-    """The payment an earlier run of the same request made on this invoice, if any
-    (the request key already names the user: an API key is per user)."""
-    from .models import Payment
-
-    if not request_key:
-        return None
-    return Payment.objects.select_related("invoice").filter(invoice=invoice, request_key=request_key).first()

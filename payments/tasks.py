@@ -2,7 +2,7 @@
 
 Beat (billing_portal/settings.py): ``payments_reconcile_pending`` every 15 minutes,
 ``payments_retry_declined`` every hour (the dunning schedule itself is in
-``services.RETRY_SCHEDULE_DAYS``: 1, 3 and 7 days after the first decline).
+``services.collection.RETRY_SCHEDULE_DAYS``: 1, 3 and 7 days after the first decline).
 """
 
 from celery import shared_task

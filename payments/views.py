@@ -8,9 +8,9 @@ changing needs can_manage_payment_methods (PM-3); the services check again.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -37,30 +37,23 @@ class Scope:
     def is_web_direct(self) -> bool:
         return self.account.agreement_type == AgreementType.WEB_DIRECT
 
-    def _first_subscription(self):
-        return Subscription.objects.filter(profile=self.profile).order_by("name", "pk").first()
+    def _url(self, subscription_view: str, profile_view: str) -> str:
+        """A page of this scope: a subscription's (web direct: the first one when none was
+        given; the payments index when there is none) or the billing profile's."""
+        if self.subscription is None and not self.is_web_direct:
+            return reverse(profile_view, args=[self.profile.pk])
+        subscription = self.subscription or selectors.first_subscription(self.profile)
+        if subscription is None:
+            return reverse("payments:index")
+        return reverse(subscription_view, args=[str(subscription.subscription_id)])
 
     @property
     def methods_url(self) -> str:
-        if self.subscription is None and self.is_web_direct:
-            first = self._first_subscription()
-            if first is None:
-                return reverse("payments:index")
-            return reverse("payments:subscription_methods", args=[str(first.subscription_id)])
-        if self.subscription is not None:
-            return reverse("payments:subscription_methods", args=[str(self.subscription.subscription_id)])
-        return reverse("payments:profile_methods", args=[self.profile.pk])
+        return self._url("payments:subscription_methods", "payments:profile_methods")
 
     @property
     def add_url(self) -> str:
-        if self.subscription is None and self.is_web_direct:
-            first = self._first_subscription()
-            if first is None:
-                return reverse("payments:index")
-            return reverse("payments:subscription_add_card", args=[str(first.subscription_id)])
-        if self.subscription is not None:
-            return reverse("payments:subscription_add_card", args=[str(self.subscription.subscription_id)])
-        return reverse("payments:profile_add_card", args=[self.profile.pk])
+        return self._url("payments:subscription_add_card", "payments:profile_add_card")
 
     @property
     def query(self) -> str:
@@ -99,15 +92,7 @@ def _scope_from_query(request, method) -> Scope:
         return scope
     if method.profile.account.agreement_type == AgreementType.CUSTOMER_AGREEMENT:
         return _profile_scope(request, method.profile_id)
-    subscription = Subscription.objects.filter(profile_id=method.profile_id).order_by("name", "pk").first()
-    return Scope(profile=method.profile, subscription=subscription)
-
-
-def _url_or_empty(name: str, *args) -> str:
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return ""
+    return Scope(profile=method.profile, subscription=selectors.first_subscription(method.profile))
 
 
 @login_required
@@ -116,57 +101,56 @@ def index(request):
     return render(request, "payments/index.html", {"rows": rows})
 
 
-def _methods_page(request, scope: Scope):
-    can_manage = permissions.can_manage_payment_methods(request.user, scope.profile)
-    if request.method == "POST":
-        if not can_manage:
-            raise PermissionDenied
-        action = request.POST.get("action")
-        method_id = request.POST.get("method")
-        if not method_id:
-            messages.error(request, _("Tick the box next to a card first."))
-            return redirect(scope.methods_url)
-        method = selectors.get_method_for_user(request.user, method_id)
-        if method.profile_id != scope.profile.pk:
-            raise PermissionDenied
-        if action == "delete":
-            return redirect(reverse("payments:method_delete", args=[method.pk]) + scope.query)
-        if action == "activate":
-            try:
-                services.payment_method_activate(
-                    payment_method=method, actor=request.user, subscription=scope.subscription
-                )
-            except DomainError as exc:
-                messages.error(request, exc.message)
-            else:
-                messages.success(request, _("%(card)s is now the active payment method.") % {"card": method})
-            return redirect(scope.methods_url)
+def _activate(request, scope: Scope, method) -> None:
+    try:
+        services.payment_method_activate(payment_method=method, actor=request.user, subscription=scope.subscription)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("%(card)s is now the active payment method.") % {"card": method})
+
+
+def _methods_action(request, scope: Scope):
+    """The buttons of the payment-methods page: Delete (to its confirmation) and Make active."""
+    if not permissions.can_manage_payment_methods(request.user, scope.profile):
+        raise PermissionDenied
+    method_id = request.POST.get("method")
+    if not method_id:
+        messages.error(request, _("Tick the box next to a card first."))
         return redirect(scope.methods_url)
-    if request.method not in ("GET", "HEAD"):
-        return HttpResponseNotAllowed(["GET", "POST"])
-    methods = list(selectors.methods_for_profile(scope.profile))
-    active_id = (
-        scope.subscription.payment_method_id if scope.subscription is not None else scope.profile.payment_method_id
-    )
-    po_url = ""
-    if scope.subscription is not None:
-        po_url = _url_or_empty("purchase_orders:web_direct_po", str(scope.subscription.subscription_id))
-    return render(
-        request,
-        "payments/methods.html",
-        {
-            "scope": scope,
-            "subscription": scope.subscription,
-            "profile": scope.profile,
-            "account": scope.account,
-            "methods": methods,
-            "active_id": active_id,
-            "can_manage": can_manage,
-            "events": selectors.events_for_profile(scope.profile),
-            "pays_by_invoice": scope.account.payment_mode == "invoice",
-            "po_url": po_url,
-        },
-    )
+    method = selectors.get_method_for_user(request.user, method_id)
+    if method.profile_id != scope.profile.pk:
+        raise PermissionDenied
+    action = request.POST.get("action")
+    if action == "delete":
+        return redirect(reverse("payments:method_delete", args=[method.pk]) + scope.query)
+    if action == "activate":
+        _activate(request, scope, method)
+    return redirect(scope.methods_url)
+
+
+def _methods_context(request, scope: Scope) -> dict:
+    subscription = scope.subscription
+    return {
+        "scope": scope,
+        "subscription": subscription,
+        "profile": scope.profile,
+        "account": scope.account,
+        "methods": list(selectors.methods_for_profile(scope.profile)),
+        "active_id": subscription.payment_method_id if subscription is not None else scope.profile.payment_method_id,
+        "can_manage": permissions.can_manage_payment_methods(request.user, scope.profile),
+        "events": selectors.events_for_profile(scope.profile),
+        "pays_by_invoice": permissions.pays_by_invoice(scope.account),
+        "po_url": (
+            reverse("purchase_orders:web_direct_po", args=[str(subscription.subscription_id)]) if subscription else ""
+        ),
+    }
+
+
+def _methods_page(request, scope: Scope):
+    if request.method == "POST":
+        return _methods_action(request, scope)
+    return render(request, "payments/methods.html", _methods_context(request, scope))
 
 
 @login_required
@@ -197,7 +181,7 @@ def _add_card(request, scope: Scope):
                 next_path=request.GET.get("next", ""),
             )
         except DomainError as exc:
-            form.add_error(None, exc.message)
+            add_domain_error(form, exc)
         else:
             return HttpResponseRedirect(url)
     return render(request, "payments/add_card.html", {"scope": scope, "form": form, "subscription": scope.subscription})
@@ -241,7 +225,7 @@ def card_setup_return(request, setup_id):
                 "subscription": scope.subscription,
                 "code": setup.decline_code,
                 "reason": declines.reason(setup.decline_code),
-                "guidance": declines.GUIDANCE if setup.decline_code in declines.BANK_DECLINES else "",
+                "guidance": declines.guidance(setup.decline_code),
                 "retry_url": setup.next_path or scope.add_url,
                 "back_url": setup.next_path or scope.methods_url,
             },

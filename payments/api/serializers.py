@@ -1,8 +1,9 @@
 from django_countries.serializer_fields import CountryField as _CountryField
 from rest_framework import serializers
 
+from payments import declines
 from payments.card_data import INVALID_CHOICE
-from payments.models import CardSetup, PaymentMethod, PaymentMethodEvent
+from payments.models import CardSetup, Payment, PaymentMethod, PaymentMethodEvent
 
 
 class CountryField(_CountryField):
@@ -47,7 +48,7 @@ class PaymentMethodSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_active_for_subscriptions(self, obj) -> list[dict]:
-        return [{"subscription_id": str(s.subscription_id), "name": s.name} for s in obj.active_for_subscriptions.all()]
+        return SubscriptionRefSerializer(obj.active_for_subscriptions.all(), many=True).data
 
     def get_is_profile_active(self, obj) -> bool:
         return obj.profile.payment_method_id == obj.pk
@@ -131,8 +132,6 @@ class PaymentSerializer(serializers.ModelSerializer):
     failure_detail = serializers.SerializerMethodField()
 
     class Meta:
-        from payments.models import Payment
-
         model = Payment
         fields = [
             "id",
@@ -156,8 +155,6 @@ class PaymentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_failure_detail(self, obj) -> str:
-        from payments import declines
-
         return declines.explain(obj.failure_code) if obj.failure_code else ""
 
 

@@ -21,6 +21,7 @@ from .serializers import (
     PaymentMethodEventSerializer,
     PaymentMethodSerializer,
     PaymentMethodUpdateSerializer,
+    SubscriptionRefSerializer,
 )
 
 ERROR = OpenApiResponse(description="Error: {code, detail, fields}")
@@ -118,7 +119,7 @@ class PaymentMethodActivate(APIView):
         return Response(
             {
                 "payment_method": PaymentMethodSerializer(method).data,
-                "subscriptions": [{"subscription_id": str(s.subscription_id), "name": s.name} for s in changed],
+                "subscriptions": SubscriptionRefSerializer(changed, many=True).data,
             }
         )
 

@@ -1,5 +1,7 @@
 from django import template
+from django.utils import translation
 
+from billing_portal.money import format_money
 from payments import declines
 
 register = template.Library()
@@ -14,16 +16,12 @@ def decline_reason(code):
 @register.simple_tag
 def decline_guidance(code):
     """The PM-7 guidance for a bank decline, in the active language ("" otherwise)."""
-    return str(declines.GUIDANCE) if code in declines.BANK_DECLINES else ""
+    return declines.guidance(code)
 
 
 @register.filter
 def money(amount, currency):
     """An amount in the reader's language: "€1,234.50" (en) or "€ 1.234,50" (nl)."""
-    from django.utils import translation
-
-    from billing_portal.money import format_money
-
     if amount in (None, ""):
         return ""
     return format_money(amount, currency, translation.get_language() or "en")

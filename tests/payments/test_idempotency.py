@@ -1,13 +1,13 @@
 """API Idempotency-Key records survive a process that died mid-request: after the
-lease (payments.api.pay.IDEMPOTENCY_LEASE) a repeat of the same request takes the
+lease (payments.services.idempotency.IDEMPOTENCY_LEASE) a repeat of the same request takes the
 record over and carries on, and the invoice is still charged at most once."""
 
 import pytest
 
 from payments import services
-from payments.api.pay import IDEMPOTENCY_LEASE, api_request_key
 from payments.gateway import get_gateway
 from payments.models import IdempotencyRecord, Payment, SandboxCharge
+from payments.services.idempotency import IDEMPOTENCY_LEASE, api_request_key
 
 from .conftest import make_invoice
 

@@ -7,9 +7,9 @@ import pytest
 from django.urls import reverse
 
 from notifications.models import Notification
-from payments import services
 from payments.gateway import get_gateway
 from payments.models import Payment, PaymentSource, SandboxCharge
+from payments.services import charges as services
 
 from .conftest import make_invoice
 

@@ -1,0 +1,83 @@
+"""Writes of the payments app, by concern:
+
+* ``cards``: add a card through the gateway's page, make it active, update, remove (PM-1..PM-6);
+* ``charges``: pay an invoice by card, settle, reconcile, the automatic charge (PAY-1..PAY-4);
+* ``collection``: dunning of declined automatic charges, bank transfers recorded by support;
+* ``idempotency``: the pay API's Idempotency-Key records;
+* ``receipts``: the receipt and payment-failed e-mails;
+* ``receivers``: the answers to the invoices app's hooks.
+
+The public services are re-exported here: ``from payments import services``.
+"""
+
+from .card_fields import ADDRESS_FIELDS, UPDATABLE_FIELDS
+from .cards import (
+    PaymentMethodInUse,
+    card_setup_complete,
+    card_setup_start,
+    payment_method_activate,
+    payment_method_blockers,
+    payment_method_remove,
+    payment_method_update,
+)
+from .charges import (
+    AUTO_CHARGE_WINDOW_DAYS,
+    NOT_PROCESSED,
+    RECONCILE_AFTER,
+    RECONCILE_GIVE_UP,
+    invoice_charge_automatically,
+    invoice_pay,
+    payment_reconcile,
+    payment_settle,
+    payment_start,
+    payments_reconcile_pending,
+    scope_active_card,
+)
+from .collection import RETRY_SCHEDULE_DAYS, payment_record_bank_transfer, payments_retry_declined
+from .idempotency import (
+    IDEMPOTENCY_LEASE,
+    Answer,
+    IdempotencyInProgress,
+    IdempotencyKeyReused,
+    answer_once,
+    api_request_key,
+    clean_key,
+    request_fingerprint,
+)
+from .receivers import charge_issued_invoices, invoice_has_payment_activity
+
+__all__ = [
+    "ADDRESS_FIELDS",
+    "AUTO_CHARGE_WINDOW_DAYS",
+    "IDEMPOTENCY_LEASE",
+    "NOT_PROCESSED",
+    "RECONCILE_AFTER",
+    "RECONCILE_GIVE_UP",
+    "RETRY_SCHEDULE_DAYS",
+    "UPDATABLE_FIELDS",
+    "Answer",
+    "IdempotencyInProgress",
+    "IdempotencyKeyReused",
+    "PaymentMethodInUse",
+    "answer_once",
+    "api_request_key",
+    "card_setup_complete",
+    "card_setup_start",
+    "charge_issued_invoices",
+    "clean_key",
+    "invoice_charge_automatically",
+    "invoice_has_payment_activity",
+    "invoice_pay",
+    "payment_method_activate",
+    "payment_method_blockers",
+    "payment_method_remove",
+    "payment_method_update",
+    "payment_reconcile",
+    "payment_record_bank_transfer",
+    "payment_settle",
+    "payment_start",
+    "payments_reconcile_pending",
+    "payments_retry_declined",
+    "request_fingerprint",
+    "scope_active_card",
+]

@@ -1,0 +1,148 @@
+"""``Idempotency-Key`` records of the pay API: the first answer to a request is kept and
+replayed for a repeat of the same request; the same key with a different request is
+refused.
+
+A request holds its record for a lease (``IDEMPOTENCY_LEASE``). A repeat inside the
+lease is refused as in progress (with the seconds left, for Retry-After); after it, the
+first request is taken for dead (the process crashed mid-request) and the repeat takes
+the record over (compare-and-set on the lease) and carries on. Taking over never charges
+twice: the payment is tied to the key (``api_request_key``), so the repeat finds a
+payment the first request made and answers with its current state.
+
+The states of a record: created (in progress) → completed (answer kept); an answer that
+raised deletes the record, so the client may retry with the same key.
+"""
+
+import datetime as dt
+import hashlib
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
+
+from billing_portal import clock
+from billing_portal.errors import Conflict, DomainError, InvalidInput
+
+from ..models import IdempotencyRecord
+
+IDEMPOTENCY_LEASE = dt.timedelta(minutes=2)
+KEY_MAX_LENGTH = 200
+
+
+class IdempotencyKeyReused(DomainError):
+    """The key was used for a different request (another body or invoice)."""
+
+    status_code = 422
+    default_code = "idempotency_key_reused"
+
+
+class IdempotencyInProgress(Conflict):
+    """The first request with this key is still running (inside its lease)."""
+
+    default_code = "idempotency_in_progress"
+
+    def __init__(self, message, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The answer to give: the first one (``replayed``) or the one just made."""
+
+    status_code: int
+    body: dict
+    replayed: bool = False
+
+
+def clean_key(raw) -> str:
+    """The ``Idempotency-Key`` of a request: 1 to 200 characters."""
+    key = (raw or "").strip()
+    if not key or len(key) > KEY_MAX_LENGTH:
+        raise InvalidInput(
+            _("Send an Idempotency-Key header (1 to 200 characters)."),
+            code="idempotency_key_required",
+            fields={"Idempotency-Key": [_("Required.")]},
+        )
+    return key
+
+
+def request_fingerprint(*, invoice_id, data) -> str:
+    """Tells a repeat of the request from a different one. Keyed with the site's secret:
+    whatever a client put in the body (a card number by mistake) cannot be recovered from
+    the stored value by trying candidates."""
+    body = json.dumps(data, sort_keys=True, default=str)
+    return salted_hmac("payments.idempotency", f"POST {invoice_id} {body}", algorithm="sha256").hexdigest()
+
+
+def api_request_key(user, key: str) -> str:
+    """The payment's ``request_key`` for an API request: one payment per user and
+    Idempotency-Key, whichever process (first request or a take-over) gets there."""
+    return f"api:{user.pk}:{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+def _in_progress(record: IdempotencyRecord, now) -> IdempotencyInProgress:
+    left = (record.leased_at + IDEMPOTENCY_LEASE - now).total_seconds()
+    return IdempotencyInProgress(
+        _("A request with this Idempotency-Key is still being processed."), retry_after=max(1, math.ceil(left))
+    )
+
+
+def _take_over(record: IdempotencyRecord, now) -> IdempotencyRecord:
+    """Renew the lease of a stale record, unless another repeat did so first
+    (compare-and-set on the lease we saw): then it is in progress, or completed."""
+    taken = IdempotencyRecord.objects.filter(pk=record.pk, completed=False, leased_at=record.leased_at).update(
+        leased_at=now
+    )
+    if taken:
+        record.leased_at = now
+        return record
+    record.refresh_from_db()
+    if not record.completed:
+        raise _in_progress(record, now)
+    return record
+
+
+def _claim(*, user, key: str, fingerprint: str) -> IdempotencyRecord:
+    """The record this request works under: new, taken over, or completed (to replay)."""
+    now = clock.now()
+    try:
+        with transaction.atomic():
+            return IdempotencyRecord.objects.create(
+                user=user, key=key, fingerprint=fingerprint, created_at=now, leased_at=now
+            )
+    except IntegrityError:
+        record = IdempotencyRecord.objects.get(user=user, key=key)
+    if record.fingerprint != fingerprint:
+        raise IdempotencyKeyReused(_("This Idempotency-Key was used for a different request."))
+    if record.completed:
+        return record
+    if now - record.leased_at < IDEMPOTENCY_LEASE:
+        raise _in_progress(record, now)
+    return _take_over(record, now)
+
+
+def answer_once(*, user, key: str, fingerprint: str, answer: Callable[[], tuple[int, dict]]) -> Answer:
+    """Give the answer of the request ``fingerprint`` sent with ``key`` by ``user``: the
+    first answer if there was one, else ``answer()`` (status code and body), kept for
+    repeats. Raises IdempotencyKeyReused or IdempotencyInProgress."""
+    record = _claim(user=user, key=key, fingerprint=fingerprint)
+    if record.completed:
+        return Answer(record.status_code, record.body, replayed=True)
+    try:
+        status_code, body = answer()
+    except Exception:
+        # Nothing was kept: the client may retry with the same key (a payment made
+        # meanwhile is found again through its request key).
+        IdempotencyRecord.objects.filter(pk=record.pk, completed=False, leased_at=record.leased_at).delete()
+        raise
+    # The first answer is the one replayed (a slow original finishing after a take-over
+    # does not overwrite it).
+    IdempotencyRecord.objects.filter(pk=record.pk, completed=False).update(
+        completed=True, status_code=status_code, body=body
+    )
+    return Answer(status_code, body)

@@ -1,0 +1,22 @@
+"""The payments app's answers to the invoices app's hooks (``invoices.hooks``),
+registered in ``PaymentsConfig.ready``."""
+
+from billing_portal import queue
+from invoices.models import Invoice, PaymentTerms
+
+from ..models import Payment, PaymentStatus
+
+
+def charge_issued_invoices(*, invoice_ids: list[int]) -> None:
+    """``invoices.hooks.after_issue``: publish the automatic charge of each newly issued
+    invoice that is paid by card (runs after the issuing transaction committed)."""
+    card_paying = Invoice.objects.filter(pk__in=invoice_ids, payment_terms=PaymentTerms.CARD).order_by("pk")
+    for invoice_id in card_paying.values_list("pk", flat=True):
+        queue.publish("payments.tasks.payments_charge_invoice", invoice_id)
+
+
+def invoice_has_payment_activity(*, invoice_id: int) -> bool:
+    """``invoices.hooks.payment_activity``: a card payment is pending or has succeeded."""
+    return Payment.objects.filter(
+        invoice_id=invoice_id, status__in=[PaymentStatus.PENDING, PaymentStatus.SUCCEEDED]
+    ).exists()
