@@ -42,7 +42,8 @@ class BillingAccountAdmin(admin.ModelAdmin):
     list_filter = ["agreement_type", "kind", "payment_mode"]
     search_fields = ["name", "company_name", "enrollment_number", "vat_id"]
     inlines = [BillingProfileInline, RoleAssignmentInline]
-    readonly_fields = ["vat_id", "version"]
+    # PBI-5: the payment mode changes only through an approved pay-by-invoice request.
+    readonly_fields = ["vat_id", "payment_mode", "version"]
 
 
 @admin.register(BillingProfile)
@@ -50,7 +51,7 @@ class BillingProfileAdmin(admin.ModelAdmin):
     list_display = ["__str__", "account", "is_default", "po_number"]
     search_fields = ["name", "account__name"]
     list_select_related = ["account"]
-    readonly_fields = ["po_number", "payment_method", "version"]
+    readonly_fields = ["po_number", "payment_method", "payment_mode", "version"]
 
 
 class MarketplaceServiceInline(admin.TabularInline):

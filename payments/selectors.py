@@ -40,7 +40,7 @@ def payment_scopes_for_user(user) -> list[dict]:
                 "account": profile.account,
                 "profile": profile,
                 "is_web_direct": profile.account.agreement_type == AgreementType.WEB_DIRECT,
-                "pays_by_invoice": permissions.pays_by_invoice(profile.account),
+                "pays_by_invoice": permissions.pays_by_invoice(profile),
                 "subscriptions": subscriptions.get(profile.pk, []),
             }
         )

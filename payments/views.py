@@ -5,6 +5,7 @@ same operations on a billing profile (PM-2). Reading needs can_view_payment_meth
 changing needs can_manage_payment_methods (PM-3); the services check again.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -131,16 +132,20 @@ def _methods_action(request, scope: Scope):
 
 def _methods_context(request, scope: Scope) -> dict:
     subscription = scope.subscription
+    pays_by_invoice = permissions.pays_by_invoice(scope.profile)
+    active_id = subscription.payment_method_id if subscription is not None else scope.profile.payment_method_id
     return {
         "scope": scope,
         "subscription": subscription,
         "profile": scope.profile,
         "account": scope.account,
         "methods": list(selectors.methods_for_profile(scope.profile)),
-        "active_id": subscription.payment_method_id if subscription is not None else scope.profile.payment_method_id,
+        # PBI-5: a scope that pays by invoice has no active card, whatever a row still says.
+        "active_id": None if pays_by_invoice else active_id,
         "can_manage": permissions.can_manage_payment_methods(request.user, scope.profile),
         "events": selectors.events_for_profile(scope.profile),
-        "pays_by_invoice": permissions.pays_by_invoice(scope.account),
+        "pays_by_invoice": pays_by_invoice,
+        "seller": settings.PORTAL_SELLER,
         "po_url": (
             reverse("purchase_orders:web_direct_po", args=[str(subscription.subscription_id)]) if subscription else ""
         ),
@@ -169,6 +174,8 @@ def _add_card(request, scope: Scope):
     if not permissions.can_manage_payment_methods(request.user, scope.profile):
         raise PermissionDenied
     form = AddCardForm(request.POST if request.method == "POST" else None, initial={"make_active": True})
+    if permissions.pays_by_invoice(scope.profile):
+        del form.fields["make_active"]  # PBI-5: such a scope has no active card again
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -176,7 +183,7 @@ def _add_card(request, scope: Scope):
                 actor=request.user,
                 profile=scope.profile,
                 subscription=scope.subscription,
-                make_active=data["make_active"],
+                make_active=data.get("make_active", False),
                 address={k: data[k] for k in services.ADDRESS_FIELDS},
                 next_path=request.GET.get("next", ""),
             )

@@ -129,7 +129,8 @@ class CardSetupCreate(APIView):
     afterwards call ``complete``."""
 
     @extend_schema(
-        request=CardSetupCreateSerializer, responses={201: CardSetupSerializer, 400: ERROR, 403: ERROR, 404: ERROR}
+        request=CardSetupCreateSerializer,
+        responses={201: CardSetupSerializer, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
     )
     def post(self, request):
         serializer = CardSetupCreateSerializer(data=request.data)

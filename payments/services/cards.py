@@ -71,7 +71,24 @@ def _refuse_cancelled(subscription: Subscription) -> None:
 # --- Adding a card through the gateway's page (PM-1, PM-4) ------------------------------------
 
 
+def refuse_activation_when_paying_by_invoice(profile: BillingProfile) -> None:
+    """PBI-5: once a scope pays by invoice, no card becomes its active payment method
+    again, through any door (card setup, make active, page, API). A card may still be
+    added to pay an earlier card invoice through Pay now."""
+    if permissions.pays_by_invoice(profile):
+        raise Conflict(
+            _(
+                "This billing scope pays by invoice, and that cannot be switched back to card. "
+                "You can add a card to pay an earlier card invoice, but not make it the active payment method."
+            ),
+            code="pays_by_invoice_for_good",
+            fields={"make_active": [_("Not possible: the billing scope pays by invoice.")]},
+        )
+
+
 def _check_setup_choices(*, profile: BillingProfile, subscription: Subscription | None, make_active: bool) -> None:
+    if make_active:
+        refuse_activation_when_paying_by_invoice(profile)
     if subscription is not None and subscription.profile_id != profile.pk:
         raise InvalidInput(_("The subscription does not belong to this billing scope."))
     if profile.account.agreement_type == AgreementType.WEB_DIRECT and make_active and subscription is None:
@@ -230,6 +247,7 @@ def _activate_for_subscription(*, method: PaymentMethod, actor, subscription: Su
 
 
 def _activate(*, method: PaymentMethod, actor, subscription: Subscription | None) -> list[Subscription]:
+    refuse_activation_when_paying_by_invoice(method.profile)
     if method.profile.account.agreement_type == AgreementType.WEB_DIRECT:
         return _activate_for_subscription(method=method, actor=actor, subscription=subscription)
     profile = BillingProfile.objects.select_for_update().get(pk=method.profile_id)

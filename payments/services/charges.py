@@ -49,8 +49,12 @@ _BY_A_PERSON = (PaymentSource.PAY_NOW, PaymentSource.API)
 
 
 def scope_active_card(profile) -> PaymentMethod | None:
-    """The card that pays a scope's invoices: a customer-agreement profile's active card;
-    for web direct, the card active on the most active subscriptions (newest on a tie)."""
+    """The card that pays a scope's invoices automatically: a customer-agreement
+    profile's active card; for web direct, the card active on the most active
+    subscriptions (newest on a tie). None once the scope pays by invoice (PBI-5): no
+    automatic charge or dunning retry touches a card of such a scope again."""
+    if permissions.pays_by_invoice(profile):
+        return None
     if profile.account.agreement_type == AgreementType.CUSTOMER_AGREEMENT:
         method = profile.payment_method
         return method if method is not None and method.removed_at is None else None

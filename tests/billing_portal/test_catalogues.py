@@ -48,9 +48,18 @@ def test_catalogue_complete_and_compiled(po):
     assert mo.exists(), f"{mo} is missing: run compilemessages"
     with mo.open("rb") as f:
         compiled = read_mo(f)
-    expected = {(m.id, m.string) for m in catalog if m.id}
-    actual = {(m.id, m.string) for m in compiled if m.id}
+    expected = {_entry(m) for m in catalog if m.id}
+    actual = {_entry(m) for m in compiled if m.id}
     assert actual == expected, f"{mo.name} is out of date: run compilemessages"
+
+
+def _entry(message) -> tuple:
+    """(id, string) of a message; a plural message's ids and strings are lists."""
+
+    def frozen(value):
+        return tuple(value) if isinstance(value, list | tuple) else value
+
+    return frozen(message.id), frozen(message.string)
 
 
 def test_root_catalogue_has_every_string_of_the_source(tmp_path):
