@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("payments.api.urls")),
     path("", include("invoices.api.urls")),
     path("", include("purchase_orders.api.urls")),
+    path("", include("support.api.urls")),
 ]
 
 urlpatterns = [
