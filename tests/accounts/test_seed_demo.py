@@ -11,6 +11,9 @@ from accounts import permissions
 from accounts.demo import DEMO_PASSWORD, PERSONAS
 from accounts.models import BillingAccount, Subscription, User
 from accounts.roles import Role
+from support import demo as support_demo
+from support import selectors as support_selectors
+from support.models import CreditApplication, PayByInvoiceRequest, RequestEvent, RequestMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -26,17 +29,26 @@ def _counts():
     return counts
 
 
+def _support_counts():
+    counts = {m._meta.label: m.objects.count() for m in apps.get_app_config("support").get_models()}
+    counts["notifications"] = sum(m.objects.count() for m in apps.get_app_config("notifications").get_models())
+    return counts
+
+
 def test_seed_demo_is_idempotent_and_prints_the_personas():
     out = io.StringIO()
     call_command("seed_demo", stdout=out)
     first = _counts()
+    support_first = _support_counts()
     call_command("seed_demo", stdout=io.StringIO())
     assert _counts() == first
+    assert _support_counts() == support_first
+    assert support_first["support.PayByInvoiceRequest"] == len(support_demo.PERSONAS)
     text = out.getvalue()
-    for email, _name, _language in PERSONAS.values():
+    for email, _name, _language in [*PERSONAS.values(), *support_demo.PERSONAS.values()]:
         assert email in text
     assert DEMO_PASSWORD in text
-    assert first["accounts.User"] == len(PERSONAS)
+    assert first["accounts.User"] == len(PERSONAS) + len(support_demo.PERSONAS)
 
 
 def test_demo_covers_every_role_and_agreement_type(demo):
@@ -70,3 +82,71 @@ def test_demo_personas_sign_in_with_the_demo_password(demo, client):
         assert response.status_code == 302, key
         assert client.get("/").status_code == 200
         client.post("/sign-out/")
+
+
+def test_support_demo_requests_wait_for_support_in_the_states_worth_seeing(demo, client_for):
+    support_demo.seed(demo)
+    support_demo.seed(demo)  # idempotent on its own too
+    statuses = {
+        key: PayByInvoiceRequest.objects.get(account=demo.accounts[key]).status for key in support_demo.PERSONAS
+    }
+    assert statuses == {
+        "wd_pbi_new": "submitted",
+        "wd_pbi_question": "needs_information",
+        "wd_pbi_credit": "credit_review",
+    }
+    for key in support_demo.PERSONAS:
+        account = demo.accounts[key]
+        assert (account.agreement_type, account.kind, account.payment_mode) == ("web_direct", "business", "card")
+        assert account.billing_contact_name and account.billing_contact_email
+        assert permissions.can_request_pay_by_invoice(demo.users[key], demo.profiles[key])
+        assert account.signed_up_by == demo.users[key]
+    question = PayByInvoiceRequest.objects.get(account=demo.accounts["wd_pbi_question"])
+    assert list(question.messages.values_list("from_support", "internal")) == [(True, False)]
+    assert question.resume_status == "submitted"
+    credit = PayByInvoiceRequest.objects.get(account=demo.accounts["wd_pbi_credit"])
+    assert credit.credit_application.submitted_at is not None
+    assert CreditApplication.objects.count() == 1
+    assert RequestMessage.objects.count() == 1
+    assert RequestEvent.objects.filter(action="created").count() == 3
+    # Every step was taken by the customer or the demo support user, and each request
+    # kept the pre-checks it was filed with (all passed: nothing blocked it).
+    actors = set(RequestEvent.objects.values_list("actor__email", flat=True))
+    assert actors == {demo.users[k].email for k in [*support_demo.PERSONAS, "support"]}
+    for pbi in PayByInvoiceRequest.objects.all():
+        assert pbi.prechecks and not [c for c in pbi.prechecks if c["blocking"]]
+
+    # The support queue: all three, two of them waiting for support.
+    support = demo.users["support"]
+    rows = support_selectors.support_queue(support)
+    assert {row.account.name for row in rows} == {"Litware", "Proseware", "Wide World Importers"}
+    assert support_selectors.waiting_count() == 2
+    page = client_for(support).get(f"/support-queue/pay-by-invoice/{credit.pk}/").content.decode()
+    assert "Credit check in progress" in page and 'id="decision-dates"' in page
+    customer_page = client_for(demo.users["wd_pbi_credit"]).get(f"/help/requests/{credit.pk}/").content.decode()
+    assert 'id="decision-dates"' in customer_page
+    customer_page = client_for(demo.users["wd_pbi_question"]).get(f"/help/requests/{question.pk}/").content.decode()
+    assert "Support needs more information" in customer_page and support_demo.QUESTION in customer_page
+
+
+def test_support_demo_leaves_contoso_to_ask_and_the_individual_sees_why_it_cannot(demo, client_for):
+    support_demo.seed(demo)
+    # Contoso pays by card, has no request, and keeps the marketplace service (PBI-4).
+    assert not PayByInvoiceRequest.objects.filter(account=demo.accounts["contoso"]).exists()
+    campaigns = demo.subscriptions["contoso_campaigns"]
+    assert campaigns.marketplace_services.filter(name="Bulk Mail Relay").exists()
+    page = client_for(demo.users["wd_admin"]).get(
+        f"/help/requests/new/pay-by-invoice/?scope=s{campaigns.pk}&plan=standard"
+    )
+    assert page.status_code == 200
+    assert 'data-code="marketplace_services"' in page.content.decode()
+    assert "Bulk Mail Relay" in page.content.decode()
+    # PBI-3: the individual account's form says why it cannot pay by invoice.
+    individual = demo.subscriptions["individual"]
+    page = client_for(demo.users["wd_individual"]).get(
+        f"/help/requests/new/pay-by-invoice/?scope=s{individual.pk}&plan=basic"
+    )
+    assert page.status_code == 200
+    assert "Only business accounts can pay by invoice. This is an individual account: it pays by card." in (
+        page.content.decode()
+    )

@@ -6,6 +6,7 @@ from accounts import demo as accounts_demo
 from invoices import demo as invoices_demo
 from payments import demo as payments_demo
 from purchase_orders import demo as po_demo
+from support import demo as support_demo
 
 
 class Command(BaseCommand):
@@ -19,7 +20,8 @@ class Command(BaseCommand):
             payments_demo.seed(demo)
             invoices_demo.seed(demo)
             po_demo.seed(demo)
+            support_demo.seed(demo)
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in at /sign-in/ with:"))
-        for key, (email, name, language) in accounts_demo.PERSONAS.items():
+        for key, (email, name, language) in {**accounts_demo.PERSONAS, **support_demo.PERSONAS}.items():
             self.stdout.write(f"  {email:<45} {name:<18} {language}  ({key})")
         self.stdout.write(f"Password for every demo user: {accounts_demo.DEMO_PASSWORD}")
