@@ -163,12 +163,15 @@ def billing_scope_switch_to_invoice(*, profile: BillingProfile, actor) -> Billin
     account = locked.account
     if account.agreement_type == AgreementType.ENTERPRISE or permissions.pays_by_invoice(locked):
         raise Conflict(_("This billing scope already pays by invoice."), code="already_pays_by_invoice")
+    # No card stays the scope's active payment method (the cards themselves stay, to pay
+    # an earlier card invoice through Pay now).
     if account.agreement_type == AgreementType.CUSTOMER_AGREEMENT:
-        locked.payment_mode = PaymentMode.INVOICE
-        locked.save(update_fields=["payment_mode"])
+        locked.payment_mode, locked.payment_method = PaymentMode.INVOICE, None
+        locked.save(update_fields=["payment_mode", "payment_method"])
     else:
         BillingAccount.objects.filter(pk=account.pk).update(payment_mode=PaymentMode.INVOICE)
         account.payment_mode = PaymentMode.INVOICE
+        locked.subscriptions.update(payment_method=None)
     profile.payment_mode, profile.account.payment_mode = locked.payment_mode, account.payment_mode
     return locked
 

@@ -175,17 +175,19 @@ def warnings(values: dict) -> list[str]:
     return []
 
 
-def credit_limit(value) -> Decimal:
-    try:
-        amount = Decimal(str(value).strip())
-    except ArithmeticError:
-        amount = Decimal(-1)
-    if not amount.is_finite() or amount <= 0 or amount >= Decimal("1e12") or amount != round(amount, 2):
-        raise InvalidInput(
-            _("Enter an amount more than zero."),
-            code="invalid",
-            fields={"credit_limit": [_("Must be more than zero.")]},
-        )
+_AMOUNT = re.compile(r"[0-9]{1,12}(?:[.,][0-9]{1,2})?")
+
+
+def credit_limit(value, *, field: str = "credit_limit") -> Decimal:
+    """A credit limit in the account's currency: digits with at most two decimals,
+    more than zero and under a trillion."""
+    text = str(value if value is not None else "").strip().replace(" ", "")
+    if not _AMOUNT.fullmatch(text):
+        message = _("Enter an amount such as 25000 or 25000.50.")
+        raise InvalidInput(message, code="invalid", fields={field: [message]})
+    amount = Decimal(text.replace(",", "."))
+    if amount <= 0:
+        raise InvalidInput(_("Must be more than zero."), code="invalid", fields={field: [_("Must be more than zero.")]})
     return amount
 
 

@@ -25,7 +25,7 @@ CONFIRMED_STEPS = {"send_credit_application", "approve", "reject"}
 
 @login_required
 def queue(request):
-    form = QueueFilterForm(request.GET or None, agreement_types=AgreementType.choices)
+    form = QueueFilterForm(request.GET or None, agreement_types=AgreementType.choices, initial={"status": "open"})
     queue_filter = selectors.QueueFilter()
     if form.is_bound and form.is_valid():
         data = form.cleaned_data

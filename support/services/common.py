@@ -29,7 +29,7 @@ def locked(request: PayByInvoiceRequest, *allowed_statuses) -> PayByInvoiceReque
 
 
 def clean_message(value: str, *, field: str = "message", required=True) -> str:
-    value = (value or "").strip()
+    value = "" if value is None else str(value).strip()
     if required and not value:
         raise InvalidInput(_("Write a message."), code="required", fields={field: [_("This field is required.")]})
     if len(value) > MESSAGE_MAX_LENGTH:

@@ -103,10 +103,13 @@ def pbi_request_answer(*, request: PayByInvoiceRequest, actor, message: str) -> 
 
 @transaction.atomic
 def pbi_request_message(*, request: PayByInvoiceRequest, actor, message: str) -> PayByInvoiceRequest:
-    """A message from the customer on an open request, whatever its step."""
+    """A message from the customer on an open request, whatever its step. While support
+    waits for an answer, a message is that answer (the request goes back to support)."""
     check_may_request(actor, request.profile)
     body = common.clean_message(message)
     row = common.locked(request)
+    if row.status == RequestStatus.NEEDS_INFORMATION:
+        return pbi_request_answer(request=row, actor=actor, message=body)
     common.add_message(row, author=actor, body=body, from_support=False)
     common.record(row, action="customer_message", actor=actor)
     return row
@@ -124,10 +127,10 @@ def pbi_request_cancel(*, request: PayByInvoiceRequest, actor) -> PayByInvoiceRe
 def _clean_application(data: dict) -> dict:
     errors = {}
     try:
-        limit = details.credit_limit(data.get("requested_limit"))
-    except InvalidInput:
+        limit = details.credit_limit(data.get("requested_limit"), field="requested_limit")
+    except InvalidInput as exc:
         limit = None
-        errors["requested_limit"] = [_("Must be more than zero.")]
+        errors.update(exc.fields)
     band = str(data.get("annual_revenue") or "")
     if band not in dict(RevenueBand.choices):
         errors["annual_revenue"] = [_("Select one of the available choices.")]

@@ -147,6 +147,10 @@ def test_support_demo_leaves_contoso_to_ask_and_the_individual_sees_why_it_canno
         f"/help/requests/new/pay-by-invoice/?scope=s{individual.pk}&plan=basic"
     )
     assert page.status_code == 200
-    assert "Only business accounts can pay by invoice. This is an individual account: it pays by card." in (
-        page.content.decode()
-    )
+    from django.utils import translation
+
+    with translation.override(demo.users["wd_individual"].language):
+        why = translation.gettext(
+            "Only business accounts can pay by invoice. This is an individual account: it pays by card."
+        )
+    assert why in page.content.decode()

@@ -263,6 +263,8 @@ def test_pbi_9_approval_switches_the_scope_and_mails_the_instructions(
     approved = [m for m in mail.outbox if "Approved" in m.subject]
     assert approved and "IBAN" in approved[0].body and "30 days" in approved[0].body
     assert invoice_services.payment_terms_for(contoso) == PaymentTerms.BANK_TRANSFER
+    # PBI-5: no card stays active on the scope's subscriptions.
+    assert not contoso.subscriptions.filter(payment_method__isnull=False).exists()
 
 
 def test_pbi_7_no_credit_approval_and_no_approval_without_a_billing_contact(
