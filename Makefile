@@ -34,7 +34,7 @@ lint: venv
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-## make bench: performance benchmarks (not part of `make test`); see README
+## make bench: performance benchmarks (not part of `make test`); see docs/benchmarks.md
 bench: venv
 	$(PY) -m benchmarks $(BENCH_ARGS)
 

@@ -58,12 +58,17 @@ ADDRESSES = {
 }
 
 
-def _user(key: str) -> User:
-    email, name, language = PERSONAS[key]
+def ensure_user(email: str, name: str, language: str) -> User:
+    """The demo user with this e-mail, created with the demo password if missing (other
+    apps' demos use it for their own personas)."""
     user = User.objects.filter(email__iexact=email).first()
     if user is None:
         user = User.objects.create_user(email=email, password=DEMO_PASSWORD, full_name=name, language=language)
     return user
+
+
+def _user(key: str) -> User:
+    return ensure_user(*PERSONAS[key])
 
 
 def _account(name: str, signed_up_by: User | None, profile_name: str | None = None, **fields) -> BillingAccount:

@@ -1,4 +1,4 @@
-"""Who may do what: the portal's role rules (DOMAIN.md), as plain predicates.
+"""Who may do what: the portal's role rules (docs/rules.md), as plain predicates.
 
 Every role check in the portal goes through a predicate here; views, API permission
 classes, selectors and services only call them. Each predicate takes the user and the

@@ -1,4 +1,4 @@
-"""Roles a user can hold on a billing account or a billing profile (DOMAIN.md).
+"""Roles a user can hold on a billing account or a billing profile (docs/rules.md).
 
 Support staff are not a role on a customer scope: they are users with
 ``is_support_staff`` and work through the support queue and the admin site only.

@@ -1,6 +1,6 @@
 """python -m benchmarks [--n 10000 --n 100000] [--pdf-renders 60] [--only billing|pdf|list] [--keepdb]
 
-Runs against the database of DATABASE_URL (PostgreSQL for the budgets in DESIGN.md) in
+Runs against the database of DATABASE_URL (PostgreSQL for the budgets in docs/rules.md) in
 a separate test database (``test_<name>``, created and migrated here, dropped at the end
 unless --keepdb), or against a temporary SQLite database when DATABASE_URL is unset.
 """

@@ -1,6 +1,6 @@
 """Billing run: N subscriptions (one per web-direct account, two charges each) to
 invoices, revisions and lines, in-process, chunk after chunk (PDFs and e-mails
-excluded, as in DESIGN.md). Baseline: a bare bulk INSERT of the very same rows."""
+excluded, see docs/benchmarks.md). Baseline: a bare bulk INSERT of the very same rows."""
 
 import datetime as dt
 import time

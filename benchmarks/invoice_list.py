@@ -1,4 +1,4 @@
-"""Invoice list under load (DESIGN.md): gunicorn on 127.0.0.1, one account with 10,000
+"""Invoice list under load (docs/rules.md, budgets): gunicorn on 127.0.0.1, one account with 10,000
 invoices, a signed-in user; requests/s and p50/p95 of the invoice list (first page and
 a filtered page) against a bare logged-in "hello" view served by the same server in the
 same run. Budget: list >= 0.5 x hello requests/s, p95 < 100 ms.

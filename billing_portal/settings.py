@@ -1,6 +1,6 @@
 """Settings for the billing portal, read from the environment.
 
-Two ways to run (see README):
+Two ways to run (README, docs/operations.md):
 
 * Embedded default (nothing set): SQLite file, Celery tasks run in-process (eager),
   e-mail to the console, media files in ``./media``, DEBUG on.
@@ -286,7 +286,7 @@ SPECTACULAR_SETTINGS = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 
 # --- Payments -----------------------------------------------------------------------------
-# "sandbox" is the built-in gateway that behaves like a real processor (see README).
+# "sandbox" is the built-in gateway that behaves like a real processor (docs/payments.md).
 PAYMENT_GATEWAY = env_str("PAYMENT_GATEWAY", "sandbox")
 
 # --- The seller printed on invoices ------------------------------------------------------------

@@ -18,7 +18,7 @@ filed and moved on by the support services as the customer and the demo support 
 """
 
 from accounts import services as account_services
-from accounts.demo import ADDRESSES, DEMO_PASSWORD
+from accounts.demo import ADDRESSES, ensure_user
 from accounts.models import BillingAccount, Subscription, User
 from accounts.roles import Role
 from payments import demo as payments_demo
@@ -105,11 +105,7 @@ CREDIT_APPLICATION = {
 
 
 def _user(key: str) -> User:
-    email, name, language = PERSONAS[key]
-    user = User.objects.filter(email__iexact=email).first()
-    if user is None:
-        user = User.objects.create_user(email=email, password=DEMO_PASSWORD, full_name=name, language=language)
-    return user
+    return ensure_user(*PERSONAS[key])
 
 
 def _account(key: str, admin: User) -> tuple[BillingAccount, Subscription]:

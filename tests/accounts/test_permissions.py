@@ -1,4 +1,4 @@
-"""The role rules of DOMAIN.md, table-driven: every predicate of accounts/permissions.py
+"""The role rules of docs/rules.md, table-driven: every predicate of accounts/permissions.py
 against every persona (every role on every agreement type and scope, plus the sign-up
 user vs. another holder of the same role, direct vs. indirect enrollments, profile-level
 roles on the other profile, support staff, an inactive user, an anonymous visitor and
