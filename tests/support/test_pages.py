@@ -198,3 +198,20 @@ def test_staff_sees_internal_notes_the_customer_does_not(demo, pbi, client_for):
 def test_pages_in_dutch(demo, pbi, client_for):
     page = client_for(demo.users["wd_invoice_admin"]).get(reverse("support:help")).content.decode()
     assert "Nieuwe ondersteuningsaanvraag" in page or "Nieuwe supportaanvraag" in page
+
+
+def test_pbi_3_the_invoice_page_sends_no_individual_to_pay_by_invoice(demo, client_for):
+    individual = demo.subscriptions["individual"]
+    page = (
+        client_for(demo.users["wd_individual"])
+        .get(reverse("purchase_orders:web_direct_po", args=[individual.subscription_id]))
+        .content.decode()
+    )
+    assert 'id="individual-pays-by-card"' in page and reverse("support:request_new") not in page
+    business = demo.subscriptions["contoso_prod"]
+    page = (
+        client_for(demo.users["wd_admin"])
+        .get(reverse("purchase_orders:web_direct_po", args=[business.subscription_id]))
+        .content.decode()
+    )
+    assert f"{reverse('support:request_new')}?scope=s{business.pk}" in page
