@@ -121,12 +121,6 @@ def card_of_scope(profile, pk) -> PaymentMethod | None:
     return PaymentMethod.objects.filter(pk=pk, profile=profile, removed_at__isnull=True).first()
 
 
-def first_subscription(profile) -> Subscription | None:
-    """The scope's first subscription by name: where a web-direct scope's payment-method
-    pages are reached when no subscription was given."""
-    return Subscription.objects.filter(profile=profile).order_by("name", "pk").first()
-
-
 def payments_for_invoice(invoice):
     return Payment.objects.filter(invoice=invoice).select_related("initiated_by").order_by("-created_at", "-pk")
 

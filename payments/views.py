@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from accounts import permissions
 from accounts import selectors as account_selectors
 from accounts.models import AgreementType, Subscription
+from accounts.selectors import first_subscription
 from billing_portal.errors import DomainError
 from billing_portal.forms import add_domain_error
 
@@ -43,7 +44,7 @@ class Scope:
         given; the payments index when there is none) or the billing profile's."""
         if self.subscription is None and not self.is_web_direct:
             return reverse(profile_view, args=[self.profile.pk])
-        subscription = self.subscription or selectors.first_subscription(self.profile)
+        subscription = self.subscription or first_subscription(self.profile)
         if subscription is None:
             return reverse("payments:index")
         return reverse(subscription_view, args=[str(subscription.subscription_id)])
@@ -93,7 +94,7 @@ def _scope_from_query(request, method) -> Scope:
         return scope
     if method.profile.account.agreement_type == AgreementType.CUSTOMER_AGREEMENT:
         return _profile_scope(request, method.profile_id)
-    return Scope(profile=method.profile, subscription=selectors.first_subscription(method.profile))
+    return Scope(profile=method.profile, subscription=first_subscription(method.profile))
 
 
 @login_required
