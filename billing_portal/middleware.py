@@ -15,6 +15,14 @@ class UserLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        try:
+            return self._respond(request)
+        finally:
+            # What a request activated (here, or the API's token authentication) ends
+            # with it: the next request on this thread starts from the default.
+            translation.deactivate()
+
+    def _respond(self, request):
         user = getattr(request, "user", None)
         language = None
         if user is not None and user.is_authenticated and user.language:

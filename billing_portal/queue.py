@@ -5,19 +5,60 @@ import tasks. A service that needs work done later publishes the task by its reg
 name (the ``name=`` of its ``@shared_task``), after its transaction commits. Every app
 imports its own ``tasks`` module in ``AppConfig.ready()``, so the name is known in
 every process, and ``delay`` keeps its meaning (eager mode in tests included).
+
+Publishing never fails or stalls a request. The work is always recorded in the database
+first (a notification row, a billing chunk, a revision without a PDF, an invoice not yet
+charged); the message only says "do it now". So a publish that fails — the broker is down
+or does not answer within the connect timeout (settings: no publish retry, a short
+connect timeout) — is logged and left to the sweeper, which publishes again what is
+still undone. After one failure the process stops trying for ``BROKER_BACKOFF_SECONDS``,
+so a request that would publish several messages waits for at most one timeout.
 """
+
+import logging
+import time
 
 from django.db import transaction
 
 from billing_portal.celery import app
 
+logger = logging.getLogger(__name__)
 
-def publish(name: str, *args) -> None:
-    """Send the task called ``name`` now."""
-    app.tasks[name].delay(*args)
+BROKER_BACKOFF_SECONDS = 10.0
+_broker_down_until = 0.0
+
+
+def broker_marked_down() -> bool:
+    return time.monotonic() < _broker_down_until
+
+
+def publish(name: str, *args) -> bool:
+    """Send the task called ``name`` now. Returns False (and logs) when the broker could
+    not take it; the sweeper will publish it again."""
+    global _broker_down_until
+    task = app.tasks[name]
+    if app.conf.task_always_eager:
+        task.apply_async(args)  # runs here; its errors are the caller's (tests)
+        return True
+    if broker_marked_down():
+        logger.warning("broker unavailable, not publishing %s%r: left to the sweeper", name, args)
+        return False
+    try:
+        task.apply_async(args, retry=False)
+    except Exception as exc:  # noqa: BLE001 - kombu and redis raise many kinds; none may reach the request
+        _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
+        logger.warning("could not publish %s%r (%s: %s): left to the sweeper", name, args, type(exc).__name__, exc)
+        return False
+    return True
 
 
 def publish_on_commit(name: str, *args) -> None:
     """Send the task called ``name`` once the current transaction commits (at once
     outside a transaction)."""
     transaction.on_commit(lambda: publish(name, *args))
+
+
+def reset() -> None:
+    """Forget an earlier broker failure (the broker is back; tests)."""
+    global _broker_down_until
+    _broker_down_until = 0.0

@@ -119,7 +119,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache, sessions --------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Fails open (billing_portal/cache.py): an unreachable Redis never turns a request into an error.
+    CACHES = {
+        "default": {
+            "BACKEND": "billing_portal.cache.FailOpenRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Sessions live in the database so that the web tier stays stateless.
@@ -212,7 +219,19 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 600)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 540)
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Publishing from a request never waits long for the broker (billing_portal/queue.py):
+# no publish retry, a one-second connect timeout; a failed publish is left to the sweeper.
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+# A message taken by a worker that died is delivered again after the visibility timeout:
+# just longer than the longest task may run. The sweeper takes over sooner (stuck
+# billing chunks after a minute).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 60,
+    "socket_connect_timeout": 1,
+    # Longer than the transport's one-second BRPOP poll of an idle worker.
+    "socket_timeout": 3,
+}
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Tasks are routed by name: billing_* to "billing", render_* to "pdf", send_* to "email".
 CELERY_TASK_ROUTES = {
@@ -229,9 +248,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "invoices.tasks.invoices_mark_past_due",
         "schedule": crontab(minute=30, hour=3),
     },
+    # Every 30 s: stuck billing chunks are taken over after a minute, so a run whose
+    # worker died finishes within two minutes (invoices/services/sweeper.py).
     "sweep-unfinished-work": {
         "task": "invoices.tasks.sweep_unfinished_work",
-        "schedule": 600.0,
+        "schedule": 30.0,
+    },
+    "charge-missed-automatic-charges": {
+        "task": "payments.tasks.payments_charge_missed",
+        "schedule": 300.0,
     },
     "reconcile-pending-payments": {
         "task": "payments.tasks.payments_reconcile_pending",

@@ -24,6 +24,11 @@ def payments_reconcile_pending() -> int:
     return services.payments_reconcile_pending()
 
 
+@shared_task(name="payments.tasks.payments_charge_missed")
+def payments_charge_missed() -> int:
+    return services.payments_charge_missed()
+
+
 @shared_task(name="payments.tasks.payments_retry_declined")
 def payments_retry_declined() -> int:
     return services.payments_retry_declined()

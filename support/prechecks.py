@@ -87,7 +87,7 @@ def _company_check(profile: BillingProfile, data: dict) -> dict:
     items = [
         {"label": field, "detail": data.get(field) or "", "url": known[field]}
         for field in ADDRESS_FIELDS
-        if _normal(str(data.get(field) or "")) != _normal(known[field])
+        if field in data and _normal(str(data.get(field) or "")) != _normal(known[field])
     ]
     return _check("PBI-6", "company_matches_profile", not items, blocking=True, items=items)
 

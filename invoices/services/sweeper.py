@@ -1,5 +1,12 @@
-"""The sweeper: work that a lost message left undone is published again. Every task it
-publishes is idempotent, so a sweep that overlaps a slow worker does no harm."""
+"""The sweeper: work that a lost message (a broker outage, a worker killed mid-task) left
+undone is published again. Every task it publishes is idempotent, so a sweep that
+overlaps a slow worker does no harm.
+
+Beat runs it every 30 seconds (settings.CELERY_BEAT_SCHEDULE). Each kind of work has its
+own patience: a billing chunk takes seconds, so one not done a minute after it was
+(re)published is taken over, and a run whose worker died finishes within two minutes; a
+PDF, an invoice-ready e-mail or a notification waits ten minutes, so that a backlog after
+a large run is not published twice and the send task's own back-off is not cut short."""
 
 import datetime as dt
 
@@ -12,17 +19,21 @@ from ..models import BillingRunChunk, Invoice, InvoiceRevision, InvoiceStatus
 from .notices import INVOICE_READY
 
 SWEEP_AFTER = dt.timedelta(minutes=10)
+STUCK_CHUNK_AFTER = dt.timedelta(minutes=1)
 SWEEP_LIMIT = 1000
 
 
-def sweep_unfinished_work(*, older_than: dt.timedelta = SWEEP_AFTER) -> dict:
+def sweep_unfinished_work(*, older_than: dt.timedelta | None = None) -> dict:
     """Find work that a lost message left undone and enqueue it again: billing chunks
-    not done, invoice revisions without PDF, invoices whose ready-notification was
-    never queued, and pending notifications. Every task is idempotent."""
+    not done (after ``STUCK_CHUNK_AFTER``), and after ``SWEEP_AFTER`` invoice revisions
+    without PDF, invoices whose ready-notification was never queued and pending
+    notifications (a backlog of PDFs after a large run is not a lost message: it is not
+    published again every 30 seconds). ``older_than`` sets one patience for all."""
     now = clock.now()
-    cutoff = now - older_than
+    cutoff = now - (SWEEP_AFTER if older_than is None else older_than)
+    chunk_cutoff = now - (STUCK_CHUNK_AFTER if older_than is None else older_than)
     chunk_ids = list(
-        BillingRunChunk.objects.filter(done=False, enqueued_at__lte=cutoff)
+        BillingRunChunk.objects.filter(done=False, enqueued_at__lte=chunk_cutoff)
         .order_by("pk")
         .values_list("pk", flat=True)[:SWEEP_LIMIT]
     )

@@ -33,7 +33,12 @@ from .charges import (
     payments_reconcile_pending,
     scope_active_card,
 )
-from .collection import RETRY_SCHEDULE_DAYS, payment_record_bank_transfer, payments_retry_declined
+from .collection import (
+    RETRY_SCHEDULE_DAYS,
+    payment_record_bank_transfer,
+    payments_charge_missed,
+    payments_retry_declined,
+)
 from .idempotency import (
     IDEMPOTENCY_LEASE,
     Answer,
@@ -77,6 +82,7 @@ __all__ = [
     "payment_settle",
     "payment_start",
     "payments_reconcile_pending",
+    "payments_charge_missed",
     "payments_retry_declined",
     "request_fingerprint",
     "scope_active_card",

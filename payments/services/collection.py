@@ -12,10 +12,10 @@ from accounts import permissions
 from billing_portal import clock
 from billing_portal.errors import DomainError, InvalidInput, NotAllowed
 from invoices import services as invoice_services
-from invoices.models import InvoiceStatus
+from invoices.models import Invoice, InvoiceStatus, PaymentTerms
 
 from ..models import Payment, PaymentKind, PaymentSource, PaymentStatus
-from .charges import invoice_pay, scope_active_card
+from .charges import AUTO_CHARGE_WINDOW_DAYS, invoice_charge_automatically, invoice_pay, scope_active_card
 from .receipts import notify
 
 logger = logging.getLogger(__name__)
@@ -72,6 +72,37 @@ def payments_retry_declined() -> int:
         except DomainError as exc:
             logger.info("retry of invoice %s skipped: %s", invoice.pk, exc.code)
     return retried
+
+
+MISSED_CHARGE_AFTER = _dt.timedelta(minutes=5)
+MISSED_CHARGE_LIMIT = 500
+
+
+def payments_charge_missed() -> int:
+    """The payments part of the sweeper: card-paying invoices issued in the automatic
+    charge window whose automatic charge was never attempted (its message was lost, the
+    broker was down after the billing run) are charged now, once each
+    (``invoice_charge_automatically`` is idempotent by its request key)."""
+    candidates = list(
+        Invoice.objects.filter(
+            payment_terms=PaymentTerms.CARD,
+            status__in=[InvoiceStatus.DUE, InvoiceStatus.PAST_DUE],
+            issue_date__gte=clock.today() - _dt.timedelta(days=AUTO_CHARGE_WINDOW_DAYS),
+            created_at__lte=clock.now() - MISSED_CHARGE_AFTER,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:MISSED_CHARGE_LIMIT]
+    )
+    attempted = set(
+        Payment.objects.filter(request_key__in=[f"auto:{pk}" for pk in candidates]).values_list(
+            "request_key", flat=True
+        )
+    )
+    charged = 0
+    for invoice_id in candidates:
+        if f"auto:{invoice_id}" not in attempted and invoice_charge_automatically(invoice_id=invoice_id):
+            charged += 1
+    return charged
 
 
 def _clean_transfer(*, amount, received_on: _dt.date | None, reference) -> tuple[Decimal, str]:

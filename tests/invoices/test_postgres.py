@@ -13,7 +13,7 @@ from django.db import connection, connections
 
 from invoices import services
 from invoices.models import BillingRun, Charge, Invoice, InvoiceNumberSequence
-from invoices.services import billing_run
+from invoices.services import billing_run, sweeper
 from tests.factories import make_account, make_subscription
 from tests.workers import database_url_of, start_worker
 
@@ -37,6 +37,15 @@ def _charges(subscriptions, period=JAN):
             for s in subscriptions
         ]
     )
+
+
+def _purge_queues(app):
+    """Empty the named queues too (``control.purge`` empties only the default one), so
+    that no message of an earlier run reaches this run's worker."""
+    app.control.purge()
+    with app.connection_for_write() as connection:
+        for name in ("billing", "pdf", "email"):
+            connection.default_channel.queue_purge(name)
 
 
 def _assert_gap_free(year=2026):
@@ -102,7 +111,7 @@ def test_worker_killed_mid_run_every_scope_gets_exactly_one_invoice(clock, monke
         "MEDIA_ROOT": str(tmp_path / "media"),
         "EMAIL_FILE_PATH": str(tmp_path / "mail"),
     }
-    app.control.purge()
+    _purge_queues(app)
     # The settings hold CELERY_TASK_ALWAYS_EAGER=True under pytest; the namespaced key wins.
     app.conf.update(CELERY_TASK_ALWAYS_EAGER=False)
     assert not current_app.conf.task_always_eager
@@ -124,9 +133,14 @@ def test_worker_killed_mid_run_every_scope_gets_exactly_one_invoice(clock, monke
         worker.wait(10)
         killed_at = run.done_chunks
         worker = start_worker(queues="billing", log=log, env=env, extra_args=["--without-heartbeat"])
-        # Messages the dead worker held are lost; the sweeper re-enqueues undone chunks.
-        clock.advance(minutes=11)
-        services.sweep_unfinished_work()
+        # Recovery without a person: beat runs the sweeper every 30 s, and the sweeper takes
+        # over a chunk not done a minute after it was published, so the chunk the dead
+        # worker held runs again within two minutes of portal time.
+        period = dt.timedelta(seconds=settings.CELERY_BEAT_SCHEDULE["sweep-unfinished-work"]["schedule"])
+        recovery = sweeper.STUCK_CHUNK_AFTER + period
+        assert recovery <= dt.timedelta(minutes=2)
+        clock.advance(seconds=recovery.total_seconds())
+        assert services.sweep_unfinished_work()["chunks"] >= 1
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             run.refresh_from_db()
@@ -138,7 +152,7 @@ def test_worker_killed_mid_run_every_scope_gets_exactly_one_invoice(clock, monke
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(10)
-        app.control.purge()
+        _purge_queues(app)
         app.conf.update(CELERY_TASK_ALWAYS_EAGER=True)
         log.close()
     counts = {s.profile_id: 0 for s in subs}
