@@ -33,24 +33,37 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _has_card_number(digits: str) -> bool:
-    """Any 13-19 digit window of ``digits`` that passes Luhn (a card number typed next
-    to other digits, "4242424242424242 123", is found too)."""
+def _windows(digits: str):
     for length in range(MIN_DIGITS, min(MAX_DIGITS, len(digits)) + 1):
         for start in range(len(digits) - length + 1):
-            if luhn_valid(digits[start : start + length]):
-                return True
-    return False
+            yield digits[start : start + length]
+
+
+def _candidates(run: str):
+    """The 13-19 digit numbers a run may hold: the whole run; every span of whole groups
+    ("4242 4242 4242 4242 123" holds "4242 4242 4242 4242"); and, in a group longer than
+    19 digits, every window of it."""
+    groups = re.split(r"[ \-]", run)
+    for first in range(len(groups)):
+        digits = ""
+        for group in groups[first:]:
+            digits += group
+            if len(digits) > MAX_DIGITS:
+                break
+            if len(digits) >= MIN_DIGITS:
+                yield digits
+    for group in groups:
+        if len(group) > MAX_DIGITS:
+            yield from _windows(group)
 
 
 def contains_card_number(value) -> bool:
-    """Whether ``value`` holds a Luhn-valid run of 13 to 19 digits (spaces or dashes
-    between them allowed)."""
+    """Whether ``value`` holds a Luhn-valid run of 13 to 19 digits (single spaces or
+    dashes between them allowed)."""
     if not value:
         return False
     for run in _DIGIT_RUN.findall(str(value)):
-        digits = run.replace(" ", "").replace("-", "")
-        if len(digits) >= MIN_DIGITS and _has_card_number(digits):
+        if sum(ch.isdigit() for ch in run) >= MIN_DIGITS and any(luhn_valid(c) for c in _candidates(run)):
             return True
     return False
 

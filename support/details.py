@@ -163,9 +163,10 @@ def clean_details(data: dict) -> dict:
 
 
 def error_code(errors: dict) -> str:
-    """``card_number_refused`` when a field was refused for holding a card number."""
-    refused = str(CARD_NUMBER_REFUSED)
-    return CARD_NUMBER_REFUSED_CODE if any(refused in map(str, e) for e in errors.values()) else "invalid"
+    """``card_number_refused`` when every field in error was refused for holding a card
+    number, else ``invalid``."""
+    refused = [str(CARD_NUMBER_REFUSED)]
+    return CARD_NUMBER_REFUSED_CODE if all(list(map(str, e)) == refused for e in errors.values()) else "invalid"
 
 
 def warnings(values: dict) -> list[str]:
