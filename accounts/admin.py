@@ -1,12 +1,25 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.utils.translation import gettext_lazy as _
+
+from billing_portal.forms import NoCardNumbersEchoedMixin
 
 from .models import BillingAccount, BillingProfile, MarketplaceService, RoleAssignment, Subscription, User
 
 
+class UserForm(NoCardNumbersEchoedMixin, UserChangeForm):
+    pass
+
+
+class NoCardNumbersForm(NoCardNumbersEchoedMixin, forms.ModelForm):
+    pass
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    form = UserForm
     ordering = ["email"]
     list_display = ["email", "full_name", "language", "is_support_staff", "is_staff", "is_active"]
     list_filter = ["is_support_staff", "is_staff", "is_active", "language"]
@@ -25,6 +38,7 @@ class UserAdmin(BaseUserAdmin):
 
 class BillingProfileInline(admin.TabularInline):
     model = BillingProfile
+    form = NoCardNumbersForm
     extra = 0
     fields = ["name", "is_default", "invoice_email", "po_number"]
     readonly_fields = ["po_number"]
@@ -38,6 +52,7 @@ class RoleAssignmentInline(admin.TabularInline):
 
 @admin.register(BillingAccount)
 class BillingAccountAdmin(admin.ModelAdmin):
+    form = NoCardNumbersForm
     list_display = ["name", "agreement_type", "kind", "payment_mode", "country", "currency"]
     list_filter = ["agreement_type", "kind", "payment_mode"]
     search_fields = ["name", "company_name", "enrollment_number", "vat_id"]
@@ -48,6 +63,7 @@ class BillingAccountAdmin(admin.ModelAdmin):
 
 @admin.register(BillingProfile)
 class BillingProfileAdmin(admin.ModelAdmin):
+    form = NoCardNumbersForm
     list_display = ["__str__", "account", "is_default", "po_number"]
     search_fields = ["name", "account__name"]
     list_select_related = ["account"]

@@ -2,6 +2,8 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from billing_portal.forms import NoCardNumbersEchoedMixin
+
 from .models import BillingAccount
 from .services import PROFILE_FIELDS
 
@@ -12,7 +14,7 @@ class EmailAuthenticationForm(AuthenticationForm):
     )
 
 
-class AccountProfileForm(forms.ModelForm):
+class AccountProfileForm(NoCardNumbersEchoedMixin, forms.ModelForm):
     """Sold-to address, billing contact and VAT ID of a billing account."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)

@@ -19,9 +19,36 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from billing_portal.card_numbers import refuse_card_number, validate_no_card_numbers
 from billing_portal.money import CURRENCY_CHOICES
 
 from .roles import Role
+
+# The free-text fields a person fills in: none of them may hold a card number.
+USER_TEXT_FIELDS = ("email", "full_name")
+ACCOUNT_TEXT_FIELDS = (
+    "name",
+    "partner_name",
+    "company_name",
+    "address_line1",
+    "address_line2",
+    "postal_code",
+    "city",
+    "region",
+    "vat_id",
+    "billing_contact_name",
+    "billing_contact_email",
+    "billing_contact_phone",
+)
+PROFILE_TEXT_FIELDS = (
+    "name",
+    "bill_to_name",
+    "bill_to_address_line1",
+    "bill_to_postal_code",
+    "bill_to_city",
+    "invoice_email",
+    "po_number",
+)
 
 
 class UserManager(BaseUserManager):
@@ -31,6 +58,8 @@ class UserManager(BaseUserManager):
         if not email:
             raise ValueError("An e-mail address is required")
         email = self.normalize_email(email).lower()
+        refuse_card_number(email, field="email")
+        refuse_card_number(extra.get("full_name"), field="full_name")
         user = self.model(email=email, **extra)
         user.set_password(password)
         user.save(using=self._db)
@@ -74,6 +103,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self):
         return self.email
+
+    def clean(self):
+        super().clean()
+        validate_no_card_numbers(self, USER_TEXT_FIELDS)
 
     def get_full_name(self):
         return self.full_name or self.email
@@ -159,6 +192,10 @@ class BillingAccount(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        super().clean()
+        validate_no_card_numbers(self, ACCOUNT_TEXT_FIELDS)
+
     @property
     def is_business(self) -> bool:
         return self.kind == AccountKind.BUSINESS
@@ -232,6 +269,10 @@ class BillingProfile(models.Model):
 
     def __str__(self):
         return self.account.name if self.is_default else f"{self.account.name} / {self.name}"
+
+    def clean(self):
+        super().clean()
+        validate_no_card_numbers(self, PROFILE_TEXT_FIELDS)
 
     @property
     def bill_to_lines(self) -> list[str]:

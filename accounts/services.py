@@ -4,11 +4,21 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from billing_portal.card_numbers import refuse_card_numbers
 from billing_portal.errors import Conflict, InvalidInput, NotAllowed
 from billing_portal.validators import check_number_version, clean_vat_id
 
 from . import hooks, permissions
-from .models import AgreementType, BillingAccount, BillingProfile, MarketplaceService, PaymentMode, RoleAssignment, User
+from .models import (
+    ACCOUNT_TEXT_FIELDS,
+    AgreementType,
+    BillingAccount,
+    BillingProfile,
+    MarketplaceService,
+    PaymentMode,
+    RoleAssignment,
+    User,
+)
 from .roles import ACCOUNT_ROLES, PROFILE_ROLES
 
 # Fields of the billing-account profile (sold-to, VAT ID and billing contact), in the
@@ -65,6 +75,8 @@ def billing_account_update_profile(*, account: BillingAccount, actor: User, vers
     unknown = set(data) - set(PROFILE_FIELDS)
     if unknown:
         raise InvalidInput(_("Unknown fields: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+    # Before anything else (the VAT check repeats its value): no field keeps a card number.
+    refuse_card_numbers(data, ACCOUNT_TEXT_FIELDS)
     old_vat = locked.vat_id
     if "vat_id" in data:
         # Refuse an invalid VAT ID (for the country being saved) before writing anything.
@@ -137,6 +149,7 @@ def billing_account_create(
 ) -> BillingAccount:
     """Create an account with its default billing profile (web direct, enterprise) or
     its first billing profile (customer agreement, named ``profile_name``)."""
+    refuse_card_numbers({**fields, "profile_name": profile_name}, (*ACCOUNT_TEXT_FIELDS, "profile_name"))
     account = BillingAccount(signed_up_by=signed_up_by, **fields)
     account.full_clean(exclude=["signed_up_by"])
     account.save()

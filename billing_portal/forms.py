@@ -1,6 +1,29 @@
 """Form helpers shared by the apps' views."""
 
+from .card_numbers import CARD_NUMBER_REFUSED
 from .errors import DomainError
+
+
+def blank_refused_card_numbers(form) -> None:
+    """A field refused for holding a card number is shown again empty: the number is
+    never echoed back in the re-rendered page."""
+    refused = [
+        name
+        for name, errors in (form._errors or {}).items()
+        if name in form.fields and str(CARD_NUMBER_REFUSED) in [str(e) for e in errors]
+    ]
+    if refused and form.is_bound:
+        form.data = form.data.copy()
+        for name in refused:
+            form.data[form.add_prefix(name)] = ""
+
+
+class NoCardNumbersEchoedMixin:
+    """For a (model) form, e.g. an admin's: fields refused for a card number re-render empty."""
+
+    def full_clean(self):
+        super().full_clean()
+        blank_refused_card_numbers(self)
 
 
 def add_domain_error(form, exc: DomainError) -> None:
@@ -17,6 +40,7 @@ def add_domain_error(form, exc: DomainError) -> None:
                 added = True
     if not added or exc.code == "stale_version":
         form.add_error(None, exc.message)
+    blank_refused_card_numbers(form)
 
 
 def rebound_with_version(form_class, data, version: int, **kwargs):

@@ -5,6 +5,7 @@ from stdnum import get_cc_module
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError as StdnumError
 
+from billing_portal.card_numbers import refuse_card_number
 from billing_portal.errors import Conflict, InvalidInput
 
 PO_MAX_LENGTH = 50
@@ -13,8 +14,10 @@ PLAUSIBLE_VAT_LENGTH = range(4, 33)
 
 
 def clean_po_number(value: str) -> str:
-    """Trim; at most 50 characters; printable characters only. Empty clears the PO."""
+    """Trim; at most 50 characters; printable characters only; never a card number.
+    Empty clears the PO."""
     value = (value or "").strip()
+    refuse_card_number(value, field="po_number")
     if len(value) > PO_MAX_LENGTH:
         raise InvalidInput(
             _("A PO number can be at most %(max)d characters long.") % {"max": PO_MAX_LENGTH},
@@ -95,10 +98,12 @@ def _national_tax_id(raw: str, country: str) -> str:
 
 def clean_vat_id(value: str, country: str) -> str:
     """Validate a VAT / tax ID for the account's country (python-stdnum) and return it
-    in its compact form, with the country prefix for EU numbers. Empty clears it."""
+    in its compact form, with the country prefix for EU numbers. Empty clears it. A card
+    number is refused first: the other errors repeat the value."""
     raw = (value or "").strip()
     if not raw:
         return ""
+    refuse_card_number(raw, field="vat_id")
     country = (country or "").upper()
     if country.lower() in eu_vat.MEMBER_STATES:
         return _eu_vat_id(raw, country)

@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 from django_countries import countries
 
 from billing_portal import clock
+from billing_portal.card_numbers import CARD_NUMBER_REFUSED, CARD_NUMBER_REFUSED_CODE, contains_card_number
 from billing_portal.errors import InvalidInput
 from billing_portal.validators import clean_vat_id
-from payments.card_data import CARD_NUMBER_REFUSED, contains_card_number
 
 from .models import ContactMethod, CustomerType, SupportPlan
 
@@ -46,7 +46,7 @@ TEXT_LIMITS = {
     "quota_region": 64,
     "quota_series": 64,
 }
-FREE_TEXT = (*TEXT_LIMITS, "website", "vat_id", "contact_phone")
+FREE_TEXT = (*TEXT_LIMITS, "website", "vat_id", "contact_phone", "admin_sign_in", "contact_email")
 FIELDS = (*REQUIRED, *(f for f in TEXT_LIMITS if f not in REQUIRED), "existing_cores", "requested_cores")
 _PHONE = re.compile(r"\+?[0-9 ()./-]{6,30}")
 MIN_YEAR = 1800
@@ -158,8 +158,15 @@ def clean_details(data: dict) -> dict:
     for field in ("existing_cores", "requested_cores"):
         values[field] = _cores(data.get(field), field, errors)
     if errors:
-        raise InvalidInput(_("Check the highlighted fields."), code="invalid", fields=errors)
+        raise InvalidInput(_("Check the highlighted fields."), code=error_code(errors), fields=errors)
     return values
+
+
+def error_code(errors: dict) -> str:
+    """``card_number_refused`` when every field in error was refused for holding a card
+    number, else ``invalid``."""
+    refused = [str(CARD_NUMBER_REFUSED)]
+    return CARD_NUMBER_REFUSED_CODE if all(list(map(str, e)) == refused for e in errors.values()) else "invalid"
 
 
 def warnings(values: dict) -> list[str]:

@@ -6,6 +6,10 @@
 Sign in with ``force_login``: django-axes needs a request for password sign-ins.
 On-commit work (Celery tasks) runs in tests through
 ``django_capture_on_commit_callbacks(execute=True)``.
+
+Every e-mail sent during the session (``django.core.mail.outbox`` is emptied before each
+test; Celery runs eagerly, so its e-mails land there too) is kept in ``SENT_MAIL``; at
+the end of the session they are scanned for card numbers, and a hit fails the run.
 """
 
 import datetime as dt
@@ -16,6 +20,35 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from billing_portal import clock as portal_clock
+
+SENT_MAIL: list = []
+
+
+@pytest.fixture(autouse=True)
+def _collect_sent_mail():
+    yield
+    from django.core import mail
+
+    SENT_MAIL.extend(getattr(mail, "outbox", []))
+
+
+def mail_text(message) -> str:
+    parts = [message.subject, message.body, *(str(a[0]) for a in getattr(message, "alternatives", []))]
+    return "\n".join([*parts, " ".join(message.to)])
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The portal never mails a card number: no e-mail of the session holds one."""
+    from tests.payments.conftest import luhn_hits
+
+    hits = [(m.subject, hit) for m in SENT_MAIL for hit in luhn_hits(mail_text(m))]
+    if hits:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"card numbers in {len(hits)} e-mail(s) sent during the tests:", red=True)
+            for subject, _hit in hits:
+                reporter.write_line(f"  {subject}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(autouse=True)

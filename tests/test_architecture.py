@@ -19,6 +19,7 @@ CORE_MODULES = {
     "billing_portal.admin",
     "billing_portal.api",
     "billing_portal.authentication",
+    "billing_portal.card_numbers",
     "billing_portal.celery",
     "billing_portal.clock",
     "billing_portal.env",

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts import permissions
 from billing_portal import clock, queue
+from billing_portal.card_numbers import refuse_card_number
 from billing_portal.errors import Conflict, InvalidInput, NotAllowed
 from billing_portal.validators import clean_po_number, clean_vat_id
 
@@ -33,6 +34,7 @@ def _check_request(*, invoice: Invoice, actor, reason: str, po_number, vat_id) -
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("Give a reason for the amendment."), fields={"reason": [_("This field is required.")]})
+    refuse_card_number(reason, field="reason")
     if po_number is None and vat_id is None:
         raise InvalidInput(_("Give a new PO number or VAT number."), code="nothing_to_amend")
     if actor is not None and not permissions.can_amend_invoice(actor, invoice.profile, changes_vat=vat_id is not None):

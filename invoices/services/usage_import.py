@@ -15,6 +15,7 @@ from accounts import permissions
 from accounts.models import Subscription
 from accounts.permissions import pays_by_invoice
 from billing_portal import clock
+from billing_portal.card_numbers import CARD_NUMBER_REFUSED, contains_card_number
 from billing_portal.errors import InvalidInput, NotAllowed
 from billing_portal.money import CURRENCIES, quantize
 
@@ -111,6 +112,10 @@ def _check_currency(row, subscription, errors: list) -> str:
 
 def _check_row(row: dict, context: _Context) -> tuple[dict | None, list]:
     """The cleaned values of one row, or None and the reasons it is refused."""
+    # First, and alone: the other reasons may repeat a value, never a card number.
+    refused = [name for name in (*USAGE_FIELDS, "record_id") if contains_card_number(row.get(name))]
+    if refused:
+        return None, [f"{name}: {CARD_NUMBER_REFUSED}" for name in refused]
     errors = [
         _("%(field)s is missing.") % {"field": name} for name in USAGE_FIELDS if not str(row.get(name) or "").strip()
     ]

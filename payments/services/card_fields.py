@@ -5,21 +5,13 @@ from django.utils.translation import gettext as _
 from django_countries import countries
 
 from billing_portal import clock
+from billing_portal.card_numbers import refuse_card_number
 from billing_portal.errors import InvalidInput
-
-from ..card_data import CARD_NUMBER_REFUSED, contains_card_number
 
 ADDRESS_FIELDS = ("address_line1", "postal_code", "city", "country")
 UPDATABLE_FIELDS = ("holder_name", "exp_month", "exp_year", *ADDRESS_FIELDS)
 _ADDRESS_LIMITS = {"address_line1": 200, "postal_code": 20, "city": 100, "country": 2}
 HOLDER_MAX_LENGTH = 150
-
-
-def _refuse_card_number(field: str, value: str) -> None:
-    if contains_card_number(value):
-        raise InvalidInput(
-            str(CARD_NUMBER_REFUSED), code="card_number_refused", fields={field: [str(CARD_NUMBER_REFUSED)]}
-        )
 
 
 def check_expiry(month, year) -> tuple[int, int]:
@@ -50,7 +42,7 @@ def clean_address(data: dict) -> dict:
             value = (data.get(field) or "").strip()
             if len(value) > _ADDRESS_LIMITS[field]:
                 raise InvalidInput(_("%(field)s is too long.") % {"field": field}, fields={field: [_("Too long.")]})
-            _refuse_card_number(field, value)
+            refuse_card_number(value, field=field)
             out[field] = value.upper() if field == "country" else value
     if out.get("country") and out["country"] not in dict(countries):
         raise InvalidInput(_("Unknown country."), fields={"country": [_("Unknown country.")]})
@@ -64,7 +56,7 @@ def clean_holder_name(value) -> str:
             _("Enter the name on the card (at most 150 characters)."),
             fields={"holder_name": [_("Enter the name on the card (at most 150 characters).")]},
         )
-    _refuse_card_number("holder_name", holder)
+    refuse_card_number(holder, field="holder_name")
     return holder
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from accounts import permissions
 from accounts.models import AgreementType
 from billing_portal import clock
+from billing_portal.card_numbers import refuse_card_number
 from billing_portal.errors import Conflict, InvalidInput, NotAllowed
 from billing_portal.validators import clean_po_number, clean_vat_id
 from invoices.services import invoice_amend
@@ -37,6 +38,7 @@ def _clean_message(value: str, *, field: str, required_message: str) -> str:
     if len(value) > MESSAGE_MAX_LENGTH:
         msg = _("At most %(max)d characters.") % {"max": MESSAGE_MAX_LENGTH}
         raise InvalidInput(msg, code="too_long", fields={field: [msg]})
+    refuse_card_number(value, field=field)
     return value
 
 

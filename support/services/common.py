@@ -7,9 +7,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from billing_portal import clock
+from billing_portal.card_numbers import refuse_card_number
 from billing_portal.errors import Conflict, InvalidInput
 from notifications.services import notification_queue, unique_recipients
-from payments.card_data import CARD_NUMBER_REFUSED, contains_card_number
 
 from ..models import OPEN_STATUSES, PayByInvoiceRequest, RequestEvent, RequestMessage
 
@@ -35,8 +35,7 @@ def clean_message(value: str, *, field: str = "message", required=True) -> str:
     if len(value) > MESSAGE_MAX_LENGTH:
         msg = _("At most %(max)d characters.") % {"max": MESSAGE_MAX_LENGTH}
         raise InvalidInput(msg, code="too_long", fields={field: [msg]})
-    if contains_card_number(value):
-        raise InvalidInput(str(CARD_NUMBER_REFUSED), code="card_number", fields={field: [str(CARD_NUMBER_REFUSED)]})
+    refuse_card_number(value, field=field)
     return value
 
 

@@ -144,7 +144,7 @@ def _clean_application(data: dict) -> dict:
         if len(values[field]) > max_length:
             errors[field] = [_("At most %(max)d characters.") % {"max": max_length}]
     if errors:
-        raise InvalidInput(_("Check the highlighted fields."), code="invalid", fields=errors)
+        raise InvalidInput(_("Check the highlighted fields."), code=details.error_code(errors), fields=errors)
     return values
 
 

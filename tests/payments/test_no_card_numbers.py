@@ -1,14 +1,17 @@
-"""The portal never stores or logs a card number: after the card flows, a dump of the
-whole database and everything logged hold no 13-19 digit sequence passing Luhn."""
+"""The portal never stores, logs or mails a card number: after the card flows, a dump of
+the whole database, everything logged and every e-mail sent hold no 13-19 digit
+sequence passing Luhn. (tests/conftest.py scans every e-mail of the whole session too.)"""
 
 import io
 import logging
 
 import pytest
+from django.core import mail
 from django.core.management import call_command
 from django.test import Client
 
 from payments.sandbox import TEST_CARDS, SandboxGateway
+from tests.conftest import SENT_MAIL, mail_text
 
 from .conftest import add_card_web, enter_card, luhn_hits, subscription_add_url
 
@@ -20,7 +23,7 @@ def test_scanner_finds_a_card_number():
     assert luhn_hits("order 1234567890123 at 2026-11-22") == [] or all(len(h) >= 13 for h in luhn_hits("1234567890123"))
 
 
-def test_no_card_number_in_database_dump_or_logs_after_card_flows(
+def test_no_card_number_in_database_dump_logs_or_mail_after_card_flows(
     cards, client_for, api_for, caplog, settings, monkeypatch
 ):
     caplog.set_level(logging.DEBUG)
@@ -84,6 +87,8 @@ def test_no_card_number_in_database_dump_or_logs_after_card_flows(
     logged = "\n".join(record.getMessage() + " " + str(record.args) for record in caplog.records) + caplog.text
     assert "processor exploded" in logged  # the crash was logged ...
     assert luhn_hits(logged) == []  # ... without the card number
+    mailed = "\n".join(mail_text(m) for m in [*SENT_MAIL, *mail.outbox])
+    assert luhn_hits(mailed) == []  # nor any e-mail sent so far in the session
 
 
 def test_scanner_ignores_digit_runs_inside_hex_keys_but_not_quoted_numbers():

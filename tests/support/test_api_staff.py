@@ -201,7 +201,7 @@ def test_staff_inputs_are_checked_by_the_services(demo, api_for, contoso_request
         response = staff.post(queue_url(pk, step), {}, format="json")
         assert response.status_code == 400 and field in response.json()["fields"], step
         card = staff.post(queue_url(pk, step), {field: "4111 1111 1111 1111"}, format="json")
-        assert card.json()["code"] == "card_number" and "4111" not in card.content.decode(), step
+        assert card.json()["code"] == "card_number_refused" and "4111" not in card.content.decode(), step
     shape = staff.post(queue_url(pk, "notes"), {"note": {"text": "x"}}, format="json")
     assert shape.status_code == 400 and "note" in shape.json()["fields"]
     assert staff.get(queue_url(999_999)).status_code == 404
