@@ -34,6 +34,19 @@ def positive_int_param(name: str, raw: str) -> int:
     return number
 
 
+def refuse_blank_params(query_params, names) -> None:
+    """A filter given empty or as "null" is a 400 naming it, not silently no filter."""
+    for name in names:
+        raw = query_params.get(name)
+        if raw is None:
+            continue
+        value = raw.strip().lower()
+        if value == "":
+            raise exceptions.ValidationError({name: [_("This field may not be blank.")]})
+        if value in ("null", "none", "undefined"):
+            raise exceptions.ValidationError({name: [_("This field may not be null.")]})
+
+
 class Pagination(PageNumberPagination):
     """``page`` and ``page_size``, when given, must be whole numbers from 1 (400
     otherwise); a page past the end is a 404; ``page_size`` is capped at

@@ -6,6 +6,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from billing_portal.api import refuse_blank_params
 from invoices import downloads, selectors, services
 from invoices.forms import InvoiceFilterForm
 
@@ -25,6 +26,7 @@ class InvoiceList(generics.ListAPIView):
     serializer_class = InvoiceSerializer
 
     def get_queryset(self):
+        refuse_blank_params(self.request.query_params, InvoiceFilterForm.base_fields)
         form = InvoiceFilterForm(self.request.query_params)
         if not form.is_valid():
             raise ValidationError(form.errors)
