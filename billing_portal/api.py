@@ -15,10 +15,60 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from .errors import DomainError
 
 
+def positive_int_param(name: str, raw: str) -> int:
+    """A query parameter that must be a whole number of at least 1; anything else
+    (empty, "null", "-1", "1.5") is a 400 naming the parameter."""
+    raw = raw.strip()
+    if not (raw.isascii() and raw.isdigit()):
+        message = _("Enter a whole number.")
+        if raw.startswith("-") and raw[1:].isascii() and raw[1:].isdigit():
+            message = _("Ensure this value is greater than or equal to %(limit_value)s.") % {"limit_value": 1}
+        raise exceptions.ValidationError({name: [message]})
+    # More than 20 digits is past the end of any list all the same (and int() of a
+    # very long string is refused by Python itself).
+    number = int(raw.lstrip("0")[:20] or "0")
+    if number < 1:
+        raise exceptions.ValidationError(
+            {name: [_("Ensure this value is greater than or equal to %(limit_value)s.") % {"limit_value": 1}]}
+        )
+    return number
+
+
+def refuse_blank_params(query_params, names) -> None:
+    """A filter given empty or as "null" is a 400 naming it, not silently no filter."""
+    for name in names:
+        raw = query_params.get(name)
+        if raw is None:
+            continue
+        value = raw.strip().lower()
+        if value == "":
+            raise exceptions.ValidationError({name: [_("This field may not be blank.")]})
+        if value in ("null", "none", "undefined"):
+            raise exceptions.ValidationError({name: [_("This field may not be null.")]})
+
+
 class Pagination(PageNumberPagination):
+    """``page`` and ``page_size``, when given, must be whole numbers from 1 (400
+    otherwise); a page past the end is a 404; ``page_size`` is capped at
+    max_page_size. ``page=last`` is the last page."""
+
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        return min(positive_int_param(self.page_size_query_param, raw), self.max_page_size)
+
+    def get_page_number(self, request, paginator):
+        raw = request.query_params.get(self.page_query_param)
+        if raw is None:
+            return 1
+        if raw in self.last_page_strings:
+            return paginator.num_pages
+        return positive_int_param(self.page_query_param, raw)
 
 
 def _flatten(detail):

@@ -15,13 +15,18 @@ def pdf_file_name(revision) -> str:
 def revision_pdf_response(user, invoice_id: int, revision_number: int | None = None) -> FileResponse:
     """The stored PDF of the current (or a given) revision the user may see (404
     otherwise). Rendered once: if the worker has not stored it yet, it is rendered and
-    stored now."""
+    stored now. A stored PDF whose file is gone (storage lost, a database restored
+    without its media) is rendered again."""
     revision = selectors.get_revision_for_user(user, invoice_id, revision_number)
     if not revision.pdf:
         services.invoice_revision_render_pdf(revision_id=revision.pk)
         revision.refresh_from_db(fields=["pdf", "pdf_rendered_at"])
     if not revision.pdf:
         raise Http404
-    return FileResponse(
-        revision.pdf.open("rb"), as_attachment=True, filename=pdf_file_name(revision), content_type="application/pdf"
-    )
+    if not revision.pdf.storage.exists(revision.pdf.name):
+        services.invoice_revision_restore_pdf(revision_id=revision.pk)
+        revision.refresh_from_db(fields=["pdf", "pdf_rendered_at"])
+        if not revision.pdf:
+            raise Http404
+    content = revision.pdf.open("rb")
+    return FileResponse(content, as_attachment=True, filename=pdf_file_name(revision), content_type="application/pdf")

@@ -16,6 +16,9 @@ from .forms import InvoiceFilterForm
 from .models import InvoiceStatus
 
 PAGE_SIZE = 25
+# The highest page whose OFFSET still fits the database's 64-bit integer; a higher
+# number is past the end of any list.
+MAX_PAGE = (2**63 - 2) // PAGE_SIZE
 # The columns the list shows (the scope's name is BillingProfile.__str__: account name,
 # profile name unless default) or needs for PAY-1 (can_pay_invoices reads the profile's
 # account: agreement type and who signed up). Anything else read later costs a query
@@ -55,12 +58,14 @@ class ListPage:
 def _page(queryset, number) -> ListPage:
     """Page ``number`` (1-based). Like Paginator.get_page: not a number gives the first
     page; a number past the end (or below 1) gives the last page, which only then costs
-    a COUNT."""
+    a COUNT. A number past MAX_PAGE (``?page=99999999999999999999``) is past the end
+    too: it never reaches the database as an OFFSET."""
+    digits = str(number or "").strip().lstrip("+")
     try:
-        number = int(number)
+        number = MAX_PAGE + 1 if digits.isascii() and digits.isdigit() and len(digits) > 20 else int(number)
     except (TypeError, ValueError):
         number = 1
-    if number >= 1:
+    if 1 <= number <= MAX_PAGE:
         start = (number - 1) * PAGE_SIZE
         rows = list(queryset[start : start + PAGE_SIZE + 1])
         if rows or number == 1:
@@ -156,6 +161,10 @@ def _filters_html(form, language: str) -> str:
 @login_required
 @require_safe
 def invoice_list(request):
+    """The invoices the user may see, one page at a time (``_page``). A ``page`` that
+    is not a number gives the first page; one past the end, however large, gives the
+    last page (like Paginator.get_page), not a 404: a bookmarked page of a list that
+    has shrunk still shows invoices."""
     user = request.user
     form = InvoiceFilterForm(request.GET or None)
     invoices = (

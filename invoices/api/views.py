@@ -2,12 +2,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from billing_portal.api import refuse_blank_params
 from invoices import downloads, selectors, services
 from invoices.forms import InvoiceFilterForm
 
+from .renderers import PDFRenderer
 from .serializers import InvoiceDetailSerializer, InvoiceSerializer, UsageImportReportSerializer, UsageImportSerializer
 
 
@@ -23,6 +26,7 @@ class InvoiceList(generics.ListAPIView):
     serializer_class = InvoiceSerializer
 
     def get_queryset(self):
+        refuse_blank_params(self.request.query_params, InvoiceFilterForm.base_fields)
         form = InvoiceFilterForm(self.request.query_params)
         if not form.is_valid():
             raise ValidationError(form.errors)
@@ -45,7 +49,11 @@ class InvoiceDetail(generics.RetrieveAPIView):
 
 
 class InvoicePdf(APIView):
-    """The PDF of the current revision (or of revision ``revision``)."""
+    """The PDF of the current revision (or of revision ``revision``). It answers
+    ``Accept: application/pdf`` as well as JSON or no Accept header; an error is
+    always the JSON error shape."""
+
+    renderer_classes = [JSONRenderer, PDFRenderer]
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     def get(self, request, pk, revision=None):
@@ -53,6 +61,12 @@ class InvoicePdf(APIView):
 
     def _pdf(self, request, pk, revision):
         return downloads.revision_pdf_response(request.user, pk, revision)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if isinstance(response, Response):  # an error (the PDF is a FileResponse)
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
 
 
 class InvoiceRevisionPdf(InvoicePdf):

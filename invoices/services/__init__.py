@@ -21,7 +21,7 @@ from .billing_run import (
     invoice_number,
     payment_reference,
 )
-from .documents import invoice_revision_render_pdf
+from .documents import invoice_revision_render_pdf, invoice_revision_restore_pdf
 from .drafts import address_lines, payment_terms_for
 from .invoice import invoice_record_payment, invoice_void, invoices_mark_past_due
 from .notices import INVOICE_PAST_DUE, INVOICE_READY, invoice_date_notified, invoice_notify_ready
@@ -47,6 +47,7 @@ __all__ = [
     "invoice_number",
     "invoice_record_payment",
     "invoice_revision_render_pdf",
+    "invoice_revision_restore_pdf",
     "invoice_void",
     "invoices_mark_past_due",
     "payment_reference",

@@ -28,3 +28,21 @@ def invoice_revision_render_pdf(*, revision_id: int) -> bool:
         locked.pdf_rendered_at = clock.now()
         locked.save(update_fields=["pdf", "pdf_rendered_at"])
     return True
+
+
+def invoice_revision_restore_pdf(*, revision_id: int) -> bool:
+    """Render the PDF of a revision again when its stored file is gone (storage lost, a
+    database restored without its media): the name of the missing file is cleared under
+    a row lock and the revision rendered as if it never had one. Returns True if it was
+    rendered now; False if the file is there (or the revision does not exist)."""
+    with transaction.atomic():
+        locked = InvoiceRevision.objects.select_for_update().filter(pk=revision_id).first()
+        if locked is None:
+            return False
+        if locked.pdf:
+            if locked.pdf.storage.exists(locked.pdf.name):
+                return False
+            locked.pdf = ""
+            locked.pdf_rendered_at = None
+            locked.save(update_fields=["pdf", "pdf_rendered_at"])
+    return invoice_revision_render_pdf(revision_id=revision_id)

@@ -12,6 +12,14 @@ class CountryField(_CountryField):
 
     default_error_messages = {**_CountryField.default_error_messages, "invalid_choice": INVALID_CHOICE}
 
+    def to_internal_value(self, data):
+        # A code (or {"code": code}) as a string; {} or a list, number or a dict
+        # without a string code would otherwise pass as "no country".
+        code = data.get("code") if isinstance(data, dict) else data
+        if not isinstance(code, str):
+            self.fail("invalid_choice", input="")
+        return super().to_internal_value(code)
+
 
 class SubscriptionRefSerializer(serializers.Serializer):
     subscription_id = serializers.UUIDField()

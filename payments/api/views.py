@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from accounts import permissions
 from accounts import selectors as account_selectors
+from billing_portal.api import refuse_blank_params
 from billing_portal.errors import NotAllowed, PaymentDeclined
 from payments import declines, selectors, services
 from payments.models import CardSetupStatus, PaymentMethodEvent
@@ -61,6 +62,7 @@ class PaymentMethodList(generics.ListAPIView):
 
     def get_queryset(self):
         qs = selectors.methods_for_user(self.request.user)
+        refuse_blank_params(self.request.query_params, ("profile", "subscription"))
         profile_id = self.request.query_params.get("profile")
         subscription_id = self.request.query_params.get("subscription")
         if profile_id or subscription_id:
@@ -178,6 +180,7 @@ class PaymentMethodEventList(generics.ListAPIView):
     serializer_class = PaymentMethodEventSerializer
 
     def get_queryset(self):
+        refuse_blank_params(self.request.query_params, ("profile", "subscription"))
         profile_id = self.request.query_params.get("profile")
         subscription_id = self.request.query_params.get("subscription")
         if profile_id or subscription_id:

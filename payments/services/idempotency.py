@@ -9,8 +9,10 @@ the record over (compare-and-set on the lease) and carries on. Taking over never
 twice: the payment is tied to the key (``api_request_key``), so the repeat finds a
 payment the first request made and answers with its current state.
 
-The states of a record: created (in progress) → completed (answer kept); an answer that
-raised deletes the record, so the client may retry with the same key.
+The states of a record: created (in progress) → completed (answer kept). Only a final
+answer is kept: an answer that raised, or a transient one (``TRANSIENT_CODES``: another
+payment of the invoice is still running), deletes the record, so the client may retry
+with the same key and learn the outcome.
 """
 
 import datetime as dt
@@ -31,6 +33,8 @@ from ..models import IdempotencyRecord
 
 IDEMPOTENCY_LEASE = dt.timedelta(minutes=2)
 KEY_MAX_LENGTH = 200
+# Answers that say "not yet", not how the request ended: never kept for replay.
+TRANSIENT_CODES = frozenset({"payment_in_progress", "idempotency_in_progress"})
 
 
 class IdempotencyKeyReused(DomainError):
@@ -126,10 +130,15 @@ def _claim(*, user, key: str, fingerprint: str) -> IdempotencyRecord:
     return _take_over(record, now)
 
 
+def is_transient(status_code: int, body) -> bool:
+    """Is this answer a "try again later" (409 with a TRANSIENT_CODES code)?"""
+    return status_code == 409 and isinstance(body, dict) and body.get("code") in TRANSIENT_CODES
+
+
 def answer_once(*, user, key: str, fingerprint: str, answer: Callable[[], tuple[int, dict]]) -> Answer:
     """Give the answer of the request ``fingerprint`` sent with ``key`` by ``user``: the
-    first answer if there was one, else ``answer()`` (status code and body), kept for
-    repeats. Raises IdempotencyKeyReused or IdempotencyInProgress."""
+    first final answer if there was one, else ``answer()`` (status code and body), kept
+    for repeats unless it is transient (is_transient). Raises IdempotencyKeyReused or IdempotencyInProgress."""
     record = _claim(user=user, key=key, fingerprint=fingerprint)
     if record.completed:
         return Answer(record.status_code, record.body, replayed=True)
@@ -140,6 +149,9 @@ def answer_once(*, user, key: str, fingerprint: str, answer: Callable[[], tuple[
         # meanwhile is found again through its request key).
         IdempotencyRecord.objects.filter(pk=record.pk, completed=False, leased_at=record.leased_at).delete()
         raise
+    if is_transient(status_code, body):
+        IdempotencyRecord.objects.filter(pk=record.pk, completed=False, leased_at=record.leased_at).delete()
+        return Answer(status_code, body)
     # The first answer is the one replayed (a slow original finishing after a take-over
     # does not overwrite it).
     IdempotencyRecord.objects.filter(pk=record.pk, completed=False).update(

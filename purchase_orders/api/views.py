@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from accounts import permissions
 from accounts.selectors import get_account_for_user, get_profile_for_user
+from billing_portal.api import refuse_blank_params
 from billing_portal.errors import InvalidInput
 from purchase_orders import selectors, services
 from purchase_orders.models import AmendmentStatus
@@ -155,9 +156,11 @@ class NumberChangeList(generics.ListAPIView):
 
     def get_queryset(self):
         account = get_account_for_user(self.request.user, self.kwargs["pk"])
-        field = self.request.query_params.get("field") or None
+        refuse_blank_params(self.request.query_params, ("field",))
+        field = self.request.query_params.get("field")
         if field not in (None, "po_number", "vat_id"):
-            raise InvalidInput("field must be po_number or vat_id.", code="invalid_filter")
+            message = "field must be po_number or vat_id."
+            raise InvalidInput(message, code="invalid_filter", fields={"field": [message]})
         return selectors.number_changes_for_user(self.request.user, account, field=field)
 
 
@@ -204,9 +207,10 @@ class SupportQueueList(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        wanted = self.request.query_params.get("status") or AmendmentStatus.OPEN
+        refuse_blank_params(self.request.query_params, ("status",))
+        wanted = self.request.query_params.get("status", AmendmentStatus.OPEN)
         if wanted not in (*AmendmentStatus.values, "all"):
-            raise InvalidInput("Unknown status.", code="invalid_filter")
+            raise InvalidInput("Unknown status.", code="invalid_filter", fields={"status": ["Unknown status."]})
         return selectors.support_queue(self.request.user, status=None if wanted == "all" else wanted)
 
 

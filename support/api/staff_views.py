@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import AgreementType
+from billing_portal.api import refuse_blank_params
 from support import selectors, services
 
 from .common import errors, staff_view
@@ -75,6 +76,7 @@ class QueueList(generics.ListAPIView):
     def get_queryset(self):
         # Only staff see the queue: refuse before the filters say anything.
         services.check_staff(self.request.user)
+        refuse_blank_params(self.request.query_params, QueueFilterSerializer().fields)
         filters = QueueFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
         return selectors.support_queue(self.request.user, filters.queue_filter())

@@ -1,0 +1,1 @@
+from tests.invoices.conftest import add_charge, run_billing  # noqa: F401
