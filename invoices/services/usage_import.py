@@ -45,7 +45,8 @@ def _decimal(value, name, errors):
     if not number.is_finite() or number < 0:
         errors.append(_("%(field)s must be zero or more.") % {"field": name})
         return None
-    if number != number.quantize(Decimal("0.000001")) or number >= MAX_AMOUNT:
+    # The size first: quantizing a huge number exceeds the decimal context's precision.
+    if number >= MAX_AMOUNT or number != number.quantize(Decimal("0.000001")):
         errors.append(_("%(field)s has too many digits.") % {"field": name})
         return None
     return number

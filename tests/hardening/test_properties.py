@@ -18,7 +18,11 @@ from billing_portal.validators import PO_MAX_LENGTH, clean_po_number, clean_vat_
 from invoices import services, tax
 from payments.card_data import contains_card_number
 
-PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# Derandomized: CI runs the same examples every time (a failure is reproducible, not a
+# chance); run with --hypothesis-seed=random locally to explore further.
+PROPERTY = settings(
+    max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 currencies = st.sampled_from(sorted(CURRENCIES))
 countries = st.one_of(
@@ -105,9 +109,21 @@ def test_contains_card_number_is_a_bool(value):
     assert isinstance(contains_card_number(value), bool)
 
 
+def _with_luhn_check_digit(body: str) -> str:
+    """``body`` plus the digit that makes it pass the Luhn check, as card numbers do."""
+    total = 0
+    for i, ch in enumerate(reversed(body)):
+        d = int(ch)
+        if i % 2 == 0:  # doubled, as the check digit will sit to its right
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return body + str((10 - total % 10) % 10)
+
+
 @PROPERTY
-@given(digits=st.from_regex(r"\d{13,19}", fullmatch=True), sep=st.sampled_from(["", " ", "-"]))
-def test_contains_card_number_finds_any_card_like_run(digits, sep):
+@given(body=st.from_regex(r"\d{12,18}", fullmatch=True), sep=st.sampled_from(["", " ", "-"]))
+def test_contains_card_number_finds_any_card_like_run(body, sep):
+    digits = _with_luhn_check_digit(body)
     grouped = sep.join(digits[i : i + 4] for i in range(0, len(digits), 4))
     assert contains_card_number(f"Name {grouped} here")
 
@@ -131,7 +147,9 @@ usage_rows = st.lists(
 
 @pytest.mark.slow
 @pytest.mark.django_db
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=100, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(rows=usage_rows)
 def test_usage_import_of_any_rows_reports_or_refuses(rows):
     try:
