@@ -109,7 +109,15 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-            "OPTIONS": {"timeout": 20},
+            # Several requests write at once (a web server's threads or workers): each
+            # transaction takes the write lock when it begins and waits up to
+            # ``timeout`` seconds for it, instead of failing with "database is locked"
+            # when a read turns into a write; WAL lets readers go on meanwhile.
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
         }
     }
 if env_str("TEST_DATABASE_NAME"):
