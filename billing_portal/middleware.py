@@ -39,3 +39,24 @@ def set_language_cookie(response, language: str) -> None:
         httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
         samesite=settings.LANGUAGE_COOKIE_SAMESITE,
     )
+
+
+class PrivateNoStoreMiddleware:
+    """``Cache-Control: private, no-store`` on every answer for a signed-in user and on
+    every API answer (invoices, PDFs, account data must not stay in a shared or browser
+    cache). Static files (whitenoise answers before this) and anonymous public pages
+    keep their own caching."""
+
+    VALUE = "private, no-store"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        if signed_in or request.path.startswith("/api/"):
+            response.headers["Cache-Control"] = self.VALUE
+            response.headers.pop("Expires", None)
+        return response
