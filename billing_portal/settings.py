@@ -152,10 +152,14 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:overview"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Login lock-out (django-axes): 5 failures per e-mail and address lock for 15 minutes.
+# Login lock-out (django-axes): 5 failures per e-mail and address lock that e-mail out
+# from that address, 20 failures from one address (any e-mails: password spraying) lock
+# the address out; both for 15 minutes (billing_portal/lockout.py).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_IP_FAILURE_LIMIT = env_int("AXES_IP_FAILURE_LIMIT", 20)
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "billing_portal.lockout.PortalAxesHandler"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
