@@ -35,3 +35,13 @@ def test_signing_in_to_one_account_does_not_clear_the_address_count(db, client):
     client.logout()
     answers = [_sign_in(client, f"other{n}@spray.example", "wrong-pass").status_code for n in range(5)]
     assert answers[-1] == 429
+
+
+def test_lock_out_page_links_back_to_sign_in(db, client, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        locked = _sign_in(client, "someone@spray.example", "wrong-pass")
+    assert locked.status_code == 429
+    html = locked.content.decode()
+    assert f'href="{reverse("accounts:login")}"' in html and "Back to sign-in" in html
+    client.cookies["portal_language"] = "nl"
+    assert "Terug naar aanmelden" in _sign_in(client, "someone@spray.example", "wrong-pass").content.decode()
