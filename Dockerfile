@@ -10,6 +10,6 @@ COPY . .
 # Collect in production mode so that whitenoise gets its compressed files and the
 # manifest of hashed names that production pages link to (no secret is baked in).
 RUN PORTAL_MODE=production SECRET_KEY=collectstatic-only-not-a-runtime-secret-0123456789abcdef \
-        ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput
+        ALLOWED_HOSTS=localhost PAYMENT_GATEWAY=sandbox python manage.py collectstatic --noinput
 EXPOSE 8000
 CMD ["gunicorn", "billing_portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

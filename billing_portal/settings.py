@@ -302,7 +302,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 
 # --- Payments -----------------------------------------------------------------------------
 # "sandbox" is the built-in gateway that behaves like a real processor (docs/payments.md).
-PAYMENT_GATEWAY = env_str("PAYMENT_GATEWAY", "sandbox")
+# Production mode does not fall back on it: the gateway is chosen on purpose there.
+PAYMENT_GATEWAY = env_str("PAYMENT_GATEWAY")
+if not PAYMENT_GATEWAY:
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "PAYMENT_GATEWAY must be set in production mode (PAYMENT_GATEWAY=sandbox to run the sandbox gateway on purpose)"
+        )
+    PAYMENT_GATEWAY = "sandbox"
 
 # --- The seller printed on invoices ------------------------------------------------------------
 PORTAL_SELLER = {
