@@ -6,10 +6,14 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
 WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
+# The portal runs as an unprivileged user; the media volume is created owned by it.
+RUN useradd --create-home --uid 1000 --user-group portal \
+    && mkdir -p /data/media && chown portal:portal /data/media
 COPY . .
 # Collect in production mode so that whitenoise gets its compressed files and the
 # manifest of hashed names that production pages link to (no secret is baked in).
 RUN PORTAL_MODE=production SECRET_KEY=collectstatic-only-not-a-runtime-secret-0123456789abcdef \
-        ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput
+        ALLOWED_HOSTS=localhost PAYMENT_GATEWAY=sandbox python manage.py collectstatic --noinput
+USER portal
 EXPOSE 8000
 CMD ["gunicorn", "billing_portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

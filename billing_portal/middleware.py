@@ -1,5 +1,19 @@
+import logging
+
 from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
+from django.template import loader
 from django.utils import translation
+
+from .api import error_body
+
+logger = logging.getLogger(__name__)
+
+# The errors of an unreachable database (refused, timed out, dropped connection).
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+# Seconds a client is asked to wait before trying again.
+RETRY_AFTER = 30
 
 
 class UserLanguageMiddleware:
@@ -47,3 +61,69 @@ def set_language_cookie(response, language: str) -> None:
         httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
         samesite=settings.LANGUAGE_COOKIE_SAMESITE,
     )
+
+
+class PrivateNoStoreMiddleware:
+    """``Cache-Control: private, no-store`` on every answer for a signed-in user and on
+    every API answer (invoices, PDFs, account data must not stay in a shared or browser
+    cache). Static files (whitenoise answers before this) and anonymous public pages
+    keep their own caching."""
+
+    VALUE = "private, no-store"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if _signed_in(request) or request.path.startswith("/api/"):
+            response.headers["Cache-Control"] = self.VALUE
+            response.headers.pop("Expires", None)
+        return response
+
+
+def _signed_in(request) -> bool:
+    user = getattr(request, "user", None)
+    try:
+        return user is not None and user.is_authenticated
+    except DatabaseError:  # the session could not be read: keep the answer private
+        return True
+
+
+def database_unavailable_response(request) -> HttpResponse:
+    """503 for a request that met an unreachable database: the API's error shape under
+    /api/, otherwise a page that needs no database (no user, no navigation).
+
+    The request's transaction (if any) was rolled back with the error, so nothing of
+    it is left half-written."""
+    if request.path.startswith("/api/"):
+        response = JsonResponse(
+            error_body(
+                "database_unavailable",
+                translation.gettext("The service is temporarily unavailable. Try again in a few minutes."),
+            ),
+            status=503,
+        )
+    else:
+        html = loader.render_to_string("503.html", {"LANGUAGE_CODE": translation.get_language()})
+        response = HttpResponse(html, status=503)
+    response["Retry-After"] = str(RETRY_AFTER)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A view that fails because the database is unreachable answers 503 instead of 500
+    (errors in other middleware reach ``handler500``, which does the same)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, DATABASE_UNAVAILABLE):
+            logger.error("database unavailable during %s %s: %s", request.method, request.path, exception)
+            return database_unavailable_response(request)
+        return None

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_countries",
     "axes",
+    "csp",
     "billing_portal",
     "accounts",
     "notifications",
@@ -65,11 +66,14 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "billing_portal.middleware.PrivateNoStoreMiddleware",
+    "billing_portal.middleware.DatabaseUnavailableMiddleware",
     "billing_portal.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -109,7 +113,15 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-            "OPTIONS": {"timeout": 20},
+            # Several requests write at once (a web server's threads or workers): each
+            # transaction takes the write lock when it begins and waits up to
+            # ``timeout`` seconds for it, instead of failing with "database is locked"
+            # when a read turns into a write; WAL lets readers go on meanwhile.
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
         }
     }
 if env_str("TEST_DATABASE_NAME"):
@@ -148,10 +160,14 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:overview"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Login lock-out (django-axes): 5 failures per e-mail and address lock for 15 minutes.
+# Login lock-out (django-axes): 5 failures per e-mail and address lock that e-mail out
+# from that address, 20 failures from one address (any e-mails: password spraying) lock
+# the address out; both for 15 minutes (billing_portal/lockout.py).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_IP_FAILURE_LIMIT = env_int("AXES_IP_FAILURE_LIMIT", 20)
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "billing_portal.lockout.PortalAxesHandler"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
@@ -312,7 +328,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 
 # --- Payments -----------------------------------------------------------------------------
 # "sandbox" is the built-in gateway that behaves like a real processor (docs/payments.md).
-PAYMENT_GATEWAY = env_str("PAYMENT_GATEWAY", "sandbox")
+# Production mode does not fall back on it: the gateway is chosen on purpose there.
+PAYMENT_GATEWAY = env_str("PAYMENT_GATEWAY")
+if not PAYMENT_GATEWAY:
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "PAYMENT_GATEWAY must be set in production mode (PAYMENT_GATEWAY=sandbox to run the sandbox gateway on purpose)"
+        )
+    PAYMENT_GATEWAY = "sandbox"
 
 # --- The seller printed on invoices ------------------------------------------------------------
 PORTAL_SELLER = {
@@ -333,6 +356,24 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): scripts, styles, fonts and images from the portal
+# itself only; no inline script or style anywhere (templates keep them in static files).
+# The API docs page (Swagger UI from the sidecar under /static/) needs nothing more:
+# its start script is served by the portal (SpectacularSwaggerSplitView).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

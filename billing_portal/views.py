@@ -1,4 +1,5 @@
 import logging
+import sys
 
 import redis
 from django.conf import settings
@@ -14,7 +15,7 @@ from accounts.services import user_set_language
 
 from .api import error_body
 from .celery import app as celery_app
-from .middleware import set_language_cookie
+from .middleware import DATABASE_UNAVAILABLE, database_unavailable_response, set_language_cookie
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +104,8 @@ def handler403(request, exception=None):
 
 
 def handler500(request):
+    if isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE):
+        return database_unavailable_response(request)
     if _wants_json(request):
         return JsonResponse(
             error_body("server_error", translation.gettext("Something went wrong on our side.")), status=500

@@ -25,6 +25,15 @@ def test_production_mode_requires_a_secret_key_and_hosts(production_env):
     assert result.returncode != 0 and "ALLOWED_HOSTS must be set" in result.stderr
 
 
+def test_production_mode_does_not_fall_back_on_the_sandbox_gateway(production_env):
+    env = {k: v for k, v in production_env.items() if k != "PAYMENT_GATEWAY"}
+    result = _run([PYTHON, "manage.py", "check"], env)
+    assert result.returncode != 0 and "PAYMENT_GATEWAY must be set" in result.stderr
+    # Chosen on purpose, the sandbox runs.
+    result = _run([PYTHON, "manage.py", "check"], {**env, "PAYMENT_GATEWAY": "sandbox"})
+    assert result.returncode == 0, result.stderr
+
+
 def test_seed_demo_refused_in_production_mode(production_env, tmp_path):
     result = _run([PYTHON, "manage.py", "seed_demo"], production_env)
     assert result.returncode != 0
@@ -98,7 +107,7 @@ def test_dockerfile_collects_static_files_in_production_mode():
     assert collect, "the image must collect static files"
     start = dockerfile.index("PORTAL_MODE=production")
     run = dockerfile[start : dockerfile.index("manage.py collectstatic", start)]
-    assert "SECRET_KEY=" in run and "ALLOWED_HOSTS=" in run
+    assert "SECRET_KEY=" in run and "ALLOWED_HOSTS=" in run and "PAYMENT_GATEWAY=" in run
 
 
 def test_openapi_schema_is_valid(production_env):
