@@ -28,6 +28,7 @@ CORE_MODULES = {
     "billing_portal.money",
     "billing_portal.parsers",
     "billing_portal.queue",
+    "billing_portal.schema",
     "billing_portal.validators",
 }
 # The allowed arrows between layers (docs/architecture.md, "Apps and arrows").
