@@ -30,7 +30,7 @@ class AutoSchema(SpectacularAutoSchema):
             codes.add(400)
         if not public:
             codes |= {401, 403}
-            if path_args or any(p["name"] == "page" for p in query):
+            if path_args or query or has_body:  # the object, a page, or an object named in the input
                 codes.add(404)
             if self.method in ("POST", "PUT", "PATCH", "DELETE"):
                 codes.add(409)
