@@ -1,13 +1,17 @@
 """Shared API pieces: pagination and the one JSON error shape.
 
-Every API error is ``{"code": str, "detail": str, "fields": {name: [messages]}}``.
+Every API error is ``{"code": str, "detail": str, "fields": {name: [messages]}}``;
+``ErrorSerializer`` is its schema (the one ``Error`` component) and ``errors(...)`` the
+documented error responses for ``extend_schema``. ``billing_portal.schema.AutoSchema``
+adds them to every operation.
 """
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, status
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -45,6 +49,39 @@ def refuse_blank_params(query_params, names) -> None:
             raise exceptions.ValidationError({name: [_("This field may not be blank.")]})
         if value in ("null", "none", "undefined"):
             raise exceptions.ValidationError({name: [_("This field may not be null.")]})
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every API error: ``{code, detail, fields}``."""
+
+    code = serializers.CharField(
+        help_text="Machine-readable reason, e.g. not_authenticated, invalid, version_conflict."
+    )
+    detail = serializers.CharField(help_text="What went wrong, in the caller's language.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Messages per input field (or per failing pre-check code).",
+    )
+
+
+ERROR_DESCRIPTIONS = {
+    400: "Invalid input: {code, detail, fields} with the messages per field.",
+    401: "Not signed in (no or an unknown token).",
+    402: "The payment was declined.",
+    403: "Your role may not do this, or the request is not allowed (e.g. CSRF for a session).",
+    404: "No such object, or not one you can see (also a page past the end of a list).",
+    409: "The object's state or version does not allow it (someone else changed it).",
+    413: "The request body is too large.",
+    422: "The idempotency key was used for another request.",
+    429: "Too many requests: try again later.",
+}
+
+
+def errors(*codes: int, descriptions: dict | None = None) -> dict:
+    """Documented error responses for ``extend_schema``, all with the one error shape;
+    ``descriptions`` overrides the default text per status."""
+    texts = {**ERROR_DESCRIPTIONS, **(descriptions or {})}
+    return {code: OpenApiResponse(ErrorSerializer, description=texts[code]) for code in codes}
 
 
 class Pagination(PageNumberPagination):

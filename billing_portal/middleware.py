@@ -29,12 +29,12 @@ class UserLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        try:
-            return self._respond(request)
-        finally:
-            # What a request activated (here, or the API's token authentication) ends
-            # with it: the next request on this thread starts from the default.
-            translation.deactivate()
+        response = self._respond(request)
+        # What a request activated (here, or the API's token authentication) ends with
+        # it: the next request on this thread starts from the default. (Not on an error:
+        # the error page is rendered after this, in the request's language.)
+        translation.deactivate()
+        return response
 
     def _respond(self, request):
         user = getattr(request, "user", None)

@@ -19,6 +19,7 @@ CORE_MODULES = {
     "billing_portal.admin",
     "billing_portal.api",
     "billing_portal.authentication",
+    "billing_portal.cache",
     "billing_portal.card_numbers",
     "billing_portal.celery",
     "billing_portal.clock",
@@ -26,9 +27,11 @@ CORE_MODULES = {
     "billing_portal.errors",
     "billing_portal.forms",
     "billing_portal.hooks",
+    "billing_portal.lockout",
     "billing_portal.money",
     "billing_portal.parsers",
     "billing_portal.queue",
+    "billing_portal.schema",
     "billing_portal.validators",
 }
 # The allowed arrows between layers (docs/architecture.md, "Apps and arrows").

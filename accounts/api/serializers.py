@@ -2,10 +2,20 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 from django_countries.serializer_fields import CountryField
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
 
 from accounts.models import BillingAccount, BillingProfile, MarketplaceService, RoleAssignment, Subscription, User
 from accounts.services import PROFILE_FIELDS
+
+
+@extend_schema_field({"anyOf": [{"type": "string", "format": "email"}, {"type": "string", "maxLength": 0}]})
+class OptionalEmailField(serializers.EmailField):
+    """An e-mail address, or empty when none is set."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_blank", True)
+        super().__init__(**kwargs)
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -52,6 +62,12 @@ class MeSerializer(serializers.ModelSerializer):
 
 class BillingAccountSerializer(serializers.ModelSerializer):
     country = CountryField()
+    channel = serializers.ChoiceField(
+        choices=BillingAccount._meta.get_field("channel").choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Enterprise enrollments only; empty for other agreement types.",
+    )
     version = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -88,6 +104,7 @@ class BillingAccountProfileUpdateSerializer(serializers.ModelSerializer):
 
 class BillingProfileSerializer(serializers.ModelSerializer):
     account_name = serializers.CharField(source="account.name", read_only=True)
+    invoice_email = OptionalEmailField(read_only=True, help_text="Empty: invoices go to the billing contact.")
 
     class Meta:
         model = BillingProfile

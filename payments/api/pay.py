@@ -2,12 +2,12 @@
 
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing_portal.api import error_body
+from billing_portal.api import error_body, errors
 from billing_portal.errors import DomainError
 from invoices import selectors as invoice_selectors
 from payments import declines, selectors, services
@@ -15,7 +15,6 @@ from payments.models import PaymentSource, PaymentStatus
 
 from .serializers import PaymentSerializer, PayRequestSerializer
 
-ERROR = OpenApiResponse(description="Error: {code, detail, fields}")
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
@@ -75,16 +74,7 @@ class InvoicePay(APIView):
     @extend_schema(
         parameters=[IDEMPOTENCY_HEADER],
         request=PayRequestSerializer,
-        responses={
-            201: PaymentSerializer,
-            202: PaymentSerializer,
-            400: ERROR,
-            402: ERROR,
-            403: ERROR,
-            404: ERROR,
-            409: ERROR,
-            422: ERROR,
-        },
+        responses={201: PaymentSerializer, 202: PaymentSerializer, **errors(400, 402, 403, 404, 409, 422)},
     )
     def post(self, request, pk):
         key = services.clean_key(request.headers.get("Idempotency-Key"))

@@ -27,7 +27,7 @@ class SubscriptionRefSerializer(serializers.Serializer):
 
 
 class PaymentMethodSerializer(serializers.ModelSerializer):
-    country = CountryField(required=False)
+    country = CountryField(required=False, allow_blank=True)
     expiry = serializers.CharField(read_only=True)
     active_for_subscriptions = serializers.SerializerMethodField()
     is_profile_active = serializers.SerializerMethodField()
@@ -101,7 +101,9 @@ class CardSetupCreateSerializer(serializers.Serializer):
 class CardSetupSerializer(serializers.ModelSerializer):
     gateway_url = serializers.SerializerMethodField()
     subscription_id = serializers.SerializerMethodField()
-    payment_method = PaymentMethodSerializer(read_only=True)
+    payment_method = PaymentMethodSerializer(
+        read_only=True, allow_null=True, help_text="The card, once the setup completed; null before."
+    )
 
     class Meta:
         model = CardSetup

@@ -2,14 +2,14 @@
 
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import permissions
 from accounts import selectors as account_selectors
-from billing_portal.api import refuse_blank_params
+from billing_portal.api import errors, refuse_blank_params
 from billing_portal.errors import NotAllowed, PaymentDeclined
 from payments import declines, selectors, services
 from payments.models import CardSetupStatus, PaymentMethodEvent
@@ -24,8 +24,6 @@ from .serializers import (
     PaymentMethodUpdateSerializer,
     SubscriptionRefSerializer,
 )
-
-ERROR = OpenApiResponse(description="Error: {code, detail, fields}")
 
 
 def _visible_method(request, pk):
@@ -75,13 +73,13 @@ class PaymentMethodDetail(APIView):
     """Read a card; PATCH updates holder, expiry and billing address (PM-5); DELETE
     removes a card that is not in use (PM-1, PM-6: 409 listing the subscriptions)."""
 
-    @extend_schema(responses={200: PaymentMethodSerializer, 403: ERROR, 404: ERROR})
+    @extend_schema(responses={200: PaymentMethodSerializer, **errors(403, 404)})
     def get(self, request, pk):
         return Response(PaymentMethodSerializer(_visible_method(request, pk)).data)
 
     @extend_schema(
         request=PaymentMethodUpdateSerializer,
-        responses={200: PaymentMethodSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
+        responses={200: PaymentMethodSerializer, **errors(400, 403, 404)},
     )
     def patch(self, request, pk):
         method = _visible_method(request, pk)
@@ -91,7 +89,7 @@ class PaymentMethodDetail(APIView):
         method = services.payment_method_update(payment_method=method, actor=request.user, data=data)
         return Response(PaymentMethodSerializer(selectors.get_method_for_user(request.user, method.pk)).data)
 
-    @extend_schema(responses={204: None, 403: ERROR, 404: ERROR, 409: ERROR})
+    @extend_schema(responses={204: None, **errors(403, 404, 409)})
     def delete(self, request, pk):
         method = _visible_method(request, pk)
         services.payment_method_remove(payment_method=method, actor=request.user)
@@ -102,9 +100,7 @@ class PaymentMethodActivate(APIView):
     """Make a card active (PM-4: web direct, for the subscription and every subscription
     that used the same card; PM-2: customer agreement, for the billing profile)."""
 
-    @extend_schema(
-        request=ActivateSerializer, responses={200: ActivateResultSerializer, 400: ERROR, 403: ERROR, 404: ERROR}
-    )
+    @extend_schema(request=ActivateSerializer, responses={200: ActivateResultSerializer, **errors(400, 403, 404)})
     def post(self, request, pk):
         method = _visible_method(request, pk)
         serializer = ActivateSerializer(data=request.data)
@@ -132,7 +128,7 @@ class CardSetupCreate(APIView):
 
     @extend_schema(
         request=CardSetupCreateSerializer,
-        responses={201: CardSetupSerializer, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+        responses={201: CardSetupSerializer, **errors(400, 403, 404, 409)},
     )
     def post(self, request):
         serializer = CardSetupCreateSerializer(data=request.data)
@@ -155,7 +151,7 @@ class CardSetupCreate(APIView):
 
 
 class CardSetupDetail(APIView):
-    @extend_schema(responses={200: CardSetupSerializer, 404: ERROR})
+    @extend_schema(responses={200: CardSetupSerializer, **errors(404)})
     def get(self, request, pk):
         return Response(CardSetupSerializer(selectors.get_setup_for_user(request.user, pk)).data)
 
@@ -164,7 +160,7 @@ class CardSetupComplete(APIView):
     """Exchange the finished card entry for the card. A decline answers 402 with the
     gateway's code and the reason plus the PM-7 guidance as ``detail``."""
 
-    @extend_schema(request=None, responses={201: CardSetupSerializer, 400: ERROR, 402: ERROR, 403: ERROR, 404: ERROR})
+    @extend_schema(request=None, responses={201: CardSetupSerializer, **errors(400, 402, 403, 404)})
     def post(self, request, pk):
         setup = selectors.get_setup_for_user(request.user, pk)
         setup = services.card_setup_complete(setup=setup, actor=request.user)

@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from billing_portal.validators import PO_MAX_LENGTH
@@ -71,10 +72,19 @@ class PeriodPONumberSerializer(serializers.Serializer):
         return bool(self.context.get("can_edit")) and state.window.is_open
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2026-05"})
+class MonthField(serializers.DateField):
+    """A billing period as YYYY-MM."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("format", "%Y-%m")
+        super().__init__(**kwargs)
+
+
 class NumberChangeSerializer(serializers.ModelSerializer):
     changed_by = serializers.EmailField(source="changed_by.email", allow_null=True, default=None)
     profile_name = serializers.CharField(source="profile.name", allow_null=True, default=None)
-    period = serializers.DateField(format="%Y-%m", allow_null=True)
+    period = MonthField(allow_null=True, help_text="YYYY-MM; null for a change that is not of one period.")
     invoice_number = serializers.CharField(source="invoice.number", allow_null=True, default=None)
     field = serializers.ChoiceField(choices=ChangedField.choices)
 

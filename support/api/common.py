@@ -1,11 +1,8 @@
 """What the customer's and support staff's API views share: the documented error
 responses and the payload of a request's detail."""
 
-from drf_spectacular.utils import OpenApiResponse
-
+from billing_portal import api
 from support import prechecks, scopes
-
-from .serializers import ErrorSerializer
 
 ERROR_DESCRIPTIONS = {
     400: "Invalid input: {code, detail, fields} with the messages per field.",
@@ -17,8 +14,8 @@ ERROR_DESCRIPTIONS = {
 
 
 def errors(*codes: int) -> dict:
-    """The documented error responses, all with the one error shape."""
-    return {code: OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[code]) for code in codes}
+    """The documented error responses (billing_portal.api.errors) in support's words."""
+    return api.errors(*codes, descriptions=ERROR_DESCRIPTIONS)
 
 
 class RequestView:

@@ -60,20 +60,6 @@ def one_of(choices, **kwargs) -> serializers.CharField:
     return serializers.CharField(read_only=True, help_text=f"One of: {values}.", **kwargs)
 
 
-# --- Errors ------------------------------------------------------------------------------
-
-
-class ErrorSerializer(serializers.Serializer):
-    """Every API error: ``{code, detail, fields}``."""
-
-    code = serializers.CharField(help_text="Machine-readable reason, e.g. pbi_precheck_failed, request_status.")
-    detail = serializers.CharField(help_text="What went wrong, in the caller's language.")
-    fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        help_text="Messages per input field (or per failing pre-check code).",
-    )
-
-
 # --- Reads of the customer's side ---------------------------------------------------------
 
 

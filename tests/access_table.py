@@ -1,0 +1,687 @@
+"""Expected outcomes of the access sweep (tests/test_access_sweep.py), GET only.
+
+Each entry: the tenant whose objects the path arguments name (None: no object), the
+path arguments from the demo data (``objects`` below), and the status per persona of
+tests/access_sweep.PERSONAS, written as ``{status: "persona persona ..."}``. Pages
+redirect anonymous users to sign-in (302); the API answers 401; an object of another
+tenant is a 404. Public: sign-in, healthz, the API schema and docs, set-language, the
+token endpoint (POST only) and the sandbox gateway's card-entry page (the processor's
+stand-in, reached by its session id).
+"""
+
+from dataclasses import dataclass, field
+
+from tests.access_sweep import PERSONAS
+
+# The tenant of each demo object (None: it belongs to no tenant the sweep's personas know).
+OBJECT_TENANT = {
+    "woodgrove": "woodgrove",
+    "woodgrove_nl": "woodgrove",
+    "woodgrove_core": "woodgrove",
+    "card": "woodgrove",
+    "card_setup": "woodgrove",
+    "invoice": "woodgrove",
+    "revision": "woodgrove",
+    "amendment": "woodgrove",
+    "contoso_prod": "contoso",
+    "contoso_campaigns": "contoso",
+    "marketplace_service": "contoso",
+    "northwind": "northwind",
+    "period": None,
+    "pbi": "litware",  # a pay-by-invoice request of support.demo's Litware
+    "sandbox_session": None,  # the sandbox gateway's own session
+    "missing": None,  # no such object (the demo data has no card payment)
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    args: dict  # path argument -> key of ``objects``
+    expect_by_status: dict = field(default_factory=dict)  # status -> "persona persona ..."
+
+    @property
+    def tenant(self) -> str | None:
+        tenants = {OBJECT_TENANT[key] for key in self.args.values()} - {None}
+        assert len(tenants) <= 1, tenants
+        return next(iter(tenants), None)
+
+    @property
+    def expect(self) -> dict:
+        out = {}
+        for status, personas in self.expect_by_status.items():
+            for persona in personas.split():
+                assert persona not in out, f"{persona} twice"
+                out[persona] = status
+        assert set(out) == set(PERSONAS), f"every persona needs a status: {set(PERSONAS) ^ set(out)}"
+        return out
+
+    def path_args(self, objs: dict) -> dict:
+        return {name: objs[key] for name, key in self.args.items()}
+
+
+def objects(demo) -> dict:
+    """The demo objects whose ids fill the path arguments."""
+    from billing_portal import clock
+    from invoices.models import Invoice
+    from payments.models import CardSetup, PaymentMethod, SandboxSession
+    from purchase_orders.models import AmendmentRequest
+    from support.models import PayByInvoiceRequest
+
+    woodgrove = demo.accounts["woodgrove"]
+    invoice = Invoice.objects.filter(account=woodgrove).exclude(current_revision=None).order_by("pk").first()
+    return {
+        "woodgrove": woodgrove.pk,
+        "woodgrove_nl": demo.profiles["woodgrove_nl"].pk,
+        "woodgrove_core": demo.subscriptions["woodgrove_core"].subscription_id,
+        "card": PaymentMethod.objects.filter(profile=demo.profiles["woodgrove_nl"]).order_by("pk").first().pk,
+        "card_setup": CardSetup.objects.filter(account=woodgrove).order_by("created_at").first().pk,
+        "invoice": invoice.pk,
+        "revision": invoice.current_revision.number,
+        "amendment": AmendmentRequest.objects.filter(account=woodgrove).order_by("pk").first().pk,
+        "contoso_prod": demo.subscriptions["contoso_prod"].subscription_id,
+        "contoso_campaigns": demo.subscriptions["contoso_campaigns"].subscription_id,
+        "marketplace_service": demo.subscriptions["contoso_campaigns"].marketplace_services.get().pk,
+        "northwind": demo.accounts["northwind"].pk,
+        "period": f"{clock.now():%Y-%m}",
+        "pbi": PayByInvoiceRequest.objects.get(account__name="Litware").pk,
+        "sandbox_session": SandboxSession.objects.order_by("created_at").first().pk,
+        "missing": 999999,
+    }
+
+
+# Every page of the portal (URL name -> entry).
+PAGES = {
+    "healthz": Entry(
+        {},
+        {
+            200: "anonymous wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual"
+        },
+    ),
+    "set_language": Entry(
+        {},
+        {
+            405: "anonymous wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual"
+        },
+    ),
+    "api-schema": Entry(
+        {},
+        {
+            200: "anonymous wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual"
+        },
+    ),
+    "api-docs": Entry(
+        {},
+        {
+            200: "anonymous wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual"
+        },
+    ),
+    "payments:index": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            302: "anonymous",
+        },
+    ),
+    "payments:method_edit": Entry(
+        {"pk": "card"},
+        {
+            200: "ca_owner",
+            302: "anonymous",
+            403: "ca_ba_reader ca_bp_reader ca_invoice_manager",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "payments:method_delete": Entry(
+        {"pk": "card"},
+        {
+            200: "ca_owner",
+            302: "anonymous",
+            403: "ca_ba_reader ca_bp_reader ca_invoice_manager",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "payments:card_setup_return": Entry(
+        {"setup_id": "card_setup"},
+        {
+            302: "anonymous ca_owner",
+            404: "wd_admin ea_admin ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+        },
+    ),
+    "payments:subscription_methods": Entry(
+        {"subscription_id": "woodgrove_core"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            302: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "payments:subscription_add_card": Entry(
+        {"subscription_id": "woodgrove_core"},
+        {
+            200: "ca_owner",
+            302: "anonymous",
+            403: "ca_ba_reader ca_bp_reader ca_invoice_manager",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "payments:profile_methods": Entry(
+        {"pk": "woodgrove_nl"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            302: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "payments:profile_add_card": Entry(
+        {"pk": "woodgrove_nl"},
+        {
+            200: "ca_owner",
+            302: "anonymous",
+            403: "ca_ba_reader ca_bp_reader ca_invoice_manager",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "payments:pay": Entry(
+        {"pk": "invoice"},
+        {
+            200: "ca_owner ca_invoice_manager",
+            302: "anonymous",
+            403: "ca_ba_reader ca_bp_reader",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "payments:pay_add_card": Entry(
+        {"pk": "invoice"},
+        {
+            200: "ca_owner",
+            302: "anonymous",
+            403: "ca_ba_reader ca_bp_reader ca_invoice_manager",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "payments:sandbox_card_entry": Entry(
+        {"session_id": "sandbox_session"},
+        {
+            302: "anonymous wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual"
+        },
+    ),
+    "invoices:list": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            302: "anonymous",
+        },
+    ),
+    "invoices:detail": Entry(
+        {"pk": "invoice"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            302: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "invoices:pdf": Entry(
+        {"pk": "invoice", "revision": "revision"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            302: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "purchase_orders:web_direct_po": Entry(
+        {"subscription_id": "contoso_prod"},
+        {
+            200: "wd_admin",
+            302: "anonymous",
+            404: "ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+        },
+    ),
+    "purchase_orders:usage_summary": Entry(
+        {},
+        {
+            200: "ea_admin",
+            302: "anonymous",
+            403: "wd_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+        },
+    ),
+    "purchase_orders:period_po": Entry(
+        {"account_id": "northwind", "period": "period"},
+        {
+            200: "ea_admin",
+            302: "anonymous",
+            404: "wd_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+        },
+    ),
+    "purchase_orders:profile_po": Entry(
+        {"pk": "woodgrove_nl"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            302: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "purchase_orders:numbers": Entry(
+        {"pk": "woodgrove"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            302: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "purchase_orders:vat_number": Entry(
+        {"pk": "woodgrove"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            302: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "purchase_orders:history": Entry(
+        {"pk": "woodgrove"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            302: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "purchase_orders:history_csv": Entry(
+        {"pk": "woodgrove"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            302: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "purchase_orders:amendment_list": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            302: "anonymous",
+        },
+    ),
+    "purchase_orders:amendment_new": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            302: "anonymous",
+        },
+    ),
+    "purchase_orders:amendment_detail": Entry(
+        {"pk": "amendment"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            302: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "purchase_orders:support_request": Entry(
+        {"pk": "amendment"},
+        {
+            200: "support",
+            302: "anonymous",
+            403: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager wd_individual",
+        },
+    ),
+    "support:help": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            302: "anonymous",
+        },
+    ),
+    "support:my_requests": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            302: "anonymous",
+        },
+    ),
+    "support:request_new": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            302: "anonymous",
+        },
+    ),
+    "support:pbi_new": Entry(
+        {},
+        {
+            302: "anonymous",
+            404: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+        },
+    ),
+    "support:request": Entry(
+        {"pk": "pbi"},
+        {
+            302: "anonymous",
+            404: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+        },
+    ),
+    "support:queue": Entry(
+        {},
+        {
+            200: "support",
+            302: "anonymous",
+            403: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager wd_individual",
+        },
+    ),
+    "support:staff_request": Entry(
+        {"pk": "pbi"},
+        {
+            200: "support",
+            302: "anonymous",
+            403: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager wd_individual",
+        },
+    ),
+    "accounts:overview": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            302: "anonymous",
+        },
+    ),
+    "accounts:login": Entry(
+        {},
+        {
+            200: "anonymous",
+            302: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+        },
+    ),
+    "accounts:logout": Entry(
+        {},
+        {
+            405: "anonymous wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual"
+        },
+    ),
+    "accounts:subscriptions": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            302: "anonymous",
+        },
+    ),
+    "accounts:subscription": Entry(
+        {"subscription_id": "woodgrove_core"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            302: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "accounts:marketplace_remove": Entry(
+        {"subscription_id": "contoso_campaigns", "service_id": "marketplace_service"},
+        {
+            200: "wd_admin",
+            302: "anonymous",
+            404: "ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+        },
+    ),
+    "accounts:profile": Entry(
+        {"pk": "woodgrove"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            302: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+}
+# Every GET of the API schema (path -> entry); an operation without GET (a POST-only
+# action) is not visited.
+API = {
+    "/api/v1/amendment-requests/": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            401: "anonymous",
+        },
+    ),
+    "/api/v1/amendment-requests/{id}/": Entry(
+        {"id": "amendment"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            401: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "/api/v1/billing-accounts/": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            401: "anonymous",
+        },
+    ),
+    "/api/v1/billing-accounts/{id}/": Entry(
+        {"id": "woodgrove"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            401: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "/api/v1/billing-accounts/{id}/number-changes/": Entry(
+        {"id": "woodgrove"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            401: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "/api/v1/billing-accounts/{id}/po-periods/": Entry(
+        {"id": "northwind"},
+        {
+            200: "ea_admin",
+            401: "anonymous",
+            404: "wd_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+        },
+    ),
+    "/api/v1/billing-accounts/{id}/po-periods/{period}/": Entry(
+        {"id": "northwind", "period": "period"},
+        {
+            200: "ea_admin",
+            401: "anonymous",
+            404: "wd_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+        },
+    ),
+    "/api/v1/billing-accounts/{id}/vat-number/": Entry(
+        {"id": "woodgrove"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            401: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "/api/v1/billing-profiles/": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            401: "anonymous",
+        },
+    ),
+    "/api/v1/billing-profiles/{id}/": Entry(
+        {"id": "woodgrove_nl"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            401: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "/api/v1/billing-profiles/{id}/po-number/": Entry(
+        {"id": "woodgrove_nl"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            401: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "/api/v1/card-setups/{id}/": Entry(
+        {"id": "card_setup"},
+        {
+            200: "ca_owner",
+            401: "anonymous",
+            404: "wd_admin ea_admin ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+        },
+    ),
+    "/api/v1/invoices/": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            401: "anonymous",
+        },
+    ),
+    "/api/v1/invoices/{id}/": Entry(
+        {"id": "invoice"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            401: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "/api/v1/invoices/{id}/payments/": Entry(
+        {"id": "invoice"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            401: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "/api/v1/invoices/{id}/pdf/": Entry(
+        {"id": "invoice"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            401: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "/api/v1/invoices/{id}/pdf/{revision}/": Entry(
+        {"id": "invoice", "revision": "revision"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            401: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "/api/v1/me/": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            401: "anonymous",
+        },
+    ),
+    "/api/v1/payment-methods/": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            401: "anonymous",
+        },
+    ),
+    "/api/v1/payment-methods/history/": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            401: "anonymous",
+        },
+    ),
+    "/api/v1/payment-methods/{id}/": Entry(
+        {"id": "card"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            401: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "/api/v1/payments/{id}/": Entry(
+        {"id": "missing"},
+        {
+            401: "anonymous",
+            404: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+        },
+    ),
+    "/api/v1/subscriptions/": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            401: "anonymous",
+        },
+    ),
+    "/api/v1/subscriptions/{subscription_id}/": Entry(
+        {"subscription_id": "woodgrove_core"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            401: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "/api/v1/support/amendment-requests/": Entry(
+        {},
+        {
+            200: "support",
+            401: "anonymous",
+            403: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager wd_individual",
+        },
+    ),
+    "/api/v1/support/amendment-requests/{id}/": Entry(
+        {"id": "amendment"},
+        {
+            200: "support",
+            401: "anonymous",
+            403: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager wd_individual",
+        },
+    ),
+    "/api/v1/support/pay-by-invoice-requests/": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            401: "anonymous",
+        },
+    ),
+    "/api/v1/support/pay-by-invoice-requests/{id}/": Entry(
+        {"id": "pbi"},
+        {
+            401: "anonymous",
+            404: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+        },
+    ),
+    "/api/v1/support/prechecks/": Entry(
+        {},
+        {
+            400: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            401: "anonymous",
+        },
+    ),
+    "/api/v1/support/queue/": Entry(
+        {},
+        {
+            200: "support",
+            401: "anonymous",
+            403: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager wd_individual",
+        },
+    ),
+    "/api/v1/support/queue/pay-by-invoice/{id}/": Entry(
+        {"id": "pbi"},
+        {
+            200: "support",
+            401: "anonymous",
+            403: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager wd_individual",
+        },
+    ),
+    "/api/v1/support/request-types/": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            401: "anonymous",
+        },
+    ),
+    "/api/v1/support/scopes/": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            401: "anonymous",
+        },
+    ),
+}
+
+# The admin site: every pattern (path arguments filled with 1) redirects anonymous users
+# and customers (not staff) to the admin sign-in; what support staff may see there is
+# each ModelAdmin's permission, covered by the admin tests.
+ADMIN_PERSONAS = ("anonymous", "ca_owner", "wd_individual")
+ADMIN = {"admin:login": 200, "*": 302}
