@@ -3,6 +3,8 @@
 * ``clock``: set the portal's time (``clock.set(datetime)``, ``clock.advance(days=8)``).
 * ``demo``: the demo personas of accounts.demo (users, accounts, profiles, subscriptions).
 * ``client_for(user)`` / ``api_for(user)``: a signed-in web client / DRF API client.
+* ``private_postgres`` / ``private_database``: a PostgreSQL server of the session alone, to
+  stop like a crash and start again (fault tests; tests/private_postgres.py).
 Sign in with ``force_login``: django-axes needs a request for password sign-ins.
 On-commit work (Celery tasks) runs in tests through
 ``django_capture_on_commit_callbacks(execute=True)``.
@@ -13,6 +15,7 @@ the end of the session they are scanned for card numbers, and a hit fails the ru
 """
 
 import datetime as dt
+import itertools
 import os
 
 import pytest
@@ -20,6 +23,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from billing_portal import clock as portal_clock
+from tests.private_postgres import PrivatePostgres, postgres_bin_dir
+from tests.private_postgres import unavailable_reason as private_postgres_unavailable
 
 SENT_MAIL: list = []
 
@@ -132,3 +137,36 @@ def pytest_collection_modifyitems(config, items):
             if in_ci:
                 raise pytest.UsageError("CI must run the Redis tests: set REDIS_URL")
             item.add_marker(pytest.mark.skip(reason="needs Redis (set REDIS_URL)"))
+
+
+# --- A private PostgreSQL server for fault tests (tests/private_postgres.py) -----------------------
+
+_private_databases = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def private_postgres():
+    """A PostgreSQL server of this test session alone, on its own port, with a migrated
+    template database: tests may stop it like a crash (``stop_immediate()``) and
+    ``start()`` it again. Never the machine's own server. Skipped without the server
+    binaries, except in CI, where the fault tests must run."""
+    reason = private_postgres_unavailable()
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must run the database fault tests: the private PostgreSQL server {reason}")
+        pytest.skip(f"the private PostgreSQL server {reason}")
+    instance = PrivatePostgres.create(postgres_bin_dir())
+    try:
+        instance.start()
+        instance.make_template()
+        yield instance
+    finally:
+        instance.destroy()
+
+
+@pytest.fixture
+def private_database(private_postgres) -> str:
+    """The URL of a new database on the private server (the server running), cloned from
+    the migrated template."""
+    private_postgres.ensure_running()
+    return private_postgres.fresh_database(f"portal_{next(_private_databases)}")

@@ -73,6 +73,8 @@ def insert_rows(model, columns: tuple, rows: list[tuple], returning: bool = Fals
     names = ", ".join(connection.ops.quote_name(model._meta.get_field(c).column) for c in columns)
     table = connection.ops.quote_name(model._meta.db_table)
     sql = f"INSERT INTO {table} ({names}) VALUES %s" + (" RETURNING id" if returning else "")  # noqa: S608 - model names
-    with connection.cursor() as cursor:
+    # The driver's cursor, so Django's error translation is applied here: a lost server
+    # raises django.db's OperationalError (503, retries) and marks the connection for clean-up.
+    with connection.cursor() as cursor, connection.wrap_database_errors:
         result = execute_values(cursor.cursor, sql, rows, page_size=len(rows), fetch=returning)
     return [row[0] for row in result] if returning else []

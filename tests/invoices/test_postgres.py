@@ -8,12 +8,14 @@ import threading
 import time
 from decimal import Decimal
 
+import psycopg2
 import pytest
-from django.db import connection, connections
+from django.db import IntegrityError, connection, connections, transaction
 
 from invoices import services
 from invoices.models import BillingRun, Charge, Invoice, InvoiceNumberSequence
 from invoices.services import billing_run, sweeper
+from invoices.services.rows import insert_rows
 from tests.factories import make_account, make_subscription
 from tests.workers import database_url_of, start_worker
 
@@ -55,6 +57,17 @@ def _assert_gap_free(year=2026):
     )
     assert numbers == list(range(1, len(numbers) + 1))
     assert InvoiceNumberSequence.objects.get(year=year).last_number == len(numbers)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_bulk_insert_raises_djangos_database_errors_not_the_drivers():
+    """insert_rows writes through the driver's cursor; its errors are still Django's, so a
+    server lost mid-chunk is django.db's OperationalError (503, retries, the connection
+    dropped afterwards): tests/security/test_database_outage_writes.py."""
+    with pytest.raises(IntegrityError) as caught, transaction.atomic():
+        insert_rows(InvoiceNumberSequence, ("last_number",), [(1,)])  # no year: NOT NULL
+    assert isinstance(caught.value.__cause__, psycopg2.IntegrityError)
 
 
 @pytest.mark.postgres
