@@ -69,6 +69,16 @@ def credit_notes_for_invoice(invoice):
     return CreditNote.objects.filter(invoice_id=invoice.pk).select_related("applied_to").order_by("number")
 
 
+def credit_notes_for_user(user) -> QuerySet[CreditNote]:
+    """Every credit note of the invoices the user may see, newest first (one query beyond
+    the cached grants), with the invoice loaded: for a payment history."""
+    return (
+        CreditNote.objects.filter(permissions.can_view_invoices_filter(user))
+        .select_related("invoice", "applied_to")
+        .order_by("-issue_date", "-number")
+    )
+
+
 def get_credit_note_for_user(user, pk) -> CreditNote:
     """A credit note of an invoice the user may see (the invoice's read rule); 404 otherwise."""
     try:

@@ -157,6 +157,15 @@ def refunds_for_invoice(invoice):
     return Refund.objects.filter(invoice=invoice).select_related("credit_note").order_by("-created_at", "-pk")
 
 
+def refunds_for_user(user):
+    """Every refund of the invoices the user may see, newest first (for a payment history)."""
+    return (
+        Refund.objects.filter(permissions.can_view_invoices_filter(user))
+        .select_related("invoice", "payment", "credit_note")
+        .order_by("-created_at", "-pk")
+    )
+
+
 def get_refund_for_user(user, pk) -> Refund:
     """A refund of a payment of an invoice the user may see (can_view_invoices)."""
     try:

@@ -102,7 +102,7 @@ class CreditNoteLineSerializer(serializers.ModelSerializer):
 
 
 class CreditNoteSummarySerializer(serializers.ModelSerializer):
-    applied_to_number = serializers.CharField(source="applied_to.number", default=None, read_only=True)
+    applied_to_number = serializers.CharField(source="applied_to.number", default=None, allow_null=True, read_only=True)
     pdf_url = serializers.SerializerMethodField()
 
     class Meta:

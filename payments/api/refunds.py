@@ -28,7 +28,9 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 
 
 class RefundSerializer(serializers.ModelSerializer):
-    credit_note_number = serializers.CharField(source="credit_note.number", default=None, read_only=True)
+    credit_note_number = serializers.CharField(
+        source="credit_note.number", default=None, allow_null=True, read_only=True
+    )
 
     class Meta:
         model = Refund

@@ -470,7 +470,10 @@ def test_vat_1_correction_from_the_admin(demo, be_invoice, client_for, django_ca
 def test_credit_note_numbers_gap_free_under_concurrent_issue(clock, monkeypatch):
     from invoices.services import credit_notes
 
+    # No PDF task or e-mail from the threads: eager Celery tasks in several threads at once
+    # would race on Celery's process-wide "join will block" flag.
     monkeypatch.setattr(credit_notes, "queue_credit_note_notifications", lambda credit_note: 0)
+    monkeypatch.setattr(credit_notes.queue, "publish_on_commit", lambda *args, **kwargs: None)
     clock.set(dt.datetime(2026, 3, 1, 6))
     invoices = []
     for _ in range(6):
@@ -533,3 +536,40 @@ def test_credit_note_numbers_gap_free_under_concurrent_issue(clock, monkeypatch)
     for invoice in invoices[1:]:
         invoice.refresh_from_db()
         assert invoice.amount_credited == D("6.05")
+
+
+def test_vat_1_support_queue_approval_of_a_vat_change_on_a_paid_invoice_corrects_it(
+    demo, add_charge, run_billing, django_capture_on_commit_callbacks
+):
+    from accounts import services as account_services
+    from accounts.roles import Role
+    from purchase_orders import services as po_services
+    from purchase_orders.models import AmendmentStatus
+    from tests.factories import UserFactory
+
+    admin = UserFactory(language="en")
+    account = make_account(country="BE", vat_id="", signed_up_by=admin, billing_contact_email="ap@be.example")
+    account_services.role_assign(user=admin, role=Role.ACCOUNT_ADMIN, account=account)
+    invoice = _bill(add_charge, run_billing, account)
+    services.invoice_record_payment(invoice=invoice, amount=invoice.total)
+    request = po_services.amendment_request_create(
+        invoice=invoice, actor=admin, message="We have a VAT ID now", vat_id=BE_VAT
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        po_services.amendment_request_approve(request=request, actor=demo.users["support"])
+    request.refresh_from_db()
+    corrected = Invoice.objects.get(replaces=invoice)
+    assert request.status == AmendmentStatus.APPROVED and request.revision.invoice_id == corrected.pk
+    assert corrected.total == D("103.45") and corrected.current_revision.reverse_charge
+    assert CreditNote.objects.get(invoice=invoice).applied_to_id == corrected.pk
+
+
+def test_credit_notes_and_refunds_for_a_user_follow_the_invoice_read_rule(demo, woodgrove):
+    from invoices import selectors
+    from payments import selectors as payment_selectors
+
+    credit_note = services.credit_note_issue(invoice=woodgrove, actor=None, reason="x", amount="1.00")
+    assert list(selectors.credit_notes_for_user(demo.users["ca_bp_reader"])) == [credit_note]
+    for persona in ("wd_admin", "support", "wd_individual"):
+        assert list(selectors.credit_notes_for_user(demo.users[persona])) == []
+    assert list(payment_selectors.refunds_for_user(demo.users["ca_owner"])) == []
