@@ -266,6 +266,19 @@ def is_support_or_superuser(user) -> bool:
     return can_work_support_queue(user) or bool(user and user.is_active and user.is_superuser)
 
 
+def can_credit_invoices(user) -> bool:
+    """Credit notes: support staff (or a superuser of the operator) credit an issued
+    invoice in full or in part and correct a paid invoice (credit it in full and issue
+    a corrected one). No customer role may: the page, the API, the admin site and the
+    services all ask this predicate."""
+    return is_support_or_superuser(user)
+
+
+def can_refund_payments(user) -> bool:
+    """Refunds of card payments: support staff (or a superuser), at every door."""
+    return is_support_or_superuser(user)
+
+
 def can_import_usage(user) -> bool:
     """Invoices, Charges: usage records come from the operator's metering, so only the
     portal operator's staff (``is_staff``) may import them through the API."""
@@ -298,6 +311,8 @@ def can_amend_invoice(user, profile: BillingProfile, *, changes_vat: bool) -> bo
     """PO-5, PO-7: support staff amend an issued invoice (a support request); whoever may
     edit the scope's PO number may change the PO number on its invoice, inside the PO-7
     window that the PO service checks. A VAT change on an issued invoice is support's."""
-    if is_support_or_superuser(user):
+    if can_credit_invoices(user):
+        # Support amend any invoice; a VAT change that needs a credit note and a
+        # corrected invoice (money already paid) is theirs too.
         return True
     return not changes_vat and can_edit_po(user, profile)

@@ -10,6 +10,7 @@ from billing_portal.admin import ReadOnlyInline
 from billing_portal.errors import DomainError
 
 from . import services
+from .credit_admin import CreditNoteInline, InvoiceCreditActions
 from .forms import BillingRunStartForm
 from .models import BillingRun, BillingRunChunk, Charge, Invoice, InvoiceLine, InvoiceRevision
 
@@ -35,7 +36,7 @@ class InvoiceRevisionInline(ReadOnlyInline):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(InvoiceCreditActions, admin.ModelAdmin):
     list_display = [
         "number",
         "account",
@@ -51,14 +52,17 @@ class InvoiceAdmin(admin.ModelAdmin):
     list_filter = ["status", "period", "payment_terms"]
     search_fields = ["number", "account__name", "payment_reference"]
     list_select_related = ["account", "profile", "profile__account"]
-    inlines = [InvoiceRevisionInline, InvoiceLineInline]
-    readonly_fields = [f.name for f in Invoice._meta.fields]
+    inlines = [InvoiceRevisionInline, InvoiceLineInline, CreditNoteInline]
+    readonly_fields = [*(f.name for f in Invoice._meta.fields), "credit_actions"]
 
     def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_urls(self):
+        return [*self.credit_urls(), *super().get_urls()]
 
 
 @admin.register(Charge)

@@ -1,4 +1,5 @@
-"""The PDF download of an invoice revision, one response for the page and the API."""
+"""The PDF downloads of an invoice revision and of a credit note, one response each for
+the page and the API."""
 
 from django.http import FileResponse, Http404
 
@@ -30,3 +31,23 @@ def revision_pdf_response(user, invoice_id: int, revision_number: int | None = N
             raise Http404
     content = revision.pdf.open("rb")
     return FileResponse(content, as_attachment=True, filename=pdf_file_name(revision), content_type="application/pdf")
+
+
+def credit_note_pdf_response(user, credit_note_id: int) -> FileResponse:
+    """The stored PDF of a credit note of an invoice the user may see (404 otherwise),
+    rendered now if the worker has not yet, rendered again if its file is gone."""
+    credit_note = selectors.get_credit_note_for_user(user, credit_note_id)
+    if not credit_note.pdf:
+        services.credit_note_render_pdf(credit_note_id=credit_note.pk)
+        credit_note.refresh_from_db(fields=["pdf", "pdf_rendered_at"])
+    elif not credit_note.pdf.storage.exists(credit_note.pdf.name):
+        services.credit_note_restore_pdf(credit_note_id=credit_note.pk)
+        credit_note.refresh_from_db(fields=["pdf", "pdf_rendered_at"])
+    if not credit_note.pdf:
+        raise Http404
+    return FileResponse(
+        credit_note.pdf.open("rb"),
+        as_attachment=True,
+        filename=f"{credit_note.number}.pdf",
+        content_type="application/pdf",
+    )

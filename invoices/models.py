@@ -82,6 +82,12 @@ class Invoice(models.Model):
     tax_amount = models.DecimalField(_("tax"), **MONEY)
     total = models.DecimalField(_("total"), **MONEY)
     amount_paid = models.DecimalField(_("amount paid"), default=0, **MONEY)
+    # The sum of the totals of the invoice's credit notes (net + VAT).
+    amount_credited = models.DecimalField(_("amount credited"), default=0, **MONEY)
+    # A corrected invoice names the invoice it replaces (credited in full by a credit note).
+    replaces = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by", verbose_name=_("replaces")
+    )
     # Quoted on a bank transfer (PBI-9).
     payment_reference = models.CharField(_("payment reference"), max_length=64, blank=True)
     payment_terms = models.CharField(
@@ -104,7 +110,13 @@ class Invoice(models.Model):
         verbose_name_plural = _("invoices")
         ordering = ["-issue_date", "-number"]
         constraints = [
-            models.UniqueConstraint(fields=["profile", "period"], name="invoice_one_per_scope_and_period"),
+            # One invoice per scope and period; a corrected invoice that replaces it is
+            # the only other one (it names the invoice it replaces).
+            models.UniqueConstraint(
+                fields=["profile", "period"],
+                condition=Q(replaces__isnull=True),
+                name="invoice_one_per_scope_and_period",
+            ),
         ]
         indexes = [
             models.Index(fields=["profile", "-issue_date"]),
@@ -118,8 +130,21 @@ class Invoice(models.Model):
         return self.number
 
     @property
+    def balance(self):
+        """Total minus credited minus paid (net of refunds): below zero is a surplus."""
+        return self.total - self.amount_credited - self.amount_paid
+
+    @property
     def amount_due(self):
-        return self.total - self.amount_paid
+        """What is still to pay: the balance, never below zero."""
+        balance = self.balance
+        return balance if balance > 0 else (balance * 0).copy_abs()
+
+    @property
+    def surplus(self):
+        """Paid more than the invoice still asks (credited after it was paid): to refund."""
+        balance = self.balance
+        return -balance if balance < 0 else (balance * 0).copy_abs()
 
     @property
     def is_payable(self) -> bool:
@@ -255,3 +280,95 @@ class BillingRunChunk(models.Model):
 
     def __str__(self):
         return f"{self.run} #{self.index}"
+
+
+class CreditNoteKind(models.TextChoices):
+    CREDIT = "credit", _("Credit")
+    REFUND = "refund", _("Refund")
+    CORRECTION = "correction", _("Correction")
+
+
+class CreditNote(models.Model):
+    """Credits an issued invoice in full or in part (docs/invoices.md, "Credit notes").
+
+    Its lines credit the invoice's lines with VAT per line at the invoice's rate; the
+    total never exceeds what the invoice still has uncredited. A correction credits the
+    invoice in full and names the corrected invoice that replaces it (``applied_to``),
+    to which ``amount_applied`` of the money already paid was carried over."""
+
+    number = models.CharField(_("credit note number"), max_length=32, unique=True)
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
+    # The invoice revision credited: its parties, VAT ID, rate and note are printed.
+    revision = models.ForeignKey(InvoiceRevision, on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey("accounts.BillingAccount", on_delete=models.PROTECT, related_name="credit_notes")
+    profile = models.ForeignKey("accounts.BillingProfile", on_delete=models.PROTECT, related_name="credit_notes")
+    kind = models.CharField(_("kind"), max_length=16, choices=CreditNoteKind.choices, default=CreditNoteKind.CREDIT)
+    issue_date = models.DateField(_("credit note date"))
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="en")
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
+    subtotal = models.DecimalField(_("subtotal"), **MONEY)
+    tax_amount = models.DecimalField(_("tax"), **MONEY)
+    total = models.DecimalField(_("total"), **MONEY)
+    reason = models.TextField(_("reason"))
+    applied_to = models.ForeignKey(
+        Invoice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="applied_credit_notes",
+        verbose_name=_("applied to"),
+    )
+    amount_applied = models.DecimalField(_("amount applied"), default=0, **MONEY)
+    pdf = models.FileField(_("PDF"), upload_to="credit_notes/%Y/%m/", blank=True)
+    pdf_rendered_at = models.DateTimeField(_("PDF rendered"), null=True, blank=True)
+    # A repeat of the same request (API Idempotency-Key, admin form token, a refund)
+    # finds this credit note instead of crediting twice.
+    request_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    request_fingerprint = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("credit note")
+        verbose_name_plural = _("credit notes")
+        ordering = ["-issue_date", "-number"]
+        constraints = [models.CheckConstraint(condition=Q(total__gt=0), name="credit_note_total_positive")]
+        indexes = [models.Index(fields=["invoice", "number"])]
+
+    def __str__(self):
+        return self.number
+
+
+class CreditNoteLine(models.Model):
+    credit_note = models.ForeignKey(CreditNote, on_delete=models.CASCADE, related_name="lines")
+    invoice_line = models.ForeignKey(InvoiceLine, on_delete=models.PROTECT, related_name="credit_lines")
+    position = models.PositiveIntegerField(_("position"))
+    service_name = models.CharField(_("service"), max_length=200)
+    meter = models.CharField(_("meter"), max_length=200)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    tax_amount = models.DecimalField(_("tax"), **MONEY)
+
+    class Meta:
+        verbose_name = _("credit note line")
+        verbose_name_plural = _("credit note lines")
+        ordering = ["credit_note_id", "position"]
+
+    def __str__(self):
+        return f"{self.service_name} / {self.meter}"
+
+
+class CreditNoteNumberSequence(models.Model):
+    """The last credit note number handed out in a year (CN-YYYY-NNNNNN), taken under a
+    row lock in the transaction that inserts the credit note, like invoice numbers."""
+
+    year = models.PositiveSmallIntegerField(_("year"), primary_key=True)
+    last_number = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("credit note number sequence")
+        verbose_name_plural = _("credit note number sequences")
+
+    def __str__(self):
+        return f"{self.year}: {self.last_number}"

@@ -75,6 +75,22 @@ def invoice_html(revision) -> str:
         return render_to_string("invoices/pdf/invoice.html", context)
 
 
+def credit_note_html(credit_note) -> str:
+    """The credit note as HTML, in its language, referencing the invoice it credits."""
+    language = credit_note.language or "en"
+    with translation.override(language):
+        context = {
+            "credit_note": credit_note,
+            "invoice": credit_note.invoice,
+            "revision": credit_note.revision,
+            "lines": list(credit_note.lines.all()),
+            "applied_to": credit_note.applied_to,
+            "seller": settings.PORTAL_SELLER,
+            "language": language,
+        }
+        return render_to_string("invoices/pdf/credit_note.html", context)
+
+
 def html_to_pdf(html: str) -> bytes:
     from weasyprint import HTML
 
@@ -84,3 +100,7 @@ def html_to_pdf(html: str) -> bytes:
 
 def render_revision_pdf(revision) -> bytes:
     return html_to_pdf(invoice_html(revision))
+
+
+def render_credit_note_pdf(credit_note) -> bytes:
+    return html_to_pdf(credit_note_html(credit_note))

@@ -9,7 +9,7 @@ from accounts import permissions
 from accounts.models import BillingProfile
 from accounts.selectors import profiles_where
 
-from .models import Invoice, InvoiceRevision
+from .models import CreditNote, Invoice, InvoiceRevision
 
 
 def invoice_profiles(user) -> list:
@@ -62,3 +62,43 @@ def get_revision_for_user(user, invoice_pk, revision_number=None) -> InvoiceRevi
         raise Http404
     revision.invoice = invoice
     return revision
+
+
+def credit_notes_for_invoice(invoice):
+    """The credit notes of an invoice the caller may already see, oldest first."""
+    return CreditNote.objects.filter(invoice_id=invoice.pk).select_related("applied_to").order_by("number")
+
+
+def credit_notes_for_user(user) -> QuerySet[CreditNote]:
+    """Every credit note of the invoices the user may see, newest first (one query beyond
+    the cached grants), with the invoice loaded: for a payment history."""
+    return (
+        CreditNote.objects.filter(permissions.can_view_invoices_filter(user))
+        .select_related("invoice", "applied_to")
+        .order_by("-issue_date", "-number")
+    )
+
+
+def get_credit_note_for_user(user, pk) -> CreditNote:
+    """A credit note of an invoice the user may see (the invoice's read rule); 404 otherwise."""
+    try:
+        credit_note = CreditNote.objects.select_related(
+            "invoice", "invoice__account", "revision", "profile", "profile__account", "applied_to"
+        ).get(pk=pk)
+    except (CreditNote.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if not permissions.can_view_invoices(user, credit_note.profile):
+        raise Http404
+    return credit_note
+
+
+def get_invoice_to_credit(user, pk) -> Invoice:
+    """The invoice a credit note is asked for: any invoice for support staff (who hold no
+    customer role), otherwise one the user may see (another tenant's is a 404); the
+    service then refuses customer roles (403)."""
+    if not permissions.can_credit_invoices(user):
+        return get_invoice_for_user(user, pk)
+    try:
+        return Invoice.objects.select_related("account", "profile", "profile__account", "current_revision").get(pk=pk)
+    except (Invoice.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None

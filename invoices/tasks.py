@@ -51,3 +51,8 @@ def sweep_unfinished_work(older_than_seconds: int | None = None) -> dict:
     if older_than_seconds is None:
         return services.sweep_unfinished_work()
     return services.sweep_unfinished_work(older_than=dt.timedelta(seconds=older_than_seconds))
+
+
+@shared_task(name="invoices.tasks.render_credit_note_pdf", autoretry_for=(Exception,), retry_backoff=30, max_retries=5)
+def render_credit_note_pdf(credit_note_id: int) -> bool:
+    return services.credit_note_render_pdf(credit_note_id=credit_note_id)

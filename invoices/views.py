@@ -203,6 +203,8 @@ def invoice_detail(request, pk):
             "revision": invoice.current_revision,
             "lines": invoice.lines.select_related("subscription"),
             "revisions": invoice.revisions.order_by("-number"),
+            "credit_notes": selectors.credit_notes_for_invoice(invoice),
+            "replaced_by": invoice.replaced_by.order_by("pk").first(),
             "can_pay": permissions.can_pay_invoices(request.user, invoice.profile),
             "can_request_amendment": permissions.can_request_invoice_amendment(request.user, invoice.profile),
             "seller": settings.PORTAL_SELLER,
@@ -215,3 +217,10 @@ def invoice_detail(request, pk):
 def invoice_pdf(request, pk, revision=None):
     """The stored PDF of the current (or a given) revision (invoices.downloads)."""
     return downloads.revision_pdf_response(request.user, pk, revision)
+
+
+@login_required
+@require_safe
+def credit_note_pdf(request, pk):
+    """A credit note's PDF, for everyone who may read its invoice (invoices.downloads)."""
+    return downloads.credit_note_pdf_response(request.user, pk)

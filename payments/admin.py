@@ -19,6 +19,7 @@ from invoices.models import Invoice
 
 from . import services
 from .models import CardSetup, Payment, PaymentMethod, PaymentMethodEvent, SandboxCharge
+from .refund_admin import refund_selected
 
 
 @admin.register(PaymentMethod)
@@ -82,8 +83,10 @@ class PaymentAdmin(ReadOnlyAdmin):
         "status",
         "failure_code",
         "needs_refund",
+        "amount_refunded",
     )
     list_filter = ("status", "kind", "source", "needs_refund")
+    actions = [refund_selected]
     search_fields = ("invoice__number", "reference", "gateway_reference")
     list_select_related = ("invoice",)
     exclude = ("gateway_key", "request_key")

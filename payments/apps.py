@@ -14,3 +14,4 @@ class PaymentsConfig(AppConfig):
 
         invoice_hooks.after_issue.register(services.charge_issued_invoices)
         invoice_hooks.payment_activity.register(services.invoice_has_payment_activity)
+        invoice_hooks.money_in_flight.register(services.invoice_money_in_flight)

@@ -9,7 +9,10 @@ The portal talks to a card processor through four calls:
 * ``charge``: charge a token, at most once per ``idempotency_key`` (a retry with the
   same key returns the first result and never charges again);
 * ``get_charge``: look up a charge by its idempotency key (used to settle a payment
-  whose answer was lost, e.g. on a processor timeout).
+  whose answer was lost, e.g. on a processor timeout);
+* ``refund``: refund (part of) a charge, at most once per ``idempotency_key``;
+* ``get_refund``: look up a refund by its idempotency key (settles a refund whose
+  answer was lost).
 
 ``get_gateway()`` returns the configured implementation (``settings.PAYMENT_GATEWAY``)
 from the gateways registered by name (``register``). The built-in ``sandbox`` gateway
@@ -77,6 +80,15 @@ class ChargeResult:
         return self.status == "succeeded"
 
 
+@dataclass(frozen=True)
+class RefundResult:
+    reference: str
+    status: str  # succeeded / failed / pending
+    amount: Decimal
+    currency: str
+    failure_code: str = ""
+
+
 class Gateway:
     name = "abstract"
 
@@ -92,6 +104,14 @@ class Gateway:
         raise NotImplementedError
 
     def get_charge(self, *, idempotency_key: str) -> ChargeResult | None:
+        raise NotImplementedError
+
+    def refund(
+        self, *, charge_reference: str, amount: Decimal, currency: str, idempotency_key: str, reason: str = ""
+    ) -> RefundResult:
+        raise NotImplementedError
+
+    def get_refund(self, *, idempotency_key: str) -> RefundResult | None:
         raise NotImplementedError
 
 

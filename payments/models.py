@@ -207,6 +207,26 @@ class SandboxCharge(models.Model):
         return f"{self.reference}: {self.amount} {self.currency} {self.status}"
 
 
+class SandboxRefund(models.Model):
+    reference = models.CharField(max_length=64, primary_key=True)
+    idempotency_key = models.CharField(max_length=128, unique=True)
+    charge = models.ForeignKey(SandboxCharge, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=16)  # succeeded / failed
+    failure_code = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("sandbox refund")
+        verbose_name_plural = _("sandbox refunds")
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return f"{self.reference}: {self.amount} {self.currency} {self.status}"
+
+
 # --- Payments of invoices (PAY-1..PAY-4) -----------------------------------------------------------
 
 
@@ -267,6 +287,8 @@ class Payment(models.Model):
     # A card charge that succeeded after the invoice was already paid by another route
     # (e.g. a bank transfer recorded meanwhile): to be refunded by support.
     needs_refund = models.BooleanField(_("needs refund"), default=False)
+    # What succeeded refunds gave back of this payment (services.refunds).
+    amount_refunded = models.DecimalField(_("amount refunded"), max_digits=14, decimal_places=2, default=0)
 
     class Meta:
         verbose_name = _("payment")
@@ -287,6 +309,47 @@ class Payment(models.Model):
 
     def __str__(self):
         return f"{self.invoice_id}: {self.amount} {self.currency} {self.status}"
+
+
+class Refund(models.Model):
+    """Money of a card payment given back by support (docs/payments.md, "Refunds"): a
+    pending record, the gateway's refund with the refund's own idempotency key
+    (``gateway_key``), then the outcome. ``credit_amount`` is the part backed by a credit
+    note (``credit_note``, issued when the refund succeeds); the rest returns a surplus
+    the invoice no longer owes (or a payment flagged ``needs_refund``)."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    invoice = models.ForeignKey("invoices.Invoice", on_delete=models.PROTECT, related_name="refunds")
+    account = models.ForeignKey("accounts.BillingAccount", on_delete=models.PROTECT, related_name="+")
+    profile = models.ForeignKey("accounts.BillingProfile", on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    credit_amount = models.DecimalField(_("credited by a credit note"), max_digits=14, decimal_places=2, default=0)
+    currency = models.CharField(_("currency"), max_length=3)
+    reason = models.TextField(_("reason"))
+    status = models.CharField(_("status"), max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
+    gateway = models.CharField(_("gateway"), max_length=32, blank=True)
+    gateway_key = models.CharField(_("gateway idempotency key"), max_length=128, unique=True)
+    gateway_reference = models.CharField(_("gateway reference"), max_length=64, blank=True)
+    failure_code = models.CharField(_("failure code"), max_length=40, blank=True)
+    request_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    credit_note = models.ForeignKey(
+        "invoices.CreditNote", on_delete=models.PROTECT, null=True, blank=True, related_name="refunds"
+    )
+    initiated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    settled_at = models.DateTimeField(_("settled"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_amount_positive")]
+        indexes = [models.Index(fields=["status", "created_at"]), models.Index(fields=["invoice", "status"])]
+
+    def __str__(self):
+        return f"{self.payment_id}: -{self.amount} {self.currency} {self.status}"
 
 
 class IdempotencyRecord(models.Model):

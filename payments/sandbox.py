@@ -25,6 +25,11 @@ number                    outcome                                         when
 Any other number that passes the checks is approved. On a processor timeout the
 charge *is* made and recorded, but the caller gets ``GatewayTimeout`` instead of the
 answer; ``get_charge`` (or a retry with the same idempotency key) returns the record.
+
+Refunds (``SandboxRefund``) give back part or all of a succeeded charge, once per
+idempotency key; more than the charge minus its refunds fails with
+``amount_too_large``. A refund of a charge made with the timeout card is made and
+recorded, but its answer is lost too (``GatewayTimeout``; ``get_refund`` returns it).
 """
 
 import secrets
@@ -47,9 +52,10 @@ from .gateway import (
     GatewayError,
     GatewayTimeout,
     IdempotencyMismatch,
+    RefundResult,
     register,
 )
-from .models import SandboxCard, SandboxCharge, SandboxSession
+from .models import SandboxCard, SandboxCharge, SandboxRefund, SandboxSession
 
 APPROVED = "approved"
 CARD_DECLINED = "card_declined"
@@ -195,6 +201,27 @@ def _result(charge: SandboxCharge) -> ChargeResult:
     )
 
 
+def _refund_result(refund: SandboxRefund) -> RefundResult:
+    return RefundResult(
+        reference=refund.reference,
+        status=refund.status,
+        amount=refund.amount,
+        currency=refund.currency,
+        failure_code=refund.failure_code,
+    )
+
+
+def _refund_outcome(charge: SandboxCharge, amount: Decimal, currency: str) -> tuple[str, str]:
+    if charge.status != "succeeded":
+        return "failed", "charge_not_succeeded"
+    if currency != charge.currency:
+        return "failed", "currency_mismatch"
+    refunded = sum((r.amount for r in charge.refunds.filter(status="succeeded")), Decimal(0))
+    if amount > charge.amount - refunded:
+        return "failed", "amount_too_large"
+    return "succeeded", ""
+
+
 @register
 class SandboxGateway(Gateway):
     name = "sandbox"
@@ -302,3 +329,48 @@ class SandboxGateway(Gateway):
     def get_charge(self, *, idempotency_key: str) -> ChargeResult | None:
         charge = SandboxCharge.objects.filter(idempotency_key=idempotency_key).first()
         return _result(charge) if charge else None
+
+    # --- refunds -----------------------------------------------------------------------------
+    def refund(
+        self, *, charge_reference: str, amount: Decimal, currency: str, idempotency_key: str, reason: str = ""
+    ) -> RefundResult:
+        amount = Decimal(amount)
+        if amount <= 0:
+            raise GatewayError("amount must be positive")
+        existing = SandboxRefund.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            existing, made = self._make_refund(charge_reference, amount, currency, idempotency_key, reason)
+            if made and existing.charge.card.outcome == PROCESSOR_TIMEOUT:
+                # The processor made the refund, but its answer never arrives.
+                raise GatewayTimeout("the processor did not answer in time")
+        if existing.charge_id != charge_reference or existing.amount != amount or existing.currency != currency:
+            raise IdempotencyMismatch("this idempotency key was used for a different refund")
+        return _refund_result(existing)
+
+    def _make_refund(self, charge_reference, amount, currency, idempotency_key, reason) -> tuple[SandboxRefund, bool]:
+        """The refund of this key, made now under the charge's row lock (True) or found."""
+        with transaction.atomic():
+            charge = (
+                SandboxCharge.objects.select_for_update().select_related("card").filter(pk=charge_reference).first()
+            )
+            if charge is None:
+                raise GatewayError("unknown charge")
+            existing = SandboxRefund.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return existing, False
+            status, failure = _refund_outcome(charge, amount, currency)
+            refund = SandboxRefund.objects.create(
+                reference=f"re_{secrets.token_urlsafe(18)}",
+                idempotency_key=idempotency_key,
+                charge=charge,
+                amount=amount,
+                currency=currency,
+                reason=reason[:200],
+                status=status,
+                failure_code=failure,
+            )
+            return refund, True
+
+    def get_refund(self, *, idempotency_key: str) -> RefundResult | None:
+        refund = SandboxRefund.objects.filter(idempotency_key=idempotency_key).first()
+        return _refund_result(refund) if refund else None

@@ -10,7 +10,7 @@ from accounts import permissions
 from accounts import selectors as account_selectors
 from accounts.models import AgreementType, Subscription, SubscriptionStatus
 
-from .models import CardSetup, Payment, PaymentMethod, PaymentMethodEvent
+from .models import CardSetup, Payment, PaymentMethod, PaymentMethodEvent, Refund
 
 
 def payment_scopes_for_user(user) -> list[dict]:
@@ -134,3 +134,46 @@ def get_payment_for_user(user, pk):
     if not permissions.can_view_invoices(user, payment.profile):
         raise Http404
     return payment
+
+
+def get_payment_to_refund(user, pk):
+    """The payment a refund is asked for: any payment for support staff (who hold no
+    customer role), otherwise one the user may see (another tenant's is a 404); the
+    refund service then refuses customer roles (403)."""
+    if not permissions.can_refund_payments(user):
+        return get_payment_for_user(user, pk)
+    try:
+        return Payment.objects.select_related("invoice", "profile", "profile__account").get(pk=pk)
+    except (Payment.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def refunds_for_payment(payment):
+    return Refund.objects.filter(payment=payment).select_related("credit_note").order_by("-created_at", "-pk")
+
+
+def refunds_for_invoice(invoice):
+    """The refunds of an invoice's payments, newest first (for a payment history)."""
+    return Refund.objects.filter(invoice=invoice).select_related("credit_note").order_by("-created_at", "-pk")
+
+
+def refunds_for_user(user):
+    """Every refund of the invoices the user may see, newest first (for a payment history)."""
+    return (
+        Refund.objects.filter(permissions.can_view_invoices_filter(user))
+        .select_related("invoice", "payment", "credit_note")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def get_refund_for_user(user, pk) -> Refund:
+    """A refund of a payment of an invoice the user may see (can_view_invoices)."""
+    try:
+        refund = Refund.objects.select_related("payment", "invoice", "profile", "profile__account", "credit_note").get(
+            pk=pk
+        )
+    except (Refund.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if not permissions.can_view_invoices(user, refund.profile):
+        raise Http404
+    return refund

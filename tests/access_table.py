@@ -22,6 +22,7 @@ OBJECT_TENANT = {
     "card_setup": "woodgrove",
     "invoice": "woodgrove",
     "revision": "woodgrove",
+    "credit_note": "woodgrove",
     "amendment": "woodgrove",
     "contoso_prod": "contoso",
     "contoso_campaigns": "contoso",
@@ -62,13 +63,17 @@ class Entry:
 def objects(demo) -> dict:
     """The demo objects whose ids fill the path arguments."""
     from billing_portal import clock
-    from invoices.models import Invoice
+    from invoices import services as invoice_services
+    from invoices.models import CreditNote, Invoice
     from payments.models import CardSetup, PaymentMethod, SandboxSession
     from purchase_orders.models import AmendmentRequest
     from support.models import PayByInvoiceRequest
 
     woodgrove = demo.accounts["woodgrove"]
     invoice = Invoice.objects.filter(account=woodgrove).exclude(current_revision=None).order_by("pk").first()
+    credit_note = CreditNote.objects.filter(invoice=invoice).first() or invoice_services.credit_note_issue(
+        invoice=invoice, actor=None, reason="Goodwill credit", amount="1.00"
+    )
     return {
         "woodgrove": woodgrove.pk,
         "woodgrove_nl": demo.profiles["woodgrove_nl"].pk,
@@ -77,6 +82,7 @@ def objects(demo) -> dict:
         "card_setup": CardSetup.objects.filter(account=woodgrove).order_by("created_at").first().pk,
         "invoice": invoice.pk,
         "revision": invoice.current_revision.number,
+        "credit_note": credit_note.pk,
         "amendment": AmendmentRequest.objects.filter(account=woodgrove).order_by("pk").first().pk,
         "contoso_prod": demo.subscriptions["contoso_prod"].subscription_id,
         "contoso_campaigns": demo.subscriptions["contoso_campaigns"].subscription_id,
@@ -222,6 +228,14 @@ PAGES = {
     ),
     "invoices:pdf": Entry(
         {"pk": "invoice", "revision": "revision"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            302: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "invoices:credit_note_pdf": Entry(
+        {"pk": "credit_note"},
         {
             200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
             302: "anonymous",
@@ -521,6 +535,30 @@ API = {
             404: "wd_admin ea_admin ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
         },
     ),
+    "/api/v1/credit-notes/{id}/": Entry(
+        {"id": "credit_note"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            401: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "/api/v1/credit-notes/{id}/pdf/": Entry(
+        {"id": "credit_note"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            401: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "/api/v1/invoices/{id}/credit-notes/": Entry(
+        {"id": "invoice"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            401: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
     "/api/v1/invoices/": Entry(
         {},
         {
@@ -590,6 +628,20 @@ API = {
         },
     ),
     "/api/v1/payments/{id}/": Entry(
+        {"id": "missing"},
+        {
+            401: "anonymous",
+            404: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+        },
+    ),
+    "/api/v1/payments/{id}/refunds/": Entry(
+        {"id": "missing"},
+        {
+            401: "anonymous",
+            404: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+        },
+    ),
+    "/api/v1/refunds/{id}/": Entry(
         {"id": "missing"},
         {
             401: "anonymous",

@@ -38,6 +38,8 @@ REAL_IDS = [
     ("/api/v1/payment-methods/", "card"),
     ("/api/v1/card-setups/", "card_setup"),
     ("/api/v1/invoices/", "invoice"),
+    ("/api/v1/credit-notes/", "credit_note"),
+    ("/api/v1/refunds/", "missing"),
     ("/api/v1/payments/", "missing"),
     ("/api/v1/amendment-requests/", "amendment"),
     ("/api/v1/support/amendment-requests/", "amendment"),

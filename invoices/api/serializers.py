@@ -1,7 +1,9 @@
+from decimal import Decimal
+
 from django.urls import reverse
 from rest_framework import serializers
 
-from invoices.models import Invoice, InvoiceLine, InvoiceRevision
+from invoices.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, InvoiceRevision
 
 
 class InvoiceRevisionSerializer(serializers.ModelSerializer):
@@ -51,7 +53,12 @@ class InvoiceSerializer(serializers.ModelSerializer):
     po_number = serializers.CharField(source="current_revision.po_number", default="", read_only=True)
     vat_id = serializers.CharField(source="current_revision.vat_id", default="", read_only=True)
     period = serializers.SerializerMethodField()
-    amount_due = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    amount_due = serializers.DecimalField(
+        max_digits=14, decimal_places=2, read_only=True, help_text="Total - amount credited - amount paid, not below 0."
+    )
+    surplus = serializers.DecimalField(
+        max_digits=14, decimal_places=2, read_only=True, help_text="Paid more than the invoice still asks: to refund."
+    )
 
     class Meta:
         model = Invoice
@@ -70,7 +77,10 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "tax_amount",
             "total",
             "amount_paid",
+            "amount_credited",
             "amount_due",
+            "surplus",
+            "replaces",
             "payment_terms",
             "payment_reference",
             "po_number",
@@ -83,12 +93,84 @@ class InvoiceSerializer(serializers.ModelSerializer):
         return f"{invoice.period:%Y-%m}"
 
 
+class CreditNoteLineSerializer(serializers.ModelSerializer):
+    invoice_line_position = serializers.IntegerField(source="invoice_line.position", read_only=True)
+
+    class Meta:
+        model = CreditNoteLine
+        fields = ["position", "invoice_line_position", "service_name", "meter", "amount", "tax_amount"]
+
+
+class CreditNoteSummarySerializer(serializers.ModelSerializer):
+    applied_to_number = serializers.CharField(source="applied_to.number", default=None, allow_null=True, read_only=True)
+    pdf_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CreditNote
+        fields = [
+            "id",
+            "number",
+            "invoice",
+            "kind",
+            "issue_date",
+            "currency",
+            "subtotal",
+            "tax_amount",
+            "total",
+            "reason",
+            "applied_to",
+            "applied_to_number",
+            "amount_applied",
+            "created_at",
+            "pdf_url",
+        ]
+        read_only_fields = fields
+
+    def get_pdf_url(self, credit_note) -> str:
+        return reverse("api-credit-note-pdf", args=[credit_note.pk])
+
+
+class CreditNoteSerializer(CreditNoteSummarySerializer):
+    invoice_number = serializers.CharField(source="invoice.number", read_only=True)
+    lines = CreditNoteLineSerializer(many=True, read_only=True)
+
+    class Meta(CreditNoteSummarySerializer.Meta):
+        fields = [*CreditNoteSummarySerializer.Meta.fields, "invoice_number", "lines"]
+        read_only_fields = fields
+
+
+class CreditLineRequestSerializer(serializers.Serializer):
+    position = serializers.IntegerField(min_value=1, max_value=2_000_000, help_text="The invoice line's position.")
+    amount = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=Decimal("0.01"), help_text="Net amount to credit on the line."
+    )
+
+
+class CreditNoteRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+    amount = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        help_text="Gross amount (VAT included) split over the lines pro rata. Omit amount and lines: credit in full.",
+    )
+    lines = CreditLineRequestSerializer(many=True, required=False, max_length=10_000, allow_empty=False)
+
+
 class InvoiceDetailSerializer(InvoiceSerializer):
     lines = InvoiceLineSerializer(many=True, read_only=True)
     revisions = InvoiceRevisionSerializer(many=True, read_only=True)
+    credit_notes = CreditNoteSummarySerializer(many=True, read_only=True)
+    replaced_by = serializers.SerializerMethodField()
 
     class Meta(InvoiceSerializer.Meta):
-        fields = [*InvoiceSerializer.Meta.fields, "lines", "revisions"]
+        fields = [*InvoiceSerializer.Meta.fields, "lines", "revisions", "credit_notes", "replaced_by"]
+
+    def get_replaced_by(self, invoice) -> int | None:
+        """The corrected invoice that replaces this one, if any."""
+        corrected = invoice.replaced_by.order_by("pk").first()
+        return corrected.pk if corrected else None
 
 
 class UsageRowSerializer(serializers.Serializer):

@@ -34,7 +34,7 @@ class InvoiceList(generics.ListAPIView):
 
 
 class InvoiceDetail(generics.RetrieveAPIView):
-    """One invoice with its lines and revisions."""
+    """One invoice with its lines, revisions and credit notes."""
 
     serializer_class = InvoiceDetailSerializer
 
@@ -44,6 +44,7 @@ class InvoiceDetail(generics.RetrieveAPIView):
         invoice._prefetched_objects_cache = {
             "lines": invoice.lines.select_related("subscription"),
             "revisions": invoice.revisions.order_by("number"),
+            "credit_notes": selectors.credit_notes_for_invoice(invoice),
         }
         return invoice
 

@@ -12,10 +12,11 @@ from accounts import permissions
 from billing_portal import clock, queue
 from billing_portal.card_numbers import refuse_card_number
 from billing_portal.errors import Conflict, InvalidInput, NotAllowed
-from billing_portal.validators import clean_po_number, clean_vat_id
+from billing_portal.validators import clean_po_number
 
 from .. import hooks, tax
 from ..models import Invoice, InvoiceLine, InvoiceRevision, InvoiceStatus
+from .corrections import clean_new_vat_id, invoice_correct
 from .documents import invoice_revision_render_pdf
 
 
@@ -44,18 +45,22 @@ def _check_request(*, invoice: Invoice, actor, reason: str, po_number, vat_id) -
 
 def _new_numbers(current: InvoiceRevision, country: str, po_number, vat_id) -> tuple[str, str]:
     new_po = current.po_number if po_number is None else clean_po_number(po_number)
-    new_vat = current.vat_id if vat_id is None else clean_vat_id(vat_id, country)
-    if vat_id is not None and new_vat and country in tax.EU_VAT_RATES:
-        new_vat = tax.with_country_prefix(new_vat, country)
+    new_vat = current.vat_id if vat_id is None else clean_new_vat_id(vat_id, country)
     if new_po == current.po_number and new_vat == current.vat_id:
         raise InvalidInput(_("The invoice already has this PO number and VAT number."), code="nothing_to_amend")
     return new_po, new_vat
 
 
+class _NeedsCorrection(Exception):
+    """The new treatment changes amounts that money or a credit note already stands on."""
+
+
 def _money_moved(invoice: Invoice) -> bool:
-    """Something paid or being paid on the invoice (payments answers through the hook)."""
+    """Something paid, being paid or credited on the invoice (payments answers through
+    the hook)."""
     return (
         invoice.amount_paid != 0
+        or invoice.amount_credited != 0
         or invoice.status == InvoiceStatus.PAID
         or hooks.payment_activity.any(invoice_id=invoice.pk)
     )
@@ -63,22 +68,23 @@ def _money_moved(invoice: Invoice) -> bool:
 
 def _treatment(invoice: Invoice, current: InvoiceRevision, country: str, new_vat: str) -> _Treatment:
     """The tax treatment of the new revision; recomputed lines only when a VAT change
-    changes the treatment and no money has moved (else ``tax_change_needs_credit_note``)."""
+    changes the treatment and no money has moved (else ``_NeedsCorrection``)."""
     kept = _Treatment(current.tax_rate, current.reverse_charge, current.tax_note)
     if new_vat == current.vat_id:
         return kept
     treatment = tax.treatment_for(country=country, is_business=invoice.account.is_business, vat_id=new_vat)
     if tax.same_treatment(treatment, rate=current.tax_rate, reverse_charge=current.reverse_charge):
         return kept
-    if _money_moved(invoice):
+    if hooks.money_in_flight.any(invoice_id=invoice.pk):
         raise Conflict(
             _(
-                "The new VAT number changes the VAT on this invoice, but a payment has already been made "
-                "or is being processed. Support must credit this invoice and issue a new one with the "
-                "new VAT number."
+                "The new VAT number changes the VAT on this invoice, but a card payment or refund of it is "
+                "being processed. Wait until it is settled and try again."
             ),
-            code="tax_change_needs_credit_note",
+            code="payment_in_progress",
         )
+    if _money_moved(invoice):
+        raise _NeedsCorrection
     lines = list(InvoiceLine.objects.filter(invoice_id=invoice.pk).order_by("position"))
     for line in lines:
         line.tax_amount = tax.line_tax(line.amount, treatment.rate, invoice.currency)
@@ -108,14 +114,19 @@ def invoice_amend(
       note and every amount unchanged.
     * A VAT number change that changes the tax treatment (``tax.treatment_for`` with
       the account's country and business flag and the *new* VAT number) is applied
-      only while nothing has been paid on the invoice: ``amount_paid == 0``, status not
-      paid, and no card payment pending or succeeded (``hooks.payment_activity``).
+      in place only while nothing has been paid or credited on the invoice:
+      ``amount_paid == 0``, ``amount_credited == 0``, status not paid, and no card
+      payment pending or succeeded (``hooks.payment_activity``).
       Then each line's tax is recomputed with ``tax.line_tax`` (half-up per line,
       exactly as the billing run does), ``tax_amount`` is their sum and
       ``total = subtotal + tax_amount``. The earlier revision's PDF is rendered first
       if it was not yet, so it keeps showing the figures it was issued with.
-    * Otherwise the amendment is refused with ``Conflict`` (409,
-      ``tax_change_needs_credit_note``) and nothing is written.
+    * Otherwise (something paid or credited on it) the invoice is corrected:
+      ``invoice_correct`` credits it in full and issues a corrected invoice with the
+      new VAT number, the money paid carried over; the corrected invoice's first
+      revision is returned (``revision.invoice.replaces`` is the credited invoice).
+      While a card payment or refund is pending it is refused (409,
+      ``payment_in_progress``) and nothing is written.
 
     The invoice row is locked (``select_for_update``) before the payments are checked;
     the pay service takes the same lock, so a payment cannot start in between."""
@@ -126,7 +137,13 @@ def invoice_amend(
     current = InvoiceRevision.objects.get(pk=locked.current_revision_id)
     country = locked.account.country.code if locked.account.country else ""
     new_po, new_vat = _new_numbers(current, country, po_number, vat_id)
-    treatment = _treatment(locked, current, country, new_vat)
+    try:
+        treatment = _treatment(locked, current, country, new_vat)
+    except _NeedsCorrection:
+        corrected = invoice_correct(invoice=locked, actor=actor, reason=reason, vat_id=new_vat, po_number=new_po)
+        for name in ("amount_credited", "amount_paid", "status", "paid_at"):
+            setattr(invoice, name, getattr(locked, name))
+        return corrected.current_revision
     revision = InvoiceRevision.objects.create(
         invoice=locked,
         number=current.number + 1,

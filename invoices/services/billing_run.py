@@ -15,7 +15,6 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils.translation import gettext as _
-from stdnum.iso7064 import mod_97_10
 
 from billing_portal import clock, queue
 from billing_portal.errors import InvalidInput
@@ -34,22 +33,11 @@ from ..models import (
     PaymentTerms,
 )
 from .drafts import MARKETPLACE_ON_INVOICE_SCOPE, Draft, drafts_for, payment_terms_for, refused_marketplace_charges
+from .numbering import invoice_number, locked_sequence, payment_reference
 from .rows import INVOICE_COLUMNS, LINE_COLUMNS, REVISION_COLUMNS, insert_rows
 
 CHUNK_SIZE = 500
 PAYMENT_DAYS = 30
-
-
-def invoice_number(year: int, sequence: int) -> str:
-    return f"INV-{year}-{sequence:06d}"
-
-
-def payment_reference(year: int, sequence: int) -> str:
-    """ISO 11649 structured creditor reference ("RF" + check digits + the invoice number's
-    digits), quoted on a bank transfer (PBI-9)."""
-    body = f"{year}{sequence:06d}"
-    check = mod_97_10.calc_check_digits(body + "RF")
-    return f"RF{check}{body}"
 
 
 def _after_issue(invoice_ids: list[int]) -> None:
@@ -72,8 +60,8 @@ def _invoice_row(run: BillingRun, draft: Draft, sequence: int, now) -> tuple:
     total = draft.subtotal + draft.tax_amount
     return (
         invoice_number(year, sequence), account.pk, draft.profile.pk, run.period, run.issue_date, due,
-        InvoiceStatus.DUE.value, account.currency, draft.subtotal, draft.tax_amount, total, Decimal(0),
-        payment_reference(year, sequence), str(terms), run.pk, None, None, None, now,
+        InvoiceStatus.DUE.value, account.currency, draft.subtotal, draft.tax_amount, total, Decimal(0), Decimal(0),
+        None, payment_reference(year, sequence), str(terms), run.pk, None, None, None, now,
     )  # fmt: skip
 
 
@@ -112,8 +100,7 @@ def _issue(run: BillingRun, chunk_id: int | None, drafts: list[Draft]) -> list[i
     """Insert the drafted invoices with gap-free numbers. Must run inside a transaction;
     holds the year's number-sequence row lock until it commits (a few bulk inserts)."""
     year = run.issue_date.year
-    InvoiceNumberSequence.objects.bulk_create([InvoiceNumberSequence(year=year)], ignore_conflicts=True)
-    sequence = InvoiceNumberSequence.objects.select_for_update().get(year=year)
+    sequence = locked_sequence(InvoiceNumberSequence, year)
     # Under the lock, every earlier issuer has committed: re-read what exists.
     if chunk_id is not None and BillingRunChunk.objects.filter(pk=chunk_id, done=True).exists():
         return []

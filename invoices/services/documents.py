@@ -1,12 +1,13 @@
-"""Invoice documents: the PDF of each revision, rendered once."""
+"""Invoice documents: the PDF of each invoice revision and of each credit note, rendered
+once (and again when the stored file is gone)."""
 
 from django.core.files.base import ContentFile
 from django.db import transaction
 
 from billing_portal import clock
 
-from ..models import InvoiceRevision
-from ..pdf import render_revision_pdf
+from ..models import CreditNote, InvoiceRevision
+from ..pdf import render_credit_note_pdf, render_revision_pdf
 
 
 def invoice_revision_render_pdf(*, revision_id: int) -> bool:
@@ -46,3 +47,34 @@ def invoice_revision_restore_pdf(*, revision_id: int) -> bool:
             locked.pdf_rendered_at = None
             locked.save(update_fields=["pdf", "pdf_rendered_at"])
     return invoice_revision_render_pdf(revision_id=revision_id)
+
+
+def credit_note_render_pdf(*, credit_note_id: int) -> bool:
+    """Render and store the PDF of a credit note, once (as ``invoice_revision_render_pdf``)."""
+    credit_note = CreditNote.objects.select_related("invoice", "revision").filter(pk=credit_note_id).first()
+    if credit_note is None or credit_note.pdf:
+        return False
+    content = render_credit_note_pdf(credit_note)
+    with transaction.atomic():
+        locked = CreditNote.objects.select_for_update().get(pk=credit_note_id)
+        if locked.pdf:
+            return False
+        locked.pdf.save(f"{credit_note.number}.pdf", ContentFile(content), save=False)
+        locked.pdf_rendered_at = clock.now()
+        locked.save(update_fields=["pdf", "pdf_rendered_at"])
+    return True
+
+
+def credit_note_restore_pdf(*, credit_note_id: int) -> bool:
+    """Render a credit note's PDF again when its stored file is gone."""
+    with transaction.atomic():
+        locked = CreditNote.objects.select_for_update().filter(pk=credit_note_id).first()
+        if locked is None:
+            return False
+        if locked.pdf:
+            if locked.pdf.storage.exists(locked.pdf.name):
+                return False
+            locked.pdf = ""
+            locked.pdf_rendered_at = None
+            locked.save(update_fields=["pdf", "pdf_rendered_at"])
+    return credit_note_render_pdf(credit_note_id=credit_note_id)

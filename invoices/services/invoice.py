@@ -1,4 +1,5 @@
-"""An issued invoice's life: payments recorded against it, past due, void."""
+"""An issued invoice's life: payments and refunds recorded against it, its status from
+its balance (credit notes included), past due, void."""
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
@@ -18,8 +19,9 @@ from .notices import INVOICE_PAST_DUE, queue_invoice_notifications
 @transaction.atomic
 def invoice_record_payment(*, invoice: Invoice, amount, paid_at: dt.datetime | None = None) -> Invoice:
     """Add a payment of ``amount`` (in the invoice's currency) to the invoice. Fully
-    paid: status PAID and ``paid_at``; otherwise the status stays due / past due.
-    Refuses void and paid invoices, non-positive amounts and more than is due."""
+    paid (payments and credit notes cover the total): status PAID and ``paid_at``;
+    otherwise the status stays due / past due. Refuses void and paid invoices,
+    non-positive amounts and more than is due (``amount_due``: total - credited - paid)."""
     try:
         amount = Decimal(str(amount))
     except (InvalidOperation, ValueError):
@@ -40,11 +42,50 @@ def invoice_record_payment(*, invoice: Invoice, amount, paid_at: dt.datetime | N
         )
     locked.amount_paid += amount
     fields = ["amount_paid"]
-    if locked.amount_paid >= locked.total:
+    if locked.balance <= 0:
         locked.status = InvoiceStatus.PAID
         locked.paid_at = paid_at or clock.now()
         fields += ["status", "paid_at"]
     locked.save(update_fields=fields)
+    for name in ("amount_paid", "status", "paid_at"):
+        setattr(invoice, name, getattr(locked, name))
+    return locked
+
+
+def settle_status(invoice: Invoice) -> list[str]:
+    """Set the status that the balance says, after a credit note, a refund or a carried-over
+    payment; returns the changed field names. Credited in full with nothing (net) paid:
+    VOID. Credits and payments cover the total: PAID (``paid_at`` kept or now). Otherwise
+    due, or past due after the due date."""
+    before = (invoice.status, invoice.paid_at)
+    if invoice.amount_credited > 0 and invoice.amount_credited >= invoice.total and invoice.amount_paid <= 0:
+        invoice.status = InvoiceStatus.VOID
+    elif invoice.balance <= 0:
+        invoice.status = InvoiceStatus.PAID
+        invoice.paid_at = invoice.paid_at or clock.now()
+    elif invoice.status in (InvoiceStatus.PAID, InvoiceStatus.VOID):
+        invoice.status = InvoiceStatus.PAST_DUE if invoice.due_date < clock.today() else InvoiceStatus.DUE
+        invoice.paid_at = None
+    return [name for name, old in zip(("status", "paid_at"), before, strict=True) if getattr(invoice, name) != old]
+
+
+@transaction.atomic
+def invoice_record_refund(*, invoice: Invoice, amount) -> Invoice:
+    """Money paid on the invoice went back to the customer (payments: a card refund that
+    settled). ``amount_paid`` goes down by ``amount`` and the status follows the balance
+    (``settle_status``); the refund's credit note, if it needs one, is issued by
+    ``credit_note_issue`` in the same transaction. More than was paid is refused."""
+    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    amount = quantize(Decimal(str(amount)), locked.currency)
+    if amount <= 0 or amount > locked.amount_paid:
+        raise InvalidInput(
+            _("A refund of %(amount)s is more than the %(paid)s paid on this invoice.")
+            % {"amount": f"{amount} {locked.currency}", "paid": f"{locked.amount_paid} {locked.currency}"},
+            code="over_refund",
+            fields={"amount": [_("More than was paid.")]},
+        )
+    locked.amount_paid -= amount
+    locked.save(update_fields=["amount_paid", *settle_status(locked)])
     for name in ("amount_paid", "status", "paid_at"):
         setattr(invoice, name, getattr(locked, name))
     return locked

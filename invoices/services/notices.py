@@ -14,6 +14,9 @@ from ..models import Invoice, InvoiceStatus
 
 INVOICE_READY = "invoice_ready"
 INVOICE_PAST_DUE = "invoice_past_due"
+# A corrected invoice's e-mail (services/credit_notices.py): it stands for its
+# invoice-ready e-mail.
+INVOICE_CORRECTED = "invoice_corrected"
 
 # Roles that receive invoices by e-mail (besides the account's billing contact and the
 # billing profile's invoice address). Read-only roles see invoices in the portal only.
@@ -97,9 +100,9 @@ def queue_invoice_notifications(invoices, kind: str) -> int:
 
 
 def invoice_date_notified(*, notification) -> None:
-    """``notifications.hooks.sent``: the first invoice-ready e-mail that actually went
-    out dates the invoice (for an enterprise enrollment it opens the PO-7 window)."""
-    if notification.kind == INVOICE_READY and notification.invoice_id:
+    """``notifications.hooks.sent``: the first invoice-ready (or invoice-corrected) e-mail
+    that actually went out dates the invoice (for an enterprise enrollment it opens the PO-7 window)."""
+    if notification.kind in (INVOICE_READY, INVOICE_CORRECTED) and notification.invoice_id:
         Invoice.objects.filter(pk=notification.invoice_id, notified_at__isnull=True).update(
             notified_at=notification.sent_at
         )

@@ -16,6 +16,8 @@ INVOICE_COLUMNS = (
     "tax_amount",
     "total",
     "amount_paid",
+    "amount_credited",
+    "replaces_id",
     "payment_reference",
     "payment_terms",
     "billing_run_id",

@@ -15,8 +15,8 @@ from django.db.models import Q
 from billing_portal import clock, queue
 from notifications.services import notifications_pending
 
-from ..models import BillingRunChunk, Invoice, InvoiceRevision, InvoiceStatus
-from .notices import INVOICE_READY
+from ..models import BillingRunChunk, CreditNote, Invoice, InvoiceRevision, InvoiceStatus
+from .notices import INVOICE_CORRECTED, INVOICE_READY
 
 SWEEP_AFTER = dt.timedelta(minutes=10)
 STUCK_CHUNK_AFTER = dt.timedelta(minutes=1)
@@ -26,7 +26,7 @@ SWEEP_LIMIT = 1000
 def sweep_unfinished_work(*, older_than: dt.timedelta | None = None) -> dict:
     """Find work that a lost message left undone and enqueue it again: billing chunks
     not done (after ``STUCK_CHUNK_AFTER``), and after ``SWEEP_AFTER`` invoice revisions
-    without PDF, invoices whose ready-notification was never queued and pending
+    and credit notes without PDF, invoices whose ready-notification was never queued and pending
     notifications (a backlog of PDFs after a large run is not a lost message: it is not
     published again every 30 seconds). ``older_than`` sets one patience for all."""
     now = clock.now()
@@ -44,6 +44,11 @@ def sweep_unfinished_work(*, older_than: dt.timedelta | None = None) -> dict:
         .order_by("pk")
         .values_list("pk", flat=True)[:SWEEP_LIMIT]
     )
+    credit_note_ids = list(
+        CreditNote.objects.filter(pdf="", created_at__lte=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:SWEEP_LIMIT]
+    )
     invoice_ids = list(
         Invoice.objects.filter(
             notified_at__isnull=True,
@@ -51,7 +56,7 @@ def sweep_unfinished_work(*, older_than: dt.timedelta | None = None) -> dict:
             created_at__gte=now - dt.timedelta(days=7),
             status__in=[InvoiceStatus.DUE, InvoiceStatus.PAST_DUE, InvoiceStatus.PAID],
         )
-        .exclude(Q(notifications__kind=INVOICE_READY))
+        .exclude(Q(notifications__kind__in=[INVOICE_READY, INVOICE_CORRECTED]))
         .order_by("pk")
         .values_list("pk", flat=True)[:SWEEP_LIMIT]
     )
@@ -59,12 +64,14 @@ def sweep_unfinished_work(*, older_than: dt.timedelta | None = None) -> dict:
         queue.publish("invoices.tasks.billing_process_chunk", chunk_id)
     for revision_id in revision_ids:
         queue.publish("invoices.tasks.render_invoice_pdf", revision_id)
+    for credit_note_id in credit_note_ids:
+        queue.publish("invoices.tasks.render_credit_note_pdf", credit_note_id)
     for invoice_id in invoice_ids:
         queue.publish("invoices.tasks.send_invoice_ready", invoice_id)
     notification_ids = notifications_pending(cutoff=cutoff, limit=SWEEP_LIMIT)
     return {
         "chunks": len(chunk_ids),
-        "pdfs": len(revision_ids),
+        "pdfs": len(revision_ids) + len(credit_note_ids),
         "invoice_notifications": len(invoice_ids),
         "notifications": len(notification_ids),
     }

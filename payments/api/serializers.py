@@ -159,6 +159,7 @@ class PaymentSerializer(serializers.ModelSerializer):
             "failure_detail",
             "reference",
             "received_on",
+            "amount_refunded",
             "created_at",
             "settled_at",
         ]

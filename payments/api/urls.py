@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import pay, views
+from . import pay, refunds, views
 
 urlpatterns = [
     path("payment-methods/", views.PaymentMethodList.as_view(), name="api-payment-methods"),
@@ -15,4 +15,6 @@ urlpatterns = [
     path("invoices/<int:pk>/pay/", pay.InvoicePay.as_view(), name="api-invoice-pay"),
     path("invoices/<int:pk>/payments/", pay.InvoicePaymentList.as_view(), name="api-invoice-payments"),
     path("payments/<int:pk>/", pay.PaymentDetail.as_view(), name="api-payment"),
+    path("payments/<int:pk>/refunds/", refunds.PaymentRefunds.as_view(), name="api-payment-refunds"),
+    path("refunds/<int:pk>/", refunds.RefundDetail.as_view(), name="api-refund"),
 ]

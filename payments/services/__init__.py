@@ -5,6 +5,7 @@
 * ``collection``: dunning of declined automatic charges, bank transfers recorded by support;
 * ``idempotency``: the pay API's Idempotency-Key records;
 * ``receipts``: the receipt and payment-failed e-mails;
+* ``refunds``, ``refund_notices``: refunds of card payments by support, their e-mail;
 * ``receivers``: the answers to the invoices app's hooks.
 
 The public services are re-exported here: ``from payments import services``.
@@ -49,7 +50,18 @@ from .idempotency import (
     clean_key,
     request_fingerprint,
 )
-from .receivers import charge_issued_invoices, invoice_has_payment_activity
+from .receivers import charge_issued_invoices, invoice_has_payment_activity, invoice_money_in_flight
+from .refund_notices import REFUND_ISSUED
+from .refunds import (
+    RefundKeyReused,
+    check_may_refund,
+    payment_refund,
+    refund_reconcile,
+    refund_settle,
+    refund_start,
+    refundable,
+    refunds_reconcile_pending,
+)
 
 __all__ = [
     "ADDRESS_FIELDS",
@@ -64,26 +76,36 @@ __all__ = [
     "IdempotencyInProgress",
     "IdempotencyKeyReused",
     "PaymentMethodInUse",
+    "REFUND_ISSUED",
+    "RefundKeyReused",
     "answer_once",
     "api_request_key",
     "card_setup_complete",
     "card_setup_start",
     "charge_issued_invoices",
+    "check_may_refund",
     "clean_key",
     "invoice_charge_automatically",
     "invoice_has_payment_activity",
+    "invoice_money_in_flight",
     "invoice_pay",
     "payment_method_activate",
     "payment_method_blockers",
     "payment_method_remove",
     "payment_method_update",
     "payment_reconcile",
+    "payment_refund",
     "payment_record_bank_transfer",
     "payment_settle",
     "payment_start",
     "payments_reconcile_pending",
     "payments_charge_missed",
     "payments_retry_declined",
+    "refund_reconcile",
+    "refund_settle",
+    "refund_start",
+    "refundable",
+    "refunds_reconcile_pending",
     "request_fingerprint",
     "scope_active_card",
 ]

@@ -32,6 +32,7 @@ from invoices.models import Invoice, InvoiceStatus
 from ..gateway import GatewayError, GatewayTimeout, get_gateway
 from ..models import Payment, PaymentKind, PaymentMethod, PaymentSource, PaymentStatus
 from .receipts import notify
+from .refunds import refunds_reconcile_pending
 
 logger = logging.getLogger(__name__)
 
@@ -310,7 +311,8 @@ def payment_reconcile(*, payment: Payment) -> Payment:
 
 
 def payments_reconcile_pending(*, older_than: _dt.timedelta = RECONCILE_AFTER) -> int:
-    """The periodic sweep: reconcile every card payment pending for longer than ``older_than``."""
+    """The periodic sweep: reconcile every card payment (and every refund,
+    ``refunds.refunds_reconcile_pending``) pending for longer than ``older_than``."""
     cutoff = clock.now() - older_than
     ids = list(
         Payment.objects.filter(status=PaymentStatus.PENDING, kind=PaymentKind.CARD, created_at__lte=cutoff)
@@ -321,7 +323,7 @@ def payments_reconcile_pending(*, older_than: _dt.timedelta = RECONCILE_AFTER) -
     for payment_id in ids:
         if payment_reconcile(payment=Payment(pk=payment_id)).status != PaymentStatus.PENDING:
             settled += 1
-    return settled
+    return settled + refunds_reconcile_pending(older_than=older_than)
 
 
 # --- Automatic charge of a newly issued invoice -----------------------------------------------

@@ -4,7 +4,7 @@ registered in ``PaymentsConfig.ready``."""
 from billing_portal import queue
 from invoices.models import Invoice, PaymentTerms
 
-from ..models import Payment, PaymentStatus
+from ..models import Payment, PaymentKind, PaymentStatus, Refund
 
 
 def charge_issued_invoices(*, invoice_ids: list[int]) -> None:
@@ -20,3 +20,12 @@ def invoice_has_payment_activity(*, invoice_id: int) -> bool:
     return Payment.objects.filter(
         invoice_id=invoice_id, status__in=[PaymentStatus.PENDING, PaymentStatus.SUCCEEDED]
     ).exists()
+
+
+def invoice_money_in_flight(*, invoice_id: int) -> bool:
+    """``invoices.hooks.money_in_flight``: a card payment or a refund of the invoice is
+    still pending at the gateway (a credit note or a correction waits for it)."""
+    return (
+        Payment.objects.filter(invoice_id=invoice_id, kind=PaymentKind.CARD, status=PaymentStatus.PENDING).exists()
+        or Refund.objects.filter(invoice_id=invoice_id, status=PaymentStatus.PENDING).exists()
+    )

@@ -224,6 +224,9 @@ USER_TABLE = {
     "can_work_support_queue": {"support"},
     # Usage records come from the operator's metering: the operator's staff only.
     "can_import_usage": {"support"},
+    # Credit notes, corrections and refunds: support staff only, never a customer role.
+    "can_credit_invoices": {"support"},
+    "can_refund_payments": {"support"},
 }
 
 

@@ -2,7 +2,9 @@
 
 Unpaid: every line's tax, the invoice's tax and total and the revision's rate,
 reverse-charge flag and note are recomputed (half-up per line, as the billing run).
-Paid or a card payment pending: refused (credit note and reissue), nothing written.
+Paid (or credited): the invoice is credited in full and a corrected invoice issued with
+the payment carried over (tests/invoices/test_credit_notes.py has the details). A card
+payment pending: refused until it settles, nothing written.
 """
 
 from decimal import Decimal
@@ -99,19 +101,26 @@ def test_vat_1_reverse_charge_note_in_the_invoice_language(add_charge, run_billi
     assert (invoice.tax_amount, invoice.total) == (Decimal("0.00"), Decimal("10.05"))
 
 
-def test_vat_1_refused_when_something_is_paid_and_nothing_written(be_invoice, django_capture_on_commit_callbacks):
+def test_vat_1_partly_paid_invoice_is_credited_and_reissued(be_invoice, django_capture_on_commit_callbacks):
     services.invoice_record_payment(invoice=be_invoice, amount=Decimal("10.00"))
-    with pytest.raises(Conflict) as refused:
-        _amend(be_invoice, django_capture_on_commit_callbacks, vat_id=BE_VAT)
-    assert refused.value.code == "tax_change_needs_credit_note" and refused.value.status_code == 409
-    assert "credit" in refused.value.message
-    invoice = Invoice.objects.get(pk=be_invoice.pk)
-    assert InvoiceRevision.objects.filter(invoice=invoice).count() == 1
-    assert (invoice.tax_amount, invoice.total, invoice.amount_paid) == (
-        Decimal("21.73"),
-        Decimal("125.18"),
+    revision = _amend(be_invoice, django_capture_on_commit_callbacks, vat_id=BE_VAT)
+    corrected = Invoice.objects.get(pk=revision.invoice_id)
+    assert corrected.replaces_id == be_invoice.pk and revision.reverse_charge and revision.number == 1
+    assert (corrected.tax_amount, corrected.total, corrected.amount_paid) == (
+        Decimal("0.00"),
+        Decimal("103.45"),
         Decimal("10.00"),
     )
+    invoice = Invoice.objects.get(pk=be_invoice.pk)
+    # The credited invoice keeps its revision, lines and figures.
+    assert InvoiceRevision.objects.filter(invoice=invoice).count() == 1
+    assert (invoice.tax_amount, invoice.total, invoice.amount_credited, invoice.amount_paid) == (
+        Decimal("21.73"),
+        Decimal("125.18"),
+        Decimal("125.18"),
+        Decimal("0.00"),
+    )
+    assert invoice.status == "void"
     assert list(InvoiceLine.objects.filter(invoice=invoice).values_list("tax_amount", flat=True)) == [
         Decimal("0.22"),
         Decimal("0.53"),
@@ -132,14 +141,19 @@ def test_vat_1_refused_while_a_card_payment_is_pending(be_invoice, django_captur
     )
     with pytest.raises(Conflict) as refused:
         _amend(be_invoice, django_capture_on_commit_callbacks, vat_id=BE_VAT)
-    assert refused.value.code == "tax_change_needs_credit_note"
+    assert refused.value.code == "payment_in_progress" and refused.value.status_code == 409
     with translation.override("nl"):
         with pytest.raises(Conflict) as refused_nl:
             _amend(be_invoice, django_capture_on_commit_callbacks, vat_id=BE_VAT)
-    assert "creditnota" in refused_nl.value.message
+    assert "verwerkt" in refused_nl.value.message
     invoice = Invoice.objects.get(pk=be_invoice.pk)
     assert InvoiceRevision.objects.filter(invoice=invoice).count() == 1
-    assert (invoice.tax_amount, invoice.total) == (Decimal("21.73"), Decimal("125.18"))
+    assert (invoice.tax_amount, invoice.total, invoice.amount_credited) == (
+        Decimal("21.73"),
+        Decimal("125.18"),
+        Decimal("0.00"),
+    )
+    assert not Invoice.objects.filter(replaces=invoice).exists()
 
 
 def test_vat_1_failed_card_payment_does_not_block_the_recompute(be_invoice, django_capture_on_commit_callbacks):

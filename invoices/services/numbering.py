@@ -1,0 +1,50 @@
+"""Gap-free yearly number series: ``INV-YYYY-NNNNNN`` for invoices, ``CN-YYYY-NNNNNN``
+for credit notes. A number is taken under the year's sequence row lock in the same
+transaction that inserts the document, so a transaction that fails takes no number and
+two that run at once wait for each other (tests/invoices/test_postgres.py,
+tests/invoices/test_credit_notes.py)."""
+
+from stdnum.iso7064 import mod_97_10
+
+from ..models import CreditNoteNumberSequence, InvoiceNumberSequence
+
+
+def invoice_number(year: int, sequence: int) -> str:
+    return f"INV-{year}-{sequence:06d}"
+
+
+def credit_note_number(year: int, sequence: int) -> str:
+    return f"CN-{year}-{sequence:06d}"
+
+
+def payment_reference(year: int, sequence: int) -> str:
+    """ISO 11649 structured creditor reference ("RF" + check digits + the invoice number's
+    digits), quoted on a bank transfer (PBI-9)."""
+    body = f"{year}{sequence:06d}"
+    check = mod_97_10.calc_check_digits(body + "RF")
+    return f"RF{check}{body}"
+
+
+def locked_sequence(model, year: int):
+    """The year's sequence row (``InvoiceNumberSequence`` or ``CreditNoteNumberSequence``),
+    created if missing and locked until the transaction ends. Inside a transaction only."""
+    model.objects.bulk_create([model(year=year)], ignore_conflicts=True)
+    return model.objects.select_for_update().get(year=year)
+
+
+def take_number(model, year: int) -> int:
+    """The next number of the year's series, taken under the row lock (kept until commit)."""
+    sequence = locked_sequence(model, year)
+    number = sequence.last_number + 1
+    model.objects.filter(year=year).update(last_number=number)
+    return number
+
+
+def next_invoice_number(year: int) -> tuple[str, str]:
+    """(invoice number, payment reference) of one more invoice of ``year``."""
+    sequence = take_number(InvoiceNumberSequence, year)
+    return invoice_number(year, sequence), payment_reference(year, sequence)
+
+
+def next_credit_note_number(year: int) -> str:
+    return credit_note_number(year, take_number(CreditNoteNumberSequence, year))
