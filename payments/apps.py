@@ -10,8 +10,9 @@ class PaymentsConfig(AppConfig):
         # Imports here, not at the top: Django loads models before ready() runs.
         from invoices import hooks as invoice_hooks
 
-        from . import sandbox, services, tasks  # noqa: F401 - sandbox registers its gateway, tasks the Celery tasks
+        from . import receipt_selectors, sandbox, services, tasks  # noqa: F401 - sandbox registers its gateway, tasks the Celery tasks
 
+        invoice_hooks.invoice_receipts.register(receipt_selectors.receipt_links_for_invoice)
         invoice_hooks.after_issue.register(services.charge_issued_invoices)
         invoice_hooks.payment_activity.register(services.invoice_has_payment_activity)
         invoice_hooks.money_in_flight.register(services.invoice_money_in_flight)

@@ -379,3 +379,8 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self):
         return f"{self.user_id}:{self.key}"
+
+
+# Receipts live in their own module (payments/receipt_models.py); imported here so that
+# Django and the migrations find them.
+from .receipt_models import Receipt, ReceiptMethod, ReceiptNumberSequence  # noqa: E402, F401

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import pay_views, sandbox_views, views
+from . import pay_views, receipt_views, sandbox_views, views
 
 app_name = "payments"
 
@@ -21,6 +21,8 @@ urlpatterns = [
     path("billing-profiles/<int:pk>/payment-methods/add/", views.profile_add_card, name="profile_add_card"),
     path("invoices/<int:pk>/pay/", pay_views.pay, name="pay"),
     path("invoices/<int:pk>/pay/add-card/", pay_views.pay_add_card, name="pay_add_card"),
+    path("payments/", receipt_views.payment_history, name="history"),
+    path("receipts/<int:pk>/pdf/", receipt_views.receipt_pdf, name="receipt_pdf"),
     # The sandbox gateway's own pages (they stand in for the processor's site).
     path("sandbox-gateway/sessions/<str:session_id>/", sandbox_views.card_entry, name="sandbox_card_entry"),
 ]

@@ -5,6 +5,7 @@
 * ``collection``: dunning of declined automatic charges, bank transfers recorded by support;
 * ``idempotency``: the pay API's Idempotency-Key records;
 * ``receipts``: the receipt and payment-failed e-mails;
+* ``receipt_documents``: receipt numbers (issued with every succeeded payment) and PDFs;
 * ``refunds``, ``refund_notices``: refunds of card payments by support, their e-mail;
 * ``receivers``: the answers to the invoices app's hooks.
 
@@ -49,6 +50,13 @@ from .idempotency import (
     api_request_key,
     clean_key,
     request_fingerprint,
+)
+from .receipt_documents import (
+    receipt_issue,
+    receipt_number,
+    receipt_render_pdf,
+    receipt_restore_pdf,
+    take_receipt_number,
 )
 from .receivers import charge_issued_invoices, invoice_has_payment_activity, invoice_money_in_flight
 from .refund_notices import REFUND_ISSUED
@@ -101,6 +109,10 @@ __all__ = [
     "payments_reconcile_pending",
     "payments_charge_missed",
     "payments_retry_declined",
+    "receipt_issue",
+    "receipt_number",
+    "receipt_render_pdf",
+    "receipt_restore_pdf",
     "refund_reconcile",
     "refund_settle",
     "refund_start",
@@ -108,4 +120,5 @@ __all__ = [
     "refunds_reconcile_pending",
     "request_fingerprint",
     "scope_active_card",
+    "take_receipt_number",
 ]
