@@ -11,7 +11,9 @@ method, reference, invoice, the document and its link), newest first, read one p
 time: the rows of every kind are ordered together in SQL (a UNION of each kind's
 ``(kind, date, id)``), so a page costs one query for its index plus one per kind on it.
 
-How to add a row kind (refunds, credit notes):
+Row kinds now: ``payment`` (its receipt is the document) and ``refund`` (money given back
+to a card, negative; the credit note that backs it is the document). How to add a row
+kind (e.g. credit notes that return no money):
 
 1. Write a ``RowKind``: ``name`` (the rows' ``kind``, e.g. ``"refund"``); ``rows_of(scope)``,
    a queryset of the kind's model narrowed to the scope (``scope.filter()`` works on any
@@ -42,7 +44,7 @@ from accounts import permissions
 from accounts import selectors as account_selectors
 
 from . import labels
-from .models import Payment, PaymentStatus
+from .models import Payment, PaymentStatus, Refund
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ def history_scope(user, profile_id=None) -> HistoryScope:
 
 @dataclass(frozen=True)
 class HistoryRow:
-    kind: str  # "payment" (later "refund", "credit_note", ...)
+    kind: str  # "payment", "refund" (more may follow)
     kind_label: str
     id: int  # the object's id within its kind
     date: datetime  # when it happened: the history's order, newest first
@@ -86,7 +88,7 @@ class HistoryRow:
     invoice_number: str
     invoice_link: str
     scope: str  # the billing scope's name
-    document: str = ""  # the number of the row's document (a receipt), "" when none
+    document: str = ""  # the number of the row's document (receipt, credit note), "" when none
     link: str = ""  # the document's download in the portal, "" when none
     api_link: str = ""  # the same in the API
 
@@ -136,8 +138,46 @@ def _payment_rows(ids: list[int]) -> dict[int, HistoryRow]:
     return rows
 
 
+# --- Refunds (with the credit note that backs them, if any) ---------------------------------
+
+
+def _refunds_of(scope: HistoryScope) -> QuerySet:
+    return Refund.objects.filter(scope.filter())
+
+
+def _refund_rows(ids: list[int]) -> dict[int, HistoryRow]:
+    refunds = Refund.objects.filter(pk__in=ids).select_related(
+        "invoice", "payment__payment_method", "profile__account", "credit_note"
+    )
+    status_labels = dict(PaymentStatus.choices)
+    rows = {}
+    for refund in refunds:
+        credit_note = refund.credit_note
+        rows[refund.pk] = HistoryRow(
+            kind="refund",
+            kind_label=_("Refund"),
+            id=refund.pk,
+            date=refund.settled_at or refund.created_at,
+            amount=-refund.amount,
+            currency=refund.currency,
+            status=refund.status,
+            status_label=str(status_labels.get(refund.status, refund.status)),
+            method=labels.payment_method(refund.payment),
+            reference=refund.gateway_reference,
+            invoice_id=refund.invoice_id,
+            invoice_number=refund.invoice.number,
+            invoice_link=reverse("invoices:detail", args=[refund.invoice_id]),
+            scope=str(refund.profile),
+            document=credit_note.number if credit_note else "",
+            link=reverse("invoices:credit_note_pdf", args=[credit_note.pk]) if credit_note else "",
+            api_link=reverse("api-credit-note-pdf", args=[credit_note.pk]) if credit_note else "",
+        )
+    return rows
+
+
 ROW_KINDS: tuple[RowKind, ...] = (
     RowKind(name="payment", rows_of=_payments_of, date=Coalesce("settled_at", "created_at"), rows=_payment_rows),
+    RowKind(name="refund", rows_of=_refunds_of, date=Coalesce("settled_at", "created_at"), rows=_refund_rows),
 )
 
 
@@ -187,6 +227,6 @@ class History:
 
 def payment_history(scope: HistoryScope) -> History:
     """Every payment of the scope (succeeded, failed and pending, by card or bank
-    transfer, with its receipt), newest first, as ``HistoryRow``; see the module's
-    docstring for adding row kinds (refunds, credit notes)."""
+    transfer, with its receipt) and every refund (with its credit note), newest first,
+    as ``HistoryRow``; see the module's docstring for adding row kinds."""
     return History(scope)

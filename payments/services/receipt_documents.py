@@ -1,8 +1,8 @@
 """Receipts: a number of their own gap-free yearly series for every succeeded payment,
 and the receipt's PDF.
 
-Numbers (``RC-YYYY-NNNNNN``) are taken the way invoice numbers are
-(``invoices.services.billing_run``): under the year's ``ReceiptNumberSequence`` row lock,
+Numbers (``RC-YYYY-NNNNNN``) are taken with the mechanism of invoice and credit note
+numbers (``invoices.services.take_number``): under the year's ``ReceiptNumberSequence`` row lock,
 in the transaction that records the payment as succeeded (``charges.payment_settle``,
 ``collection.payment_record_bank_transfer``), so a transaction that fails takes no number
 and two that settle at once wait for each other. The lock is taken last in that
@@ -19,6 +19,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from billing_portal import clock
+from invoices import services as invoice_services
 
 from ..models import Payment, PaymentKind, PaymentStatus, Receipt, ReceiptNumberSequence
 from ..receipt_pdf import render_receipt_pdf
@@ -31,11 +32,7 @@ def receipt_number(year: int, sequence: int) -> str:
 def take_receipt_number(year: int) -> str:
     """The next number of the year's series, under the sequence row lock (held until the
     transaction ends). Inside a transaction only."""
-    ReceiptNumberSequence.objects.bulk_create([ReceiptNumberSequence(year=year)], ignore_conflicts=True)
-    sequence = ReceiptNumberSequence.objects.select_for_update().get(year=year)
-    number = sequence.last_number + 1
-    ReceiptNumberSequence.objects.filter(year=year).update(last_number=number)
-    return receipt_number(year, number)
+    return receipt_number(year, invoice_services.take_number(ReceiptNumberSequence, year))
 
 
 def _card_facts(payment: Payment) -> tuple[str, str]:

@@ -56,8 +56,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_profile_payment_mode'),
-        ('invoices', '0005_charge_not_billed_reason'),
-        ('payments', '0004_idempotency_lease'),
+        ('invoices', '0006_credit_notes'),
+        ('payments', '0005_refunds'),
     ]
 
     operations = [
