@@ -194,13 +194,34 @@ class SandboxCharge(models.Model):
     amount = models.DecimalField(max_digits=14, decimal_places=2)
     currency = models.CharField(max_length=3)
     description = models.CharField(max_length=200, blank=True)
-    status = models.CharField(max_length=16)  # succeeded / failed
+    status = models.CharField(max_length=16)  # succeeded / failed / requires_action
     failure_code = models.CharField(max_length=40, blank=True)
+    # Where the sandbox's authentication page sends the customer back (3-D Secure).
+    return_url = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = _("sandbox charge")
         verbose_name_plural = _("sandbox charges")
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return f"{self.reference}: {self.amount} {self.currency} {self.status}"
+
+
+class SandboxRefund(models.Model):
+    reference = models.CharField(max_length=64, primary_key=True)
+    idempotency_key = models.CharField(max_length=128, unique=True)
+    charge = models.ForeignKey(SandboxCharge, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=16)  # succeeded / failed / pending
+    failure_code = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("sandbox refund")
+        verbose_name_plural = _("sandbox refunds")
         ordering = ["created_at"]
 
     def __str__(self):
@@ -267,6 +288,12 @@ class Payment(models.Model):
     # A card charge that succeeded after the invoice was already paid by another route
     # (e.g. a bank transfer recorded meanwhile): to be refunded by support.
     needs_refund = models.BooleanField(_("needs refund"), default=False)
+    # A pending charge the customer must authenticate with their bank (3-D Secure): the
+    # gateway's page for it.
+    action_url = models.CharField(_("authentication page"), max_length=300, blank=True)
+    # The cardholder disputed the charge with their bank (a chargeback).
+    disputed_at = models.DateTimeField(_("disputed"), null=True, blank=True)
+    dispute_reason = models.CharField(_("dispute reason"), max_length=40, blank=True)
 
     class Meta:
         verbose_name = _("payment")
@@ -316,3 +343,7 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self):
         return f"{self.user_id}:{self.key}"
+
+
+# The Stripe adapter's records and the stored webhook events (payments/stripe_models.py).
+from .stripe_models import StripeRequest, WebhookEvent  # noqa: E402, F401

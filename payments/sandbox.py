@@ -19,12 +19,19 @@ number                    outcome                                         when
 4000 0000 0000 9995       insufficient funds (``insufficient_funds``)     every charge
 4000 0000 0000 3006       international transactions not allowed          every charge
 4000 0000 0000 3410       recurring payments not allowed                  every charge
+4000 0000 0000 0341       generic decline (``card_declined``)             every charge
 4000 0000 0000 0119       processor timeout (``processor_timeout``)       every charge
+4000 0027 6000 3184       needs authentication (3-D Secure)               every charge
 ========================  ==============================================  ===================
 
 Any other number that passes the checks is approved. On a processor timeout the
 charge *is* made and recorded, but the caller gets ``GatewayTimeout`` instead of the
 answer; ``get_charge`` (or a retry with the same idempotency key) returns the record.
+A charge of the authentication card is ``requires_action``: its ``action_url`` is the
+sandbox's authentication page (``/sandbox-gateway/authentications/<reference>/``, the
+bank's 3-D Secure page), where *Approve* makes it succeed and *Decline* fails it with
+``authentication_failed``; then the customer is sent to the charge's ``return_url``.
+Refunds give back part or all of a succeeded charge, at most its amount in total.
 """
 
 import secrets
@@ -47,9 +54,10 @@ from .gateway import (
     GatewayError,
     GatewayTimeout,
     IdempotencyMismatch,
+    RefundResult,
     register,
 )
-from .models import SandboxCard, SandboxCharge, SandboxSession
+from .models import SandboxCard, SandboxCharge, SandboxRefund, SandboxSession
 
 APPROVED = "approved"
 CARD_DECLINED = "card_declined"
@@ -58,6 +66,9 @@ INSUFFICIENT_FUNDS = "insufficient_funds"
 INTERNATIONAL_NOT_ALLOWED = "international_not_allowed"
 RECURRING_NOT_ALLOWED = "recurring_not_allowed"
 PROCESSOR_TIMEOUT = "processor_timeout"
+CHARGE_DECLINED = "charge_declined"
+AUTHENTICATION_REQUIRED = "authentication_required"
+AUTHENTICATION_FAILED = "authentication_failed"
 
 TEST_CARDS = {
     "4242424242424242": APPROVED,
@@ -68,12 +79,16 @@ TEST_CARDS = {
     "4000000000009995": INSUFFICIENT_FUNDS,
     "4000000000003006": INTERNATIONAL_NOT_ALLOWED,
     "4000000000003410": RECURRING_NOT_ALLOWED,
+    "4000000000000341": CHARGE_DECLINED,
     "4000000000000119": PROCESSOR_TIMEOUT,
+    "4000002760003184": AUTHENTICATION_REQUIRED,
 }
 # Outcomes the processor gives when the card is entered (a zero-amount check).
 DECLINED_AT_ENTRY = {CARD_DECLINED, EXPIRED_CARD}
 # Outcomes of every charge on the card.
-DECLINED_ON_CHARGE = {INSUFFICIENT_FUNDS, INTERNATIONAL_NOT_ALLOWED, RECURRING_NOT_ALLOWED}
+DECLINED_ON_CHARGE = {INSUFFICIENT_FUNDS, INTERNATIONAL_NOT_ALLOWED, RECURRING_NOT_ALLOWED, CHARGE_DECLINED}
+# The decline code of an outcome, where it is not the outcome itself.
+FAILURE_CODES = {CHARGE_DECLINED: CARD_DECLINED}
 
 
 class CardInvalid(GatewayError):
@@ -186,13 +201,42 @@ def validate_card(*, number: str, exp_month, exp_year, cvc: str, holder_name: st
 
 
 def _result(charge: SandboxCharge) -> ChargeResult:
+    action_url = ""
+    if charge.status == "requires_action":
+        action_url = reverse("payments:sandbox_authenticate", args=[charge.reference])
     return ChargeResult(
         reference=charge.reference,
         status=charge.status,
         amount=charge.amount,
         currency=charge.currency,
         failure_code=charge.failure_code,
+        action_url=action_url,
     )
+
+
+def _refund_result(refund: SandboxRefund) -> RefundResult:
+    return RefundResult(
+        reference=refund.reference,
+        status=refund.status,
+        amount=refund.amount,
+        currency=refund.currency,
+        failure_code=refund.failure_code,
+    )
+
+
+def _portal_path(url: str) -> str:
+    if url and (not url.startswith("/") or url.startswith("//")):
+        raise GatewayError("return_url must be a path on the portal")
+    return url
+
+
+def _outcome_of_charge(card: SandboxCard) -> tuple[str, str]:
+    """(status, failure code) of a new charge on ``card``."""
+    if card.outcome in DECLINED_ON_CHARGE or card.outcome in DECLINED_AT_ENTRY:
+        return "failed", FAILURE_CODES.get(card.outcome, card.outcome)
+    if card.outcome == AUTHENTICATION_REQUIRED:
+        return "requires_action", ""
+    return "succeeded", ""
 
 
 @register
@@ -263,7 +307,15 @@ class SandboxGateway(Gateway):
 
     # --- charges -----------------------------------------------------------------------------
     def charge(
-        self, *, token: str, amount: Decimal, currency: str, idempotency_key: str, description: str = ""
+        self,
+        *,
+        token: str,
+        amount: Decimal,
+        currency: str,
+        idempotency_key: str,
+        description: str = "",
+        off_session: bool = False,
+        return_url: str = "",
     ) -> ChargeResult:
         amount = Decimal(amount)
         if amount <= 0:
@@ -273,10 +325,7 @@ class SandboxGateway(Gateway):
             raise GatewayError("unknown token")
         existing = SandboxCharge.objects.filter(idempotency_key=idempotency_key).first()
         if existing is None:
-            if card.outcome in DECLINED_ON_CHARGE or card.outcome in DECLINED_AT_ENTRY:
-                status, failure = "failed", card.outcome
-            else:
-                status, failure = "succeeded", ""
+            status, failure = _outcome_of_charge(card)
             try:
                 with transaction.atomic():
                     existing = SandboxCharge.objects.create(
@@ -288,6 +337,7 @@ class SandboxGateway(Gateway):
                         description=description[:200],
                         status=status,
                         failure_code=failure,
+                        return_url=_portal_path(return_url)[:500],
                     )
             except IntegrityError:
                 existing = SandboxCharge.objects.get(idempotency_key=idempotency_key)
@@ -302,3 +352,44 @@ class SandboxGateway(Gateway):
     def get_charge(self, *, idempotency_key: str) -> ChargeResult | None:
         charge = SandboxCharge.objects.filter(idempotency_key=idempotency_key).first()
         return _result(charge) if charge else None
+
+    def authenticate(self, reference: str, *, approve: bool) -> SandboxCharge | None:
+        """What the sandbox's authentication page does: the customer approves or
+        declines a charge that needs authentication (once; later answers change nothing)."""
+        with transaction.atomic():
+            charge = SandboxCharge.objects.select_for_update().filter(pk=reference).first()
+            if charge is not None and charge.status == "requires_action":
+                charge.status = "succeeded" if approve else "failed"
+                charge.failure_code = "" if approve else AUTHENTICATION_FAILED
+                charge.save(update_fields=["status", "failure_code"])
+            return charge
+
+    # --- refunds -----------------------------------------------------------------------------
+    def refund(
+        self, *, charge_reference: str, amount: Decimal, currency: str, idempotency_key: str, reason: str = ""
+    ) -> RefundResult:
+        amount = Decimal(amount)
+        with transaction.atomic():
+            existing = SandboxRefund.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is None:
+                charge = SandboxCharge.objects.select_for_update().filter(pk=charge_reference).first()
+                if charge is None or charge.status != "succeeded":
+                    raise GatewayError("only a succeeded charge can be refunded")
+                refunded = sum(r.amount for r in charge.refunds.filter(status="succeeded"))
+                if amount <= 0 or currency != charge.currency or refunded + amount > charge.amount:
+                    raise GatewayError("the refund exceeds what is left of the charge")
+                existing = SandboxRefund.objects.create(
+                    reference=f"re_{secrets.token_urlsafe(18)}",
+                    idempotency_key=idempotency_key,
+                    charge=charge,
+                    amount=amount,
+                    currency=currency,
+                    status="succeeded",
+                )
+        if existing.charge_id != charge_reference or existing.amount != amount or existing.currency != currency:
+            raise IdempotencyMismatch("this idempotency key was used for a different refund")
+        return _refund_result(existing)
+
+    def get_refund(self, *, idempotency_key: str) -> RefundResult | None:
+        refund = SandboxRefund.objects.filter(idempotency_key=idempotency_key).first()
+        return _refund_result(refund) if refund else None

@@ -5,12 +5,17 @@
 * ``collection``: dunning of declined automatic charges, bank transfers recorded by support;
 * ``idempotency``: the pay API's Idempotency-Key records;
 * ``receipts``: the receipt and payment-failed e-mails;
-* ``receivers``: the answers to the invoices app's hooks.
+* ``receivers``: the answers to the invoices app's hooks;
+* ``authentication``: card payments that wait for the customer's 3-D Secure check;
+* ``card_sync``: card changes the gateway reports (new expiry, detached card);
+* ``webhooks``: Stripe's webhook events, stored and processed once.
 
 The public services are re-exported here: ``from payments import services``.
 """
 
+from .authentication import AUTHENTICATION_EXPIRED, AUTHENTICATION_WINDOW, payment_await_action
 from .card_fields import ADDRESS_FIELDS, UPDATABLE_FIELDS
+from .card_sync import payment_method_expiry_from_gateway, payment_method_removed_at_gateway
 from .cards import (
     PaymentMethodInUse,
     card_setup_complete,
@@ -28,6 +33,7 @@ from .charges import (
     invoice_charge_automatically,
     invoice_pay,
     payment_reconcile,
+    payment_refresh,
     payment_settle,
     payment_start,
     payments_reconcile_pending,
@@ -50,9 +56,18 @@ from .idempotency import (
     request_fingerprint,
 )
 from .receivers import charge_issued_invoices, invoice_has_payment_activity
+from .webhooks import (
+    payment_dispute_record,
+    payment_refunded_at_gateway,
+    webhook_event_process,
+    webhook_event_store,
+    webhook_events_process_pending,
+)
 
 __all__ = [
     "ADDRESS_FIELDS",
+    "AUTHENTICATION_EXPIRED",
+    "AUTHENTICATION_WINDOW",
     "AUTO_CHARGE_WINDOW_DAYS",
     "IDEMPOTENCY_LEASE",
     "NOT_PROCESSED",
@@ -73,11 +88,17 @@ __all__ = [
     "invoice_charge_automatically",
     "invoice_has_payment_activity",
     "invoice_pay",
+    "payment_await_action",
+    "payment_dispute_record",
     "payment_method_activate",
     "payment_method_blockers",
+    "payment_method_expiry_from_gateway",
     "payment_method_remove",
+    "payment_method_removed_at_gateway",
     "payment_method_update",
     "payment_reconcile",
+    "payment_refresh",
+    "payment_refunded_at_gateway",
     "payment_record_bank_transfer",
     "payment_settle",
     "payment_start",
@@ -86,4 +107,7 @@ __all__ = [
     "payments_retry_declined",
     "request_fingerprint",
     "scope_active_card",
+    "webhook_event_process",
+    "webhook_event_store",
+    "webhook_events_process_pending",
 ]
