@@ -3,6 +3,7 @@
 * ``clock``: set the portal's time (``clock.set(datetime)``, ``clock.advance(days=8)``).
 * ``demo``: the demo personas of accounts.demo (users, accounts, profiles, subscriptions).
 * ``client_for(user)`` / ``api_for(user)``: a signed-in web client / DRF API client.
+* ``localstripe`` / ``stripe_settings``: a local Stripe API server (tests/localstripe.py).
 Sign in with ``force_login``: django-axes needs a request for password sign-ins.
 On-commit work (Celery tasks) runs in tests through
 ``django_capture_on_commit_callbacks(execute=True)``.
@@ -20,6 +21,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from billing_portal import clock as portal_clock
+
+# localstripe for the Stripe adapter's tests (tests/localstripe.py).
+pytest_plugins = ["tests.localstripe"]
 
 SENT_MAIL: list = []
 
