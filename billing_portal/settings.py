@@ -278,6 +278,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.payments_reconcile_pending",
         "schedule": 900.0,
     },
+    # Stored Stripe webhook events whose processing was lost or failed (payments/services/webhooks.py).
+    "process-stored-webhook-events": {"task": "payments.tasks.payments_process_webhook_events", "schedule": 60.0},
     "retry-declined-card-charges": {
         "task": "payments.tasks.payments_retry_declined",
         "schedule": crontab(minute=0),
@@ -327,15 +329,8 @@ SPECTACULAR_SETTINGS = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 
 # --- Payments -----------------------------------------------------------------------------
-# "sandbox" is the built-in gateway that behaves like a real processor (docs/payments.md).
-# Production mode does not fall back on it: the gateway is chosen on purpose there.
-PAYMENT_GATEWAY = env_str("PAYMENT_GATEWAY")
-if not PAYMENT_GATEWAY:
-    if PRODUCTION:
-        raise ImproperlyConfigured(
-            "PAYMENT_GATEWAY must be set in production mode (PAYMENT_GATEWAY=sandbox to run the sandbox gateway on purpose)"
-        )
-    PAYMENT_GATEWAY = "sandbox"
+# PAYMENT_GATEWAY and the Stripe adapter's keys and addresses: billing_portal/payment_settings.py.
+from .payment_settings import *  # noqa: E402, F403
 
 # --- The seller printed on invoices ------------------------------------------------------------
 PORTAL_SELLER = {

@@ -5,6 +5,7 @@
 * ``client_for(user)`` / ``api_for(user)``: a signed-in web client / DRF API client.
 * ``private_postgres`` / ``private_database``: a PostgreSQL server of the session alone, to
   stop like a crash and start again (fault tests; tests/private_postgres.py).
+* ``localstripe`` / ``stripe_settings``: a local Stripe API server (tests/localstripe.py).
 Sign in with ``force_login``: django-axes needs a request for password sign-ins.
 On-commit work (Celery tasks) runs in tests through
 ``django_capture_on_commit_callbacks(execute=True)``.
@@ -25,6 +26,9 @@ from rest_framework.test import APIClient
 from billing_portal import clock as portal_clock
 from tests.private_postgres import PrivatePostgres, postgres_bin_dir
 from tests.private_postgres import unavailable_reason as private_postgres_unavailable
+
+# localstripe for the Stripe adapter's tests (tests/localstripe.py).
+pytest_plugins = ["tests.localstripe"]
 
 SENT_MAIL: list = []
 
