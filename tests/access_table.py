@@ -437,6 +437,29 @@ PAGES = {
             302: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
         },
     ),
+    # Two-factor sign-in: the code step is for a session that has one pending (none of
+    # the sweep's sessions has: each goes on to where it was going); the set-up page is
+    # for whoever has no authenticator app yet (support's is set up and verified).
+    "accounts:two_factor_verify": Entry(
+        {},
+        {
+            302: "anonymous wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual"
+        },
+    ),
+    "accounts:security": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            302: "anonymous",
+        },
+    ),
+    "accounts:two_factor_setup": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager wd_individual",
+            302: "anonymous support",
+        },
+    ),
     "accounts:logout": Entry(
         {},
         {

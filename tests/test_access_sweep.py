@@ -11,6 +11,7 @@ from drf_spectacular.generators import SchemaGenerator
 
 from tests.access_sweep import PERSONAS, TENANT, fill, route_to_schema_path, url_patterns
 from tests.access_table import ADMIN, ADMIN_PERSONAS, API, PAGES, objects
+from tests.factories import sign_in_with_verified_device
 
 
 @pytest.fixture
@@ -33,7 +34,9 @@ def _clients(demo):
     clients = {}
     for persona in PERSONAS:
         client = Client()
-        if persona != "anonymous":
+        if persona == "support":  # signed in with two factors, as staff must be
+            sign_in_with_verified_device(client, demo.users[persona])
+        elif persona != "anonymous":
             client.force_login(demo.users[persona])
         clients[persona] = client
     return clients
