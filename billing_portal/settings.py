@@ -326,6 +326,8 @@ SPECTACULAR_SETTINGS = {
         "InvoiceStatusEnum": "invoices.models.InvoiceStatus",
         "AmendmentStatusEnum": "purchase_orders.models.AmendmentStatus",
         "CardSetupStatusEnum": "payments.models.CardSetupStatus",
+        "PaymentStatusEnum": "payments.models.PaymentStatus",
+        "CreditNoteKindEnum": "invoices.models.CreditNoteKind",
     },
     # Schema warnings are reported by `manage.py spectacular --validate` (and a test),
     # not by `check --deploy`, which is about the deployment's security settings.
