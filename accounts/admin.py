@@ -3,7 +3,9 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from billing_portal.admin import ReadOnlyAdmin
 from billing_portal.forms import NoCardNumbersEchoedMixin
 
 from .models import BillingAccount, BillingProfile, MarketplaceService, RoleAssignment, Subscription, User
@@ -92,3 +94,22 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "account__name"]
     list_select_related = ["user", "account", "profile"]
     autocomplete_fields = ["user"]
+
+
+# django-otp's own device admin adds and edits devices with their secrets; here a device
+# is only seen and removed (a lost phone: the user sets up a new app at the next sign-in).
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class TwoFactorDeviceAdmin(ReadOnlyAdmin):
+    list_display = ["user", "name", "confirmed", "created_at", "last_used_at", "throttling_failure_count"]
+    list_filter = ["confirmed"]
+    search_fields = ["user__email"]
+    list_select_related = ["user"]
+    fields = ["user", "name", "confirmed", "created_at", "last_used_at", "throttling_failure_count"]
+    readonly_fields = fields
+
+    def has_delete_permission(self, request, obj=None):
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)

@@ -93,6 +93,8 @@ def seed() -> Demo:
     for key in PERSONAS:
         demo.users[key] = _user(key)
 
+    # Support staff must sign in with two factors; no authenticator app is seeded (its
+    # secret would be public): the first sign-in sets one up (docs/operations.md).
     support = demo.users["support"]
     if not support.is_support_staff or not support.is_staff:
         support.is_support_staff = True

@@ -14,6 +14,25 @@ class EmailAuthenticationForm(AuthenticationForm):
     )
 
 
+class TwoFactorCodeForm(forms.Form):
+    """The 6-digit code of an authenticator app (spaces allowed, as some apps show it)."""
+
+    otp = forms.CharField(
+        label=_("Code"),
+        max_length=9,
+        help_text=_("The 6-digit code that your authenticator app shows now."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True, "spellcheck": "false"}
+        ),
+    )
+
+    def clean_otp(self):
+        code = self.cleaned_data["otp"].replace(" ", "")
+        if not (code.isascii() and code.isdigit() and len(code) == 6):
+            raise forms.ValidationError(_("Enter the 6 digits of the code."))
+        return code
+
+
 class AccountProfileForm(NoCardNumbersEchoedMixin, forms.ModelForm):
     """Sold-to address, billing contact and VAT ID of a billing account."""
 

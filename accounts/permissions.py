@@ -279,6 +279,19 @@ def can_refund_payments(user) -> bool:
     return is_support_or_superuser(user)
 
 
+def must_use_two_factor(user) -> bool:
+    """Two-factor sign-in is required for the operator's people: support staff, staff
+    (the admin site) and superusers. Customers may turn it on (docs/operations.md)."""
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    return bool(user.is_support_staff or user.is_staff or user.is_superuser)
+
+
+def can_turn_off_two_factor(user) -> bool:
+    """A customer may turn two-factor sign-in off again; for whom it is required may not."""
+    return bool(user and user.is_authenticated and user.is_active) and not must_use_two_factor(user)
+
+
 def can_import_usage(user) -> bool:
     """Invoices, Charges: usage records come from the operator's metering, so only the
     portal operator's staff (``is_staff``) may import them through the API."""

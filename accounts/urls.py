@@ -1,14 +1,17 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import two_factor_views, views
 
 app_name = "accounts"
 
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("sign-in/", views.LoginView.as_view(), name="login"),
+    path("sign-in/code/", two_factor_views.verify, name="two_factor_verify"),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path("security/", two_factor_views.security, name="security"),
+    path("security/two-factor/set-up/", two_factor_views.setup, name="two_factor_setup"),
     path("subscriptions/", views.subscription_list, name="subscriptions"),
     path("subscriptions/<str:subscription_id>/", views.subscription_detail, name="subscription"),
     path(

@@ -13,15 +13,24 @@ from django.views.decorators.http import require_http_methods
 from billing_portal.errors import Conflict, DomainError
 from billing_portal.forms import add_domain_error, rebound_with_version
 
-from . import permissions, selectors, services
+from . import permissions, selectors, services, two_factor
 from .forms import AccountProfileForm, EmailAuthenticationForm
 from .services import PROFILE_FIELDS
 
 
 class LoginView(auth_views.LoginView):
+    """The password step (django-axes counts the failures). A user with two-factor sign-in
+    goes on to the code step, one who must have it but has none to the set-up; the
+    session counts as signed in only after that (accounts.two_factor_middleware)."""
+
     form_class = EmailAuthenticationForm
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+
+    def get_success_url(self):
+        url = super().get_success_url()
+        step = two_factor.pending_step(self.request)
+        return two_factor.step_url(step, url) if step else url
 
 
 @login_required

@@ -7,7 +7,7 @@ cached grants, so the bar costs no queries beyond the one that reads them.
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from accounts import permissions
+from accounts import permissions, two_factor
 from accounts.models import AgreementType
 from support.selectors import waiting_count
 
@@ -29,6 +29,8 @@ ENTRIES = [
     ),
     (_("Help + support"), "support:help", lambda u: True),
     (_("Support queue"), "support:queue", permissions.can_work_support_queue),
+    # Two-factor sign-in: required for staff, offered to every customer.
+    (_("Security"), "accounts:security", lambda u: True),
 ]
 # Entries that show a number: the requests waiting for support staff (one query, staff only).
 COUNTS = {"support:queue": waiting_count}
@@ -36,7 +38,8 @@ COUNTS = {"support:queue": waiting_count}
 
 def navigation(request):
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    if user is None or not user.is_authenticated or two_factor.pending_step(request):
+        # Until the two-factor step is passed, the session reaches no other page.
         return {"nav_entries": []}
     current = request.path
     entries = []

@@ -39,7 +39,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "billing_portal.admin_site.PortalAdminConfig",  # django.contrib.admin for verified users only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "django_countries",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "billing_portal",
     "accounts",
     "notifications",
@@ -72,10 +74,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "billing_portal.middleware.PrivateNoStoreMiddleware",
     "billing_portal.middleware.DatabaseUnavailableMiddleware",
     "billing_portal.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.two_factor_middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -160,9 +164,9 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:overview"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Login lock-out (django-axes): 5 failures per e-mail and address lock that e-mail out
-# from that address, 20 failures from one address (any e-mails: password spraying) lock
-# the address out; both for 15 minutes (billing_portal/lockout.py).
+# Login lock-out (django-axes): 5 failures per e-mail and address lock that e-mail out from that address,
+# 20 failures from one address (any e-mails: password spraying) lock the address out; both for 15 minutes
+# (billing_portal/lockout.py).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_IP_FAILURE_LIMIT = env_int("AXES_IP_FAILURE_LIMIT", 20)
 AXES_COOLOFF_TIME = 0.25  # hours
@@ -172,6 +176,10 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+
+# Two-factor sign-in (django-otp, TOTP; docs/operations.md): after a wrong code the device waits 1, 2, 4 ... s.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Billing portal")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin site never shows a device's secret or QR code
 
 # --- Internationalisation -------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -221,8 +229,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- Celery ---------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL or "cache+memory://")
-# Without a broker, tasks execute in-process (tests/settings.py does the same for the
-# test suite; tests that need a real worker start one).
+# Without a broker, tasks execute in-process (as in the test suite; tests that need a real worker start one).
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
@@ -239,9 +246,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # no publish retry, a one-second connect timeout; a failed publish is left to the sweeper.
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
-# A message taken by a worker that died is delivered again after the visibility timeout:
-# just longer than the longest task may run. The sweeper takes over sooner (stuck
-# billing chunks after a minute).
+# A message taken by a worker that died is delivered again after the visibility timeout: just longer than
+# the longest task may run. The sweeper takes over sooner (stuck billing chunks after a minute).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_TASK_TIME_LIMIT + 60,
     "socket_connect_timeout": 1,
@@ -278,6 +284,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.payments_reconcile_pending",
         "schedule": 900.0,
     },
+    # Stored Stripe webhook events whose processing was lost or failed (payments/services/webhooks.py).
+    "process-stored-webhook-events": {"task": "payments.tasks.payments_process_webhook_events", "schedule": 60.0},
     "retry-declined-card-charges": {
         "task": "payments.tasks.payments_retry_declined",
         "schedule": crontab(minute=0),
@@ -318,6 +326,10 @@ SPECTACULAR_SETTINGS = {
         "InvoiceStatusEnum": "invoices.models.InvoiceStatus",
         "AmendmentStatusEnum": "purchase_orders.models.AmendmentStatus",
         "CardSetupStatusEnum": "payments.models.CardSetupStatus",
+        "PaymentStatusEnum": "payments.models.PaymentStatus",
+        "CreditNoteKindEnum": "invoices.models.CreditNoteKind",
+        # A payment's kind and a receipt's method: one choice set.
+        "PaymentKindEnum": "payments.models.PaymentKind",
     },
     # Schema warnings are reported by `manage.py spectacular --validate` (and a test),
     # not by `check --deploy`, which is about the deployment's security settings.
@@ -327,15 +339,8 @@ SPECTACULAR_SETTINGS = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 
 # --- Payments -----------------------------------------------------------------------------
-# "sandbox" is the built-in gateway that behaves like a real processor (docs/payments.md).
-# Production mode does not fall back on it: the gateway is chosen on purpose there.
-PAYMENT_GATEWAY = env_str("PAYMENT_GATEWAY")
-if not PAYMENT_GATEWAY:
-    if PRODUCTION:
-        raise ImproperlyConfigured(
-            "PAYMENT_GATEWAY must be set in production mode (PAYMENT_GATEWAY=sandbox to run the sandbox gateway on purpose)"
-        )
-    PAYMENT_GATEWAY = "sandbox"
+# PAYMENT_GATEWAY and the Stripe adapter's keys and addresses: billing_portal/payment_settings.py.
+from .payment_settings import *  # noqa: E402, F403
 
 # --- The seller printed on invoices ------------------------------------------------------------
 PORTAL_SELLER = {
@@ -356,10 +361,9 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-# Content-Security-Policy (django-csp): scripts, styles, fonts and images from the portal
-# itself only; no inline script or style anywhere (templates keep them in static files).
-# The API docs page (Swagger UI from the sidecar under /static/) needs nothing more:
-# its start script is served by the portal (SpectacularSwaggerSplitView).
+# Content-Security-Policy (django-csp): scripts, styles, fonts and images from the portal itself only; no
+# inline script or style anywhere (templates keep them in static files). The API docs page (Swagger UI from
+# the sidecar under /static/) needs nothing more: its start script is served by SpectacularSwaggerSplitView.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

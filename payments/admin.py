@@ -18,7 +18,7 @@ from billing_portal.forms import add_domain_error
 from invoices.models import Invoice
 
 from . import services
-from .models import CardSetup, Payment, PaymentMethod, PaymentMethodEvent, SandboxCharge
+from .models import CardSetup, Payment, PaymentMethod, PaymentMethodEvent, SandboxCharge, WebhookEvent
 from .refund_admin import refund_selected
 
 
@@ -49,6 +49,13 @@ class CardSetupAdmin(ReadOnlyAdmin):
 class SandboxChargeAdmin(ReadOnlyAdmin):
     list_display = ("reference", "amount", "currency", "status", "failure_code", "created_at")
     list_filter = ("status",)
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyAdmin):
+    list_display = ("received_at", "event_id", "type", "processed_at", "attempts", "last_error")
+    list_filter = ("type", ("processed_at", admin.EmptyFieldListFilter))
+    search_fields = ("event_id",)
 
 
 # --- Payments and bank transfers -------------------------------------------------------------
@@ -84,8 +91,9 @@ class PaymentAdmin(ReadOnlyAdmin):
         "failure_code",
         "needs_refund",
         "amount_refunded",
+        "disputed_at",
     )
-    list_filter = ("status", "kind", "source", "needs_refund")
+    list_filter = ("status", "kind", "source", "needs_refund", ("disputed_at", admin.EmptyFieldListFilter))
     actions = [refund_selected]
     search_fields = ("invoice__number", "reference", "gateway_reference")
     list_select_related = ("invoice",)

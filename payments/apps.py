@@ -10,7 +10,8 @@ class PaymentsConfig(AppConfig):
         # Imports here, not at the top: Django loads models before ready() runs.
         from invoices import hooks as invoice_hooks
 
-        from . import receipt_selectors, sandbox, services, tasks  # noqa: F401 - sandbox registers its gateway, tasks the Celery tasks
+        # sandbox and stripe_gateway register their gateways, tasks the Celery tasks.
+        from . import receipt_selectors, sandbox, services, stripe_gateway, tasks  # noqa: F401
 
         invoice_hooks.invoice_receipts.register(receipt_selectors.receipt_links_for_invoice)
         invoice_hooks.after_issue.register(services.charge_issued_invoices)

@@ -18,6 +18,11 @@ REASONS = {
         "The card processor did not answer in time. The payment is pending; we will settle it and let you know."
     ),
     "not_processed": _("The payment did not reach the card processor. Nothing was charged."),
+    "processing_error": _(
+        "The card processor could not process the payment. Nothing was charged. Try again in a few minutes."
+    ),
+    "authentication_failed": _("The payment was not confirmed with your bank (3-D Secure). Nothing was charged."),
+    "authentication_expired": _("The payment was not confirmed with your bank in time. Nothing was charged."),
 }
 
 # PM-7: shown with every bank decline.
@@ -32,6 +37,7 @@ BANK_DECLINES = {
     "insufficient_funds",
     "international_not_allowed",
     "recurring_not_allowed",
+    "authentication_failed",
 }
 
 

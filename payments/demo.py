@@ -2,13 +2,21 @@
 
 Cards are added the way a customer adds them: a card-entry session on the sandbox
 gateway, completed with a test card number, then made active through the services.
+With another gateway configured (Stripe) the demo has no cards: they are added through
+that gateway's own page.
 """
+
+import logging
+
+from django.conf import settings
 
 from billing_portal import clock
 
 from . import services
 from .gateway import get_gateway
 from .models import PaymentMethod
+
+logger = logging.getLogger(__name__)
 
 
 def add_card(*, actor, profile, number: str, holder: str, subscription=None, make_active=True, cvc="123"):
@@ -30,6 +38,9 @@ def add_card(*, actor, profile, number: str, holder: str, subscription=None, mak
 
 def seed(demo) -> None:
     """Cards for the personas in ``demo`` (accounts.demo.Demo)."""
+    if settings.PAYMENT_GATEWAY != "sandbox":
+        logger.info("demo cards are sandbox test cards: none added with PAYMENT_GATEWAY=%s", settings.PAYMENT_GATEWAY)
+        return
     contoso = demo.profiles["contoso"]
     if not PaymentMethod.objects.filter(profile=contoso).exists():
         admin = demo.users["wd_admin"]

@@ -1,6 +1,6 @@
 """The card gateway interface.
 
-The portal talks to a card processor through four calls:
+The portal talks to a card processor through these calls:
 
 * ``create_card_session``: start a card-entry session on the gateway's own page; the
   customer is sent there (redirect) and comes back to ``return_url``;
@@ -10,9 +10,13 @@ The portal talks to a card processor through four calls:
   same key returns the first result and never charges again);
 * ``get_charge``: look up a charge by its idempotency key (used to settle a payment
   whose answer was lost, e.g. on a processor timeout);
-* ``refund``: refund (part of) a charge, at most once per ``idempotency_key``;
-* ``get_refund``: look up a refund by its idempotency key (settles a refund whose
-  answer was lost).
+* ``refund`` / ``get_refund``: give back (part of) a charge, at most once per
+  ``idempotency_key``, and look the refund up by that key.
+
+A charge may need the customer to authenticate it with their bank first (Strong
+Customer Authentication, 3-D Secure): its status is then ``requires_action`` and
+``action_url`` is the page to send the customer to; that page returns them to the
+``return_url`` given with the charge, and ``get_charge`` tells what came of it.
 
 ``get_gateway()`` returns the configured implementation (``settings.PAYMENT_GATEWAY``)
 from the gateways registered by name (``register``). The built-in ``sandbox`` gateway
@@ -70,14 +74,20 @@ class CardSessionResult:
 @dataclass(frozen=True)
 class ChargeResult:
     reference: str
-    status: str  # succeeded / failed
+    status: str  # succeeded / failed / requires_action
     amount: Decimal
     currency: str
     failure_code: str = ""
+    # Where the customer authenticates the charge (status "requires_action").
+    action_url: str = ""
 
     @property
     def succeeded(self) -> bool:
         return self.status == "succeeded"
+
+    @property
+    def requires_action(self) -> bool:
+        return self.status == "requires_action"
 
 
 @dataclass(frozen=True)
@@ -99,8 +109,18 @@ class Gateway:
         raise NotImplementedError
 
     def charge(
-        self, *, token: str, amount: Decimal, currency: str, idempotency_key: str, description: str = ""
+        self,
+        *,
+        token: str,
+        amount: Decimal,
+        currency: str,
+        idempotency_key: str,
+        description: str = "",
+        off_session: bool = False,
+        return_url: str = "",
     ) -> ChargeResult:
+        """Charge ``token``. ``off_session``: the customer is not present (an automatic
+        charge); ``return_url``: the portal page to come back to after authentication."""
         raise NotImplementedError
 
     def get_charge(self, *, idempotency_key: str) -> ChargeResult | None:

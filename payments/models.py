@@ -194,8 +194,10 @@ class SandboxCharge(models.Model):
     amount = models.DecimalField(max_digits=14, decimal_places=2)
     currency = models.CharField(max_length=3)
     description = models.CharField(max_length=200, blank=True)
-    status = models.CharField(max_length=16)  # succeeded / failed
+    status = models.CharField(max_length=16)  # succeeded / failed / requires_action
     failure_code = models.CharField(max_length=40, blank=True)
+    # Where the sandbox's authentication page sends the customer back (3-D Secure).
+    return_url = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -289,6 +291,12 @@ class Payment(models.Model):
     needs_refund = models.BooleanField(_("needs refund"), default=False)
     # What succeeded refunds gave back of this payment (services.refunds).
     amount_refunded = models.DecimalField(_("amount refunded"), max_digits=14, decimal_places=2, default=0)
+    # A pending charge the customer must authenticate with their bank (3-D Secure): the
+    # gateway's page for it.
+    action_url = models.CharField(_("authentication page"), max_length=300, blank=True)
+    # The cardholder disputed the charge with their bank (a chargeback).
+    disputed_at = models.DateTimeField(_("disputed"), null=True, blank=True)
+    dispute_reason = models.CharField(_("dispute reason"), max_length=40, blank=True)
 
     class Meta:
         verbose_name = _("payment")
@@ -381,6 +389,7 @@ class IdempotencyRecord(models.Model):
         return f"{self.user_id}:{self.key}"
 
 
-# Receipts live in their own module (payments/receipt_models.py); imported here so that
-# Django and the migrations find them.
+# Receipts (payments/receipt_models.py), the Stripe adapter's records and the stored webhook
+# events (payments/stripe_models.py): imported here so that Django and the migrations find them.
 from .receipt_models import Receipt, ReceiptMethod, ReceiptNumberSequence  # noqa: E402, F401
+from .stripe_models import StripeRequest, WebhookEvent  # noqa: E402, F401

@@ -1,4 +1,6 @@
-"""Pay now (PAY-2..PAY-4): Invoices › Pay now › Select a payment method › Pay now."""
+"""Pay now (PAY-2..PAY-4): Invoices › Pay now › Select a payment method › Pay now; a
+payment that needs the customer's 3-D Secure check goes to the bank's page and back to
+``pay_return``."""
 
 import uuid
 
@@ -19,6 +21,7 @@ from invoices import selectors as invoice_selectors
 
 from . import declines, selectors, services
 from .forms import AddCardForm
+from .gateway import GatewayError
 from .models import PaymentSource, PaymentStatus
 
 TOKEN_SALT = "payments.pay-now"
@@ -50,47 +53,11 @@ def _invoice_for_payer(request, pk):
     return invoice
 
 
-@login_required
-@require_http_methods(["GET", "HEAD", "POST"])
-def pay(request, pk):
-    invoice = _invoice_for_payer(request, pk)
-    detail_url = reverse("invoices:detail", args=[invoice.pk])
+def _render_pay(request, invoice, *, selected="", error="", decline_code="", status=200):
     methods = selectors.payable_methods(invoice.profile)
     active = services.scope_active_card(invoice.profile)
-    selected = request.POST.get("method") or request.GET.get("method") or (str(active.pk) if active else "")
-    error, decline_code, status = "", "", 200
-    if request.method == "POST":
-        request_key = _request_key(request, invoice, request.POST.get("token", ""))
-        method = next((m for m in methods if str(m.pk) == request.POST.get("method", "")), None)
-        if request_key is None:
-            error, status = _("This form has expired. Check the invoice and try again."), 400
-        elif method is None:
-            error, status = _("Select a payment method."), 400
-        else:
-            try:
-                payment = services.invoice_pay(
-                    invoice=invoice,
-                    payment_method=method,
-                    actor=request.user,
-                    source=PaymentSource.PAY_NOW,
-                    request_key=request_key,
-                )
-            except DomainError as exc:
-                if exc.code in SETTLED_CODES:
-                    messages.info(request, exc.message)
-                    return redirect(detail_url)
-                error, status = exc.message, exc.status_code
-            else:
-                if payment.status == PaymentStatus.SUCCEEDED:
-                    messages.success(
-                        request, _("Thank you: the invoice %(number)s is paid.") % {"number": invoice.number}
-                    )
-                    return redirect(detail_url)
-                if payment.status == PaymentStatus.PENDING:
-                    messages.info(request, declines.reason("processor_timeout"))
-                    return redirect(detail_url)
-                decline_code, status = payment.failure_code, 402
-                invoice.refresh_from_db()
+    if not selected:
+        selected = request.POST.get("method") or request.GET.get("method") or (str(active.pk) if active else "")
     return render(
         request,
         "payments/pay.html",
@@ -107,9 +74,77 @@ def pay(request, pk):
             "guidance": declines.guidance(decline_code),
             "amount_due": invoice.amount_due,
             "attempts": selectors.payments_for_invoice(invoice)[:20],
+            "awaiting": selectors.payment_awaiting_action(invoice),
         },
         status=status,
     )
+
+
+def _after_payment(request, invoice, payment):
+    """Where a payment's outcome takes the customer: the invoice when paid or pending,
+    the bank's authentication page when it waits for 3-D Secure, the decline otherwise."""
+    detail_url = reverse("invoices:detail", args=[invoice.pk])
+    if payment.status == PaymentStatus.SUCCEEDED:
+        messages.success(request, _("Thank you: the invoice %(number)s is paid.") % {"number": invoice.number})
+        return redirect(detail_url)
+    if payment.status == PaymentStatus.PENDING and payment.action_url:
+        return HttpResponseRedirect(payment.action_url)
+    if payment.status == PaymentStatus.PENDING:
+        messages.info(request, declines.reason("processor_timeout"))
+        return redirect(detail_url)
+    invoice.refresh_from_db()
+    return _render_pay(
+        request, invoice, selected=str(payment.payment_method_id or ""), decline_code=payment.failure_code, status=402
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def pay(request, pk):
+    invoice = _invoice_for_payer(request, pk)
+    if request.method != "POST":
+        return _render_pay(request, invoice)
+    request_key = _request_key(request, invoice, request.POST.get("token", ""))
+    methods = selectors.payable_methods(invoice.profile)
+    method = next((m for m in methods if str(m.pk) == request.POST.get("method", "")), None)
+    if request_key is None:
+        return _render_pay(
+            request, invoice, error=_("This form has expired. Check the invoice and try again."), status=400
+        )
+    if method is None:
+        return _render_pay(request, invoice, error=_("Select a payment method."), status=400)
+    try:
+        payment = services.invoice_pay(
+            invoice=invoice,
+            payment_method=method,
+            actor=request.user,
+            source=PaymentSource.PAY_NOW,
+            request_key=request_key,
+        )
+    except DomainError as exc:
+        if exc.code in SETTLED_CODES:
+            messages.info(request, exc.message)
+            return redirect(reverse("invoices:detail", args=[invoice.pk]))
+        return _render_pay(request, invoice, error=exc.message, status=exc.status_code)
+    return _after_payment(request, invoice, payment)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def pay_return(request, pk, payment_id):
+    """Where the bank's authentication page (3-D Secure) sends the customer back: the
+    payment is settled from the gateway's state, then Paid, the decline, or still pending."""
+    invoice = _invoice_for_payer(request, pk)
+    payment = selectors.get_card_payment_of_invoice(invoice, payment_id)
+    try:
+        payment = services.payment_refresh(payment=payment)
+    except GatewayError:
+        messages.info(request, declines.reason("processor_timeout"))
+        return redirect(reverse("invoices:detail", args=[invoice.pk]))
+    if payment.status == PaymentStatus.PENDING and payment.action_url:
+        messages.info(request, _("The payment waits for your confirmation with your bank."))
+        return redirect(reverse("payments:pay", args=[invoice.pk]))
+    return _after_payment(request, invoice, payment)
 
 
 @login_required

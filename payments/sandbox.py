@@ -19,17 +19,24 @@ number                    outcome                                         when
 4000 0000 0000 9995       insufficient funds (``insufficient_funds``)     every charge
 4000 0000 0000 3006       international transactions not allowed          every charge
 4000 0000 0000 3410       recurring payments not allowed                  every charge
+4000 0000 0000 0341       generic decline (``card_declined``)             every charge
 4000 0000 0000 0119       processor timeout (``processor_timeout``)       every charge
+4000 0027 6000 3184       needs authentication (3-D Secure)               every charge
 ========================  ==============================================  ===================
 
 Any other number that passes the checks is approved. On a processor timeout the
 charge *is* made and recorded, but the caller gets ``GatewayTimeout`` instead of the
 answer; ``get_charge`` (or a retry with the same idempotency key) returns the record.
+A charge of the authentication card is ``requires_action``: its ``action_url`` is the
+sandbox's authentication page (``/sandbox-gateway/authentications/<reference>/``, the
+bank's 3-D Secure page), where *Approve* makes it succeed and *Decline* fails it with
+``authentication_failed``; then the customer is sent to the charge's ``return_url``.
 
 Refunds (``SandboxRefund``) give back part or all of a succeeded charge, once per
-idempotency key; more than the charge minus its refunds fails with
-``amount_too_large``. A refund of a charge made with the timeout card is made and
-recorded, but its answer is lost too (``GatewayTimeout``; ``get_refund`` returns it).
+idempotency key; a refund of a charge that did not succeed, in another currency, or of
+more than the charge minus its refunds is refused with ``GatewayError``, as Stripe
+refuses it. A refund of a charge made with the timeout card is made and recorded, but
+its answer is lost too (``GatewayTimeout``; ``get_refund`` returns it).
 """
 
 import secrets
@@ -37,12 +44,10 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from billing_portal import clock
 
-from .card_data import CARD_NUMBER_REFUSED, contains_card_number
 from .gateway import (
     CardDetails,
     CardSession,
@@ -56,148 +61,33 @@ from .gateway import (
     register,
 )
 from .models import SandboxCard, SandboxCharge, SandboxRefund, SandboxSession
-
-APPROVED = "approved"
-CARD_DECLINED = "card_declined"
-EXPIRED_CARD = "expired_card"
-INSUFFICIENT_FUNDS = "insufficient_funds"
-INTERNATIONAL_NOT_ALLOWED = "international_not_allowed"
-RECURRING_NOT_ALLOWED = "recurring_not_allowed"
-PROCESSOR_TIMEOUT = "processor_timeout"
-
-TEST_CARDS = {
-    "4242424242424242": APPROVED,
-    "5555555555554444": APPROVED,
-    "378282246310005": APPROVED,
-    "4000000000000002": CARD_DECLINED,
-    "4000000000000069": EXPIRED_CARD,
-    "4000000000009995": INSUFFICIENT_FUNDS,
-    "4000000000003006": INTERNATIONAL_NOT_ALLOWED,
-    "4000000000003410": RECURRING_NOT_ALLOWED,
-    "4000000000000119": PROCESSOR_TIMEOUT,
-}
-# Outcomes the processor gives when the card is entered (a zero-amount check).
-DECLINED_AT_ENTRY = {CARD_DECLINED, EXPIRED_CARD}
-# Outcomes of every charge on the card.
-DECLINED_ON_CHARGE = {INSUFFICIENT_FUNDS, INTERNATIONAL_NOT_ALLOWED, RECURRING_NOT_ALLOWED}
-
-
-class CardInvalid(GatewayError):
-    """The entered card details are not valid; ``errors`` maps field name to message."""
-
-    code = "card_invalid"
-
-    def __init__(self, errors: dict):
-        super().__init__("invalid card details")
-        self.errors = errors
-
-
-def luhn_valid(digits: str) -> bool:
-    if not digits.isdigit():
-        return False
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char)
-        if index % 2:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return total % 10 == 0
-
-
-def card_brand(digits: str) -> str:
-    if digits.startswith("4"):
-        return "Visa"
-    if digits[:2] in {"34", "37"}:
-        return "American Express"
-    prefix4 = int(digits[:4]) if len(digits) >= 4 else 0
-    if 51 <= int(digits[:2] or 0) <= 55 or 2221 <= prefix4 <= 2720:
-        return "Mastercard"
-    if digits.startswith("6011") or digits.startswith("65") or 644 <= int(digits[:3] or 0) <= 649:
-        return "Discover"
-    return "Card"
-
-
-@sensitive_variables("number", "digits")
-def _check_number(number: str, errors: dict) -> str:
-    """The digits of the entered number ("" after an error)."""
-    digits = "".join(ch for ch in (number or "") if ch not in " -")
-    if not digits.isdigit() or not 13 <= len(digits) <= 19:
-        errors["number"] = _("Enter the card number: 13 to 19 digits.")
-    elif not luhn_valid(digits):
-        errors["number"] = _("This card number is not valid. Check the digits.")
-    return "" if "number" in errors else digits
-
-
-def _check_expiry(exp_month, exp_year, errors: dict) -> tuple[int, int] | None:
-    try:
-        month = int(exp_month)
-        year = int(exp_year)
-        if year < 100:
-            year += 2000
-        if not 1 <= month <= 12 or not 2000 <= year <= 2100:
-            raise ValueError
-    except (TypeError, ValueError):
-        errors["expiry"] = _("Enter the expiry date as month (1-12) and year.")
-        return None
-    today = clock.today()
-    if (year, month) < (today.year, today.month):
-        errors["expiry"] = _("This card has expired. Use a card with a future expiry date.")
-    elif year > today.year + 20:
-        errors["expiry"] = _("The expiry year is too far in the future.")
-    return month, year
-
-
-@sensitive_variables("cvc")
-def _check_cvc(cvc: str, brand: str, errors: dict) -> None:
-    cvc = (cvc or "").strip()
-    cvc_length = 4 if brand == "American Express" else 3
-    if not cvc.isdigit() or len(cvc) != cvc_length:
-        errors["cvc"] = _("Enter the %(n)s-digit security code (CVC) from the card.") % {"n": cvc_length}
-
-
-@sensitive_variables("holder_name", "holder")
-def _check_holder(holder_name: str, errors: dict) -> str:
-    holder = " ".join((holder_name or "").split())
-    if not holder:
-        errors["holder_name"] = _("Enter the name on the card.")
-    elif len(holder) > 150:
-        errors["holder_name"] = _("The name on the card can have at most 150 characters.")
-    elif contains_card_number(holder):
-        errors["holder_name"] = CARD_NUMBER_REFUSED
-    return holder
-
-
-@sensitive_variables("number", "cvc", "digits", "holder_name", "holder")
-def validate_card(*, number: str, exp_month, exp_year, cvc: str, holder_name: str) -> dict:
-    """Check the entered card; returns the safe summary or raises ``CardInvalid``."""
-    errors = {}
-    digits = _check_number(number, errors)
-    brand = card_brand(digits) if digits else ""
-    expiry = _check_expiry(exp_month, exp_year, errors)
-    _check_cvc(cvc, brand, errors)
-    holder = _check_holder(holder_name, errors)
-    if errors:
-        raise CardInvalid(errors)
-    month, year = expiry
-    return {
-        "brand": brand,
-        "last4": digits[-4:],
-        "exp_month": month,
-        "exp_year": year,
-        "holder_name": holder,
-        "outcome": TEST_CARDS.get(digits, APPROVED),
-    }
+from .sandbox_cards import (  # noqa: F401 - the test cards and checks are part of the sandbox's interface
+    APPROVED,
+    AUTHENTICATION_FAILED,
+    AUTHENTICATION_REQUIRED,
+    DECLINED_AT_ENTRY,
+    DECLINED_ON_CHARGE,
+    FAILURE_CODES,
+    PROCESSOR_TIMEOUT,
+    TEST_CARDS,
+    CardInvalid,
+    card_brand,
+    luhn_valid,
+    validate_card,
+)
 
 
 def _result(charge: SandboxCharge) -> ChargeResult:
+    action_url = ""
+    if charge.status == "requires_action":
+        action_url = reverse("payments:sandbox_authenticate", args=[charge.reference])
     return ChargeResult(
         reference=charge.reference,
         status=charge.status,
         amount=charge.amount,
         currency=charge.currency,
         failure_code=charge.failure_code,
+        action_url=action_url,
     )
 
 
@@ -211,14 +101,28 @@ def _refund_result(refund: SandboxRefund) -> RefundResult:
     )
 
 
-def _refund_outcome(charge: SandboxCharge, amount: Decimal, currency: str) -> tuple[str, str]:
+def _check_refundable(charge: SandboxCharge, amount: Decimal, currency: str) -> None:
     if charge.status != "succeeded":
-        return "failed", "charge_not_succeeded"
+        raise GatewayError("only a succeeded charge can be refunded")
     if currency != charge.currency:
-        return "failed", "currency_mismatch"
+        raise GatewayError("the refund's currency is not the charge's")
     refunded = sum((r.amount for r in charge.refunds.filter(status="succeeded")), Decimal(0))
     if amount > charge.amount - refunded:
-        return "failed", "amount_too_large"
+        raise GatewayError("the refund exceeds what is left of the charge")
+
+
+def _portal_path(url: str) -> str:
+    if url and (not url.startswith("/") or url.startswith("//")):
+        raise GatewayError("return_url must be a path on the portal")
+    return url
+
+
+def _outcome_of_charge(card: SandboxCard) -> tuple[str, str]:
+    """(status, failure code) of a new charge on ``card``."""
+    if card.outcome in DECLINED_ON_CHARGE or card.outcome in DECLINED_AT_ENTRY:
+        return "failed", FAILURE_CODES.get(card.outcome, card.outcome)
+    if card.outcome == AUTHENTICATION_REQUIRED:
+        return "requires_action", ""
     return "succeeded", ""
 
 
@@ -290,7 +194,15 @@ class SandboxGateway(Gateway):
 
     # --- charges -----------------------------------------------------------------------------
     def charge(
-        self, *, token: str, amount: Decimal, currency: str, idempotency_key: str, description: str = ""
+        self,
+        *,
+        token: str,
+        amount: Decimal,
+        currency: str,
+        idempotency_key: str,
+        description: str = "",
+        off_session: bool = False,
+        return_url: str = "",
     ) -> ChargeResult:
         amount = Decimal(amount)
         if amount <= 0:
@@ -300,10 +212,7 @@ class SandboxGateway(Gateway):
             raise GatewayError("unknown token")
         existing = SandboxCharge.objects.filter(idempotency_key=idempotency_key).first()
         if existing is None:
-            if card.outcome in DECLINED_ON_CHARGE or card.outcome in DECLINED_AT_ENTRY:
-                status, failure = "failed", card.outcome
-            else:
-                status, failure = "succeeded", ""
+            status, failure = _outcome_of_charge(card)
             try:
                 with transaction.atomic():
                     existing = SandboxCharge.objects.create(
@@ -315,6 +224,7 @@ class SandboxGateway(Gateway):
                         description=description[:200],
                         status=status,
                         failure_code=failure,
+                        return_url=_portal_path(return_url)[:500],
                     )
             except IntegrityError:
                 existing = SandboxCharge.objects.get(idempotency_key=idempotency_key)
@@ -329,6 +239,17 @@ class SandboxGateway(Gateway):
     def get_charge(self, *, idempotency_key: str) -> ChargeResult | None:
         charge = SandboxCharge.objects.filter(idempotency_key=idempotency_key).first()
         return _result(charge) if charge else None
+
+    def authenticate(self, reference: str, *, approve: bool) -> SandboxCharge | None:
+        """What the sandbox's authentication page does: the customer approves or
+        declines a charge that needs authentication (once; later answers change nothing)."""
+        with transaction.atomic():
+            charge = SandboxCharge.objects.select_for_update().filter(pk=reference).first()
+            if charge is not None and charge.status == "requires_action":
+                charge.status = "succeeded" if approve else "failed"
+                charge.failure_code = "" if approve else AUTHENTICATION_FAILED
+                charge.save(update_fields=["status", "failure_code"])
+            return charge
 
     # --- refunds -----------------------------------------------------------------------------
     def refund(
@@ -358,7 +279,7 @@ class SandboxGateway(Gateway):
             existing = SandboxRefund.objects.filter(idempotency_key=idempotency_key).first()
             if existing is not None:
                 return existing, False
-            status, failure = _refund_outcome(charge, amount, currency)
+            _check_refundable(charge, amount, currency)
             refund = SandboxRefund.objects.create(
                 reference=f"re_{secrets.token_urlsafe(18)}",
                 idempotency_key=idempotency_key,
@@ -366,8 +287,7 @@ class SandboxGateway(Gateway):
                 amount=amount,
                 currency=currency,
                 reason=reason[:200],
-                status=status,
-                failure_code=failure,
+                status="succeeded",
             )
             return refund, True
 

@@ -1,4 +1,5 @@
-"""The sandbox gateway's hosted card-entry page, mounted under /sandbox-gateway/.
+"""The sandbox gateway's hosted pages, mounted under /sandbox-gateway/: card entry, and
+the bank's authentication page of a charge that needs 3-D Secure.
 
 It stands in for the processor's own page: the portal redirects the customer here and
 gets them back at the session's return URL. The card number and CVC are posted to this
@@ -16,8 +17,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.debug import SafeExceptionReporterFilter
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_http_methods
 
-from .models import SandboxSession
+from .models import SandboxCharge, SandboxSession
 from .sandbox import CardInvalid, SandboxGateway
 
 SENSITIVE = ("number", "cvc")
@@ -71,7 +73,7 @@ def _session_or_404(session_id) -> SandboxSession:
     return session
 
 
-def _back(session: SandboxSession) -> HttpResponseRedirect:
+def _back(session: SandboxSession | SandboxCharge) -> HttpResponseRedirect:
     url = session.return_url
     if not url_has_allowed_host_and_scheme(url, allowed_hosts=None) or not url.startswith("/"):
         url = "/"
@@ -120,3 +122,20 @@ def card_entry(request, session_id):
         {"form": form, "errors": errors, "session": session},
         status=400 if errors else 200,
     )
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def authenticate(request, reference):
+    """The bank's 3-D Secure page of a charge that needs authentication: Approve or
+    Decline, then back to the charge's return URL (the portal settles the payment there)."""
+    if settings.PAYMENT_GATEWAY != "sandbox":
+        raise Http404
+    charge = SandboxCharge.objects.filter(pk=str(reference)[:64]).first()
+    if charge is None:
+        raise Http404
+    if request.method == "POST" and charge.status == "requires_action":
+        charge = SandboxGateway().authenticate(charge.pk, approve=request.POST.get("action") == "approve")
+    if charge.status != "requires_action":
+        return _back(charge)
+    return render(request, "payments/sandbox_authenticate.html", {"charge": charge})

@@ -10,7 +10,7 @@ from accounts import permissions
 from accounts import selectors as account_selectors
 from accounts.models import AgreementType, Subscription, SubscriptionStatus
 
-from .models import CardSetup, Payment, PaymentMethod, PaymentMethodEvent, Refund
+from .models import CardSetup, Payment, PaymentKind, PaymentMethod, PaymentMethodEvent, PaymentStatus, Refund
 
 
 def payment_scopes_for_user(user) -> list[dict]:
@@ -119,6 +119,26 @@ def payable_methods(profile) -> list[PaymentMethod]:
 def card_of_scope(profile, pk) -> PaymentMethod | None:
     """A card of the scope that is not removed, or None (the pay service refuses None)."""
     return PaymentMethod.objects.filter(pk=pk, profile=profile, removed_at__isnull=True).first()
+
+
+def payment_awaiting_action(invoice) -> Payment | None:
+    """The invoice's pending card payment that waits for the customer to authenticate it
+    with their bank (3-D Secure)."""
+    return (
+        Payment.objects.filter(invoice=invoice, status=PaymentStatus.PENDING, kind=PaymentKind.CARD)
+        .exclude(action_url="")
+        .first()
+    )
+
+
+def get_card_payment_of_invoice(invoice, payment_id) -> Payment:
+    """A card payment of an invoice the caller may already see (404 otherwise)."""
+    try:
+        return Payment.objects.select_related("invoice", "payment_method").get(
+            pk=int(payment_id), invoice=invoice, kind=PaymentKind.CARD
+        )
+    except (Payment.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
 
 
 def payments_for_invoice(invoice):

@@ -2,7 +2,8 @@
 
 Beat (billing_portal/settings.py): ``payments_reconcile_pending`` every 15 minutes,
 ``payments_retry_declined`` every hour (the dunning schedule itself is in
-``services.collection.RETRY_SCHEDULE_DAYS``: 1, 3 and 7 days after the first decline).
+``services.collection.RETRY_SCHEDULE_DAYS``: 1, 3 and 7 days after the first decline),
+``payments_process_webhook_events`` every minute (stored Stripe events still unprocessed).
 """
 
 from celery import shared_task
@@ -32,3 +33,15 @@ def payments_charge_missed() -> int:
 @shared_task(name="payments.tasks.payments_retry_declined")
 def payments_retry_declined() -> int:
     return services.payments_retry_declined()
+
+
+@shared_task(name="payments.tasks.payments_process_webhook_event")
+def payments_process_webhook_event(event_id: int) -> bool:
+    """Process one stored Stripe webhook event (once; a repeat does nothing)."""
+    event = services.webhook_event_process(event_id=event_id)
+    return bool(event and event.processed_at)
+
+
+@shared_task(name="payments.tasks.payments_process_webhook_events")
+def payments_process_webhook_events() -> int:
+    return services.webhook_events_process_pending()

@@ -5,8 +5,9 @@ path arguments from the demo data (``objects`` below), and the status per person
 tests/access_sweep.PERSONAS, written as ``{status: "persona persona ..."}``. Pages
 redirect anonymous users to sign-in (302); the API answers 401; an object of another
 tenant is a 404. Public: sign-in, healthz, the API schema and docs, set-language, the
-token endpoint (POST only) and the sandbox gateway's card-entry page (the processor's
-stand-in, reached by its session id).
+token endpoint (POST only), the sandbox gateway's card-entry and authentication pages (the
+processor's stand-in, reached by its session id or charge reference) and the Stripe
+webhook endpoint (POST only, signed by Stripe).
 """
 
 from dataclasses import dataclass, field
@@ -214,10 +215,45 @@ PAGES = {
             404: "wd_admin ea_admin support wd_individual",
         },
     ),
+    "payments:pay_return": Entry(
+        {"pk": "invoice", "payment_id": "missing"},
+        {
+            302: "anonymous",
+            403: "ca_ba_reader ca_bp_reader",
+            404: "wd_admin ea_admin ca_owner ca_invoice_manager support wd_individual",
+        },
+    ),
     "payments:sandbox_card_entry": Entry(
         {"session_id": "sandbox_session"},
         {
             302: "anonymous wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual"
+        },
+    ),
+    "payments:sandbox_authenticate": Entry(
+        {"reference": "missing"},
+        {
+            404: "anonymous wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual"
+        },
+    ),
+    "payments:stripe_card_entry": Entry(
+        {"intent_id": "missing"},
+        {
+            302: "anonymous",
+            404: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+        },
+    ),
+    "payments:stripe_authenticate": Entry(
+        {"intent_id": "missing"},
+        {
+            302: "anonymous",
+            404: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+        },
+    ),
+    # POST only (Stripe's signed events): every GET is refused.
+    "payments:stripe_webhook": Entry(
+        {},
+        {
+            405: "anonymous wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual"
         },
     ),
     "payments:history": Entry(
@@ -423,6 +459,29 @@ PAGES = {
         {
             200: "anonymous",
             302: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+        },
+    ),
+    # Two-factor sign-in: the code step is for a session that has one pending (none of
+    # the sweep's sessions has: each goes on to where it was going); the set-up page is
+    # for whoever has no authenticator app yet (support's is set up and verified).
+    "accounts:two_factor_verify": Entry(
+        {},
+        {
+            302: "anonymous wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual"
+        },
+    ),
+    "accounts:security": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            302: "anonymous",
+        },
+    ),
+    "accounts:two_factor_setup": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager wd_individual",
+            302: "anonymous support",
         },
     ),
     "accounts:logout": Entry(

@@ -5,7 +5,11 @@
 * ``client_for(user)`` / ``api_for(user)``: a signed-in web client / DRF API client.
 * ``private_postgres`` / ``private_database``: a PostgreSQL server of the session alone, to
   stop like a crash and start again (fault tests; tests/private_postgres.py).
-Sign in with ``force_login``: django-axes needs a request for password sign-ins.
+* ``localstripe`` / ``stripe_settings``: a local Stripe API server (tests/localstripe.py).
+Sign in with ``force_login``: django-axes needs a request for password sign-ins. A user
+who must use two-factor sign-in (support staff, staff, superusers) is signed in with a
+verified authenticator app (``tests.factories.sign_in_with_verified_device``); enforcement
+stays on, so ``client.force_login`` alone leaves such a user at the set-up step.
 On-commit work (Celery tasks) runs in tests through
 ``django_capture_on_commit_callbacks(execute=True)``.
 
@@ -25,6 +29,9 @@ from rest_framework.test import APIClient
 from billing_portal import clock as portal_clock
 from tests.private_postgres import PrivatePostgres, postgres_bin_dir
 from tests.private_postgres import unavailable_reason as private_postgres_unavailable
+
+# localstripe for the Stripe adapter's tests (tests/localstripe.py).
+pytest_plugins = ["tests.localstripe"]
 
 SENT_MAIL: list = []
 
@@ -101,9 +108,14 @@ def demo(db):
 def client_for(client):
     from django.test import Client
 
+    from accounts.permissions import must_use_two_factor
+    from tests.factories import sign_in_with_verified_device
+
     def make(user):
         c = Client()
-        if user is not None:
+        if user is not None and must_use_two_factor(user):
+            sign_in_with_verified_device(c, user)
+        elif user is not None:
             c.force_login(user)
         return c
 

@@ -11,6 +11,7 @@ from drf_spectacular.generators import SchemaGenerator
 
 from tests.access_sweep import PERSONAS, TENANT, fill, route_to_schema_path, url_patterns
 from tests.access_table import ADMIN, ADMIN_PERSONAS, API, PAGES, objects
+from tests.factories import sign_in_with_verified_device
 
 
 @pytest.fixture
@@ -33,7 +34,9 @@ def _clients(demo):
     clients = {}
     for persona in PERSONAS:
         client = Client()
-        if persona != "anonymous":
+        if persona == "support":  # signed in with two factors, as staff must be
+            sign_in_with_verified_device(client, demo.users[persona])
+        elif persona != "anonymous":
             client.force_login(demo.users[persona])
         clients[persona] = client
     return clients
@@ -68,7 +71,8 @@ def test_table_never_lets_another_tenant_in():
     personas of other tenants, and pages redirect anonymous users to sign-in (API: 401)."""
     for key, entry in {**PAGES, **API}.items():
         expect = entry.expect
-        if key not in ("accounts:login", "payments:sandbox_card_entry", "healthz", "set_language", "accounts:logout"):
+        public = ("payments:sandbox_card_entry", "payments:sandbox_authenticate", "payments:stripe_webhook")
+        if key not in ("accounts:login", *public, "healthz", "set_language", "accounts:logout"):
             if not key.startswith(("api-", "/api/")):
                 assert expect["anonymous"] == 302, f"{key}: anonymous must be sent to sign-in"
         if key.startswith("/api/"):

@@ -17,6 +17,7 @@ APPS = ("accounts", "billing_portal", "invoices", "notifications", "payments", "
 CORE_MODULES = {
     "billing_portal",
     "billing_portal.admin",
+    "billing_portal.admin_site",
     "billing_portal.api",
     "billing_portal.authentication",
     "billing_portal.cache",

@@ -21,6 +21,16 @@ class OptionalEmailField(serializers.EmailField):
 class TokenRequestSerializer(serializers.Serializer):
     email = serializers.EmailField()
     password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=256)
+    otp = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=16,
+        write_only=True,
+        help_text="The 6-digit code of the user's authenticator app: required when the user has two-factor "
+        "sign-in (always for support staff and administrators). Without it the answer is 400 otp_required, "
+        "a wrong code 400 otp_invalid, too many wrong codes 429 otp_throttled; a user who must have two-factor "
+        "sign-in but has not set it up yet gets 403 two_factor_setup_required.",
+    )
 
     def validate(self, attrs):
         request = self.context["request"]

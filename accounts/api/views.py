@@ -7,8 +7,9 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from accounts import selectors, services
+from accounts import selectors, services, two_factor
 from accounts.models import RoleAssignment
+from billing_portal.api import errors
 
 from .serializers import (
     BillingAccountProfileUpdateSerializer,
@@ -26,17 +27,39 @@ class TokenThrottle(AnonRateThrottle):
 
 
 class ObtainTokenView(APIView):
-    """Exchange e-mail and password for an API token (``Authorization: Token <key>``)."""
+    """Exchange e-mail and password for an API token (``Authorization: Token <key>``). A
+    user with two-factor sign-in also sends ``otp``, the current code of the
+    authenticator app (accounts.two_factor)."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
     throttle_classes = [TokenThrottle]
 
-    @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer})
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={
+            200: TokenSerializer,
+            **errors(
+                400,
+                403,
+                429,
+                descriptions={
+                    400: "Invalid input, a wrong e-mail address or password (invalid), no code for a user with "
+                    "two-factor sign-in (otp_required) or a wrong code (otp_invalid).",
+                    403: "Two-factor sign-in is required for this user and not set up yet "
+                    "(two_factor_setup_required): sign in on the portal's sign-in page once to set it up.",
+                    429: "Too many requests, too many failed sign-ins (locked_out) or too many wrong codes "
+                    "(otp_throttled): try again later.",
+                },
+            ),
+        },
+    )
     def post(self, request):
         serializer = TokenRequestSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        user = serializer.validated_data["user"]
+        two_factor.two_factor_check_for_token(user=user, code=serializer.validated_data.get("otp", ""))
+        token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 
 

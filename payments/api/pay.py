@@ -68,7 +68,8 @@ def _render_in_progress(exc: services.IdempotencyInProgress) -> Response:
 
 class InvoicePay(APIView):
     """Pay an invoice's amount due with one of the scope's cards (PAY-1..PAY-4). 201: paid;
-    202: pending (processor timeout, settled later); 402: declined, with the code and the
+    202: pending (processor timeout, settled later; or waiting for the customer's 3-D Secure
+    check at ``action_url``, settled once they confirmed it); 402: declined, with the code and the
     reason plus PM-7 guidance; 409: already paid, being paid, void or paid by bank transfer."""
 
     @extend_schema(

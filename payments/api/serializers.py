@@ -140,6 +140,10 @@ class PaymentMethodEventSerializer(serializers.ModelSerializer):
 class PaymentSerializer(serializers.ModelSerializer):
     invoice_number = serializers.CharField(source="invoice.number", read_only=True)
     failure_detail = serializers.SerializerMethodField()
+    action_url = serializers.SerializerMethodField(
+        help_text="A pending card payment that waits for the customer's 3-D Secure check: the page where the "
+        "customer confirms it with their bank (send them there); empty otherwise."
+    )
 
     class Meta:
         model = Payment
@@ -157,6 +161,7 @@ class PaymentSerializer(serializers.ModelSerializer):
             "gateway_reference",
             "failure_code",
             "failure_detail",
+            "action_url",
             "reference",
             "received_on",
             "amount_refunded",
@@ -167,6 +172,9 @@ class PaymentSerializer(serializers.ModelSerializer):
 
     def get_failure_detail(self, obj) -> str:
         return declines.explain(obj.failure_code) if obj.failure_code else ""
+
+    def get_action_url(self, obj) -> str:
+        return obj.action_url if obj.status == "pending" else ""
 
 
 class PayRequestSerializer(serializers.Serializer):

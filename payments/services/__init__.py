@@ -7,12 +7,17 @@
 * ``receipts``: the receipt and payment-failed e-mails;
 * ``receipt_documents``: receipt numbers (issued with every succeeded payment) and PDFs;
 * ``refunds``, ``refund_notices``: refunds of card payments by support, their e-mail;
-* ``receivers``: the answers to the invoices app's hooks.
+* ``receivers``: the answers to the invoices app's hooks;
+* ``authentication``: card payments that wait for the customer's 3-D Secure check;
+* ``card_sync``: card changes the gateway reports (new expiry, detached card);
+* ``webhooks``: Stripe's webhook events, stored and processed once.
 
 The public services are re-exported here: ``from payments import services``.
 """
 
+from .authentication import AUTHENTICATION_EXPIRED, AUTHENTICATION_WINDOW, payment_await_action
 from .card_fields import ADDRESS_FIELDS, UPDATABLE_FIELDS
+from .card_sync import payment_method_expiry_from_gateway, payment_method_removed_at_gateway
 from .cards import (
     PaymentMethodInUse,
     card_setup_complete,
@@ -30,6 +35,7 @@ from .charges import (
     invoice_charge_automatically,
     invoice_pay,
     payment_reconcile,
+    payment_refresh,
     payment_settle,
     payment_start,
     payments_reconcile_pending,
@@ -70,9 +76,18 @@ from .refunds import (
     refundable,
     refunds_reconcile_pending,
 )
+from .webhooks import (
+    payment_dispute_record,
+    payment_refunded_at_gateway,
+    webhook_event_process,
+    webhook_event_store,
+    webhook_events_process_pending,
+)
 
 __all__ = [
     "ADDRESS_FIELDS",
+    "AUTHENTICATION_EXPIRED",
+    "AUTHENTICATION_WINDOW",
     "AUTO_CHARGE_WINDOW_DAYS",
     "IDEMPOTENCY_LEASE",
     "NOT_PROCESSED",
@@ -97,12 +112,18 @@ __all__ = [
     "invoice_has_payment_activity",
     "invoice_money_in_flight",
     "invoice_pay",
+    "payment_await_action",
+    "payment_dispute_record",
     "payment_method_activate",
     "payment_method_blockers",
+    "payment_method_expiry_from_gateway",
     "payment_method_remove",
+    "payment_method_removed_at_gateway",
     "payment_method_update",
     "payment_reconcile",
+    "payment_refresh",
     "payment_refund",
+    "payment_refunded_at_gateway",
     "payment_record_bank_transfer",
     "payment_settle",
     "payment_start",
@@ -121,4 +142,7 @@ __all__ = [
     "request_fingerprint",
     "scope_active_card",
     "take_receipt_number",
+    "webhook_event_process",
+    "webhook_event_store",
+    "webhook_events_process_pending",
 ]

@@ -12,7 +12,10 @@ every other request on the invoice):
      receipt (its number, ``receipt_documents.receipt_issue``) and queue its e-mail;
      on a decline queue the payment-failed e-mail with the PM-7 guidance.
 A timeout leaves the payment pending; ``payment_reconcile`` settles it later from the
-gateway's record (``get_charge`` by the same key), never charging again.
+gateway's record (``get_charge`` by the same key), never charging again. A charge the
+customer must authenticate with their bank (3-D Secure) stays pending too, with the
+gateway's page for it (``services.authentication``) until ``payment_refresh`` (the
+customer is back, a webhook) or the reconciler finds it final.
 """
 
 import datetime as _dt
@@ -21,6 +24,7 @@ import uuid
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts import permissions
@@ -32,6 +36,7 @@ from invoices.models import Invoice, InvoiceStatus
 
 from ..gateway import GatewayError, GatewayTimeout, get_gateway
 from ..models import Payment, PaymentKind, PaymentMethod, PaymentSource, PaymentStatus
+from .authentication import AUTHENTICATION_EXPIRED, AUTHENTICATION_WINDOW, payment_await_action
 from .receipt_documents import receipt_issue
 from .receipts import notify
 from .refunds import refunds_reconcile_pending
@@ -199,12 +204,9 @@ def _record_on_invoice(payment: Payment) -> None:
 
 
 def _charged_after_giving_up(payment: Payment, status: str) -> bool:
-    return (
-        payment.status == PaymentStatus.FAILED
-        and payment.failure_code == NOT_PROCESSED
-        and status == PaymentStatus.SUCCEEDED
-        and not payment.needs_refund
-    )
+    """The gateway reports a charge on a payment the portal settled as failed (given up
+    by the reconciler, an authentication that lapsed, a stale 3-D Secure page)."""
+    return payment.status == PaymentStatus.FAILED and status == PaymentStatus.SUCCEEDED and not payment.needs_refund
 
 
 @transaction.atomic
@@ -216,9 +218,9 @@ def payment_settle(*, payment: Payment, status: str, gateway_reference: str = ""
         .get(pk=payment.pk)
     )
     if _charged_after_giving_up(locked, status):
-        # The reconciler gave up on it (the gateway had no charge), then a stalled
-        # process charged after all: the customer was told nothing was charged and may
-        # have paid again, so the money goes back (support refunds it).
+        # The portal gave up on it (the gateway had no charge, or the authentication
+        # lapsed), then the charge was made after all: the customer was told nothing was
+        # charged and may have paid again, so the money goes back (support refunds it).
         locked.needs_refund = True
         locked.gateway_reference = gateway_reference[:64]
         locked.save(update_fields=["needs_refund", "gateway_reference"])
@@ -247,11 +249,14 @@ def payment_settle(*, payment: Payment, status: str, gateway_reference: str = ""
 
 
 def _settle_from(payment: Payment, result) -> Payment:
+    """Record the gateway's answer: final (succeeded, failed), waiting for the customer's
+    authentication, or not final yet (the payment stays pending)."""
+    if result.requires_action:
+        return payment_await_action(payment=payment, reference=result.reference, action_url=result.action_url)
+    if result.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED):
+        return payment
     return payment_settle(
-        payment=payment,
-        status=PaymentStatus.SUCCEEDED if result.succeeded else PaymentStatus.FAILED,
-        gateway_reference=result.reference,
-        failure_code=result.failure_code,
+        payment=payment, status=result.status, gateway_reference=result.reference, failure_code=result.failure_code
     )
 
 
@@ -269,6 +274,8 @@ def _charge(payment: Payment) -> Payment:
             currency=payment.currency,
             idempotency_key=payment.gateway_key,
             description=f"Invoice {payment.invoice.number}",
+            off_session=payment.source in (PaymentSource.AUTOMATIC, PaymentSource.RETRY),
+            return_url=reverse("payments:pay_return", args=[payment.invoice_id, payment.pk]),
         )
     except GatewayTimeout:
         logger.warning("payment %s: gateway timeout; left pending for reconciliation", payment.pk)
@@ -307,11 +314,29 @@ def payment_reconcile(*, payment: Payment) -> Payment:
     if payment.status != PaymentStatus.PENDING or payment.kind != PaymentKind.CARD:
         return payment
     result = get_gateway(payment.gateway).get_charge(idempotency_key=payment.gateway_key)
+    if result is not None and result.requires_action and clock.now() - payment.created_at >= AUTHENTICATION_WINDOW:
+        return payment_settle(
+            payment=payment,
+            status=PaymentStatus.FAILED,
+            gateway_reference=result.reference,
+            failure_code=AUTHENTICATION_EXPIRED,
+        )
     if result is not None:
         return _settle_from(payment, result)
     if clock.now() - payment.created_at >= RECONCILE_GIVE_UP:
         return payment_settle(payment=payment, status=PaymentStatus.FAILED, failure_code=NOT_PROCESSED)
     return payment
+
+
+def payment_refresh(*, payment: Payment) -> Payment:
+    """Settle a card payment from the gateway's current state, whatever told the portal
+    to look (the customer back from authentication, a webhook event): the same answer
+    any number of times, in any order, settles it once. Never charges."""
+    payment = Payment.objects.select_related("invoice", "payment_method").get(pk=payment.pk)
+    if payment.kind != PaymentKind.CARD or not payment.gateway_key:
+        return payment
+    result = get_gateway(payment.gateway).get_charge(idempotency_key=payment.gateway_key)
+    return payment if result is None else _settle_from(payment, result)
 
 
 def payments_reconcile_pending(*, older_than: _dt.timedelta = RECONCILE_AFTER) -> int:
@@ -325,8 +350,12 @@ def payments_reconcile_pending(*, older_than: _dt.timedelta = RECONCILE_AFTER) -
     )
     settled = 0
     for payment_id in ids:
-        if payment_reconcile(payment=Payment(pk=payment_id)).status != PaymentStatus.PENDING:
-            settled += 1
+        try:
+            if payment_reconcile(payment=Payment(pk=payment_id)).status != PaymentStatus.PENDING:
+                settled += 1
+        except GatewayError as exc:
+            # The gateway could not be asked (a timeout): the next sweep asks again.
+            logger.warning("payment %s not reconciled: %s", payment_id, exc)
     return settled + refunds_reconcile_pending(older_than=older_than)
 
 

@@ -203,10 +203,12 @@ def refund_settle(*, refund: Refund, status: str, gateway_reference: str = "", f
     if status == PaymentStatus.SUCCEEDED:
         payment = Payment.objects.select_for_update().get(pk=locked.payment_id)
         payment.amount_refunded += locked.amount
-        payment.save(update_fields=["amount_refunded"])
         if not payment.needs_refund:
             _settle_invoice(locked)
             fields.append("credit_note")
+        elif payment.amount_refunded >= payment.amount:
+            payment.needs_refund = False  # the surplus went back in full: nothing left to do
+        payment.save(update_fields=["amount_refunded", "needs_refund"])
     locked.save(update_fields=fields)
     if status == PaymentStatus.SUCCEEDED:
         notify_refund(Refund.objects.select_related("payment", "invoice", "account", "credit_note").get(pk=locked.pk))

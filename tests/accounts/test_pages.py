@@ -316,7 +316,7 @@ def _entries_for(user):
 
 
 def test_navigation_follows_the_agreement_types(world):
-    always = {"Overview", "Help + support"}
+    always = {"Overview", "Help + support", "Security"}  # Security: two-factor sign-in
     billing = {"Invoices", "Payment history"}
     assert _entries_for(world.users["wd_admin"]) == always | {"Subscriptions", "Payment methods"} | billing
     assert _entries_for(world.users["bp1_reader"]) == always | {"Subscriptions", "Payment methods"} | billing

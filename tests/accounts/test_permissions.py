@@ -227,6 +227,8 @@ USER_TABLE = {
     # Credit notes, corrections and refunds: support staff only, never a customer role.
     "can_credit_invoices": {"support"},
     "can_refund_payments": {"support"},
+    # Two-factor sign-in is the customers' choice; support staff must keep it on.
+    "can_turn_off_two_factor": {p for p in PERSONAS if p not in ("support", "inactive", "anonymous")},
 }
 
 
@@ -250,6 +252,11 @@ def test_every_user_predicate_refuses_anonymous_and_inactive(world, name):
     for persona in ("anonymous", "inactive"):
         assert predicate(world.users[persona]) is False, f"{name}: {persona}"
     assert predicate(None) is False
+
+
+def test_must_use_two_factor_only_for_the_operators_people(world):
+    assert {p for p in PERSONAS if permissions.must_use_two_factor(world.users[p])} == {"support"}
+    assert permissions.must_use_two_factor(None) is False
 
 
 def test_has_customer_roles_and_agreement_type_predicates(world):

@@ -124,3 +124,14 @@ def test_openapi_schema_is_valid(production_env):
     assert not [line for line in output.splitlines() if line.startswith("Error")], output
     for name in ("accounts", "MeView", "BillingAccount", "BillingProfile", "Subscription", "ObtainToken"):
         assert not [line for line in output.splitlines() if line.startswith(("Warning", "Error")) and name in line]
+
+
+def test_production_mode_refuses_stripe_without_its_keys(production_env):
+    env = {k: v for k, v in production_env.items() if not k.startswith("STRIPE_")}
+    env["PAYMENT_GATEWAY"] = "stripe"
+    result = _run([PYTHON, "manage.py", "check"], {**env, "STRIPE_SECRET_KEY": "sk_live_x"})
+    assert result.returncode != 0
+    assert "STRIPE_PUBLISHABLE_KEY, STRIPE_WEBHOOK_SECRET" in result.stderr
+    keys = {"STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_PUBLISHABLE_KEY": "pk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_x"}
+    result = _run([PYTHON, "manage.py", "check"], {**env, **keys})
+    assert result.returncode == 0, result.stderr

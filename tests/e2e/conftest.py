@@ -54,17 +54,10 @@ def page(browser, live_server):
 
 @pytest.fixture
 def sign_in(page):
-    """Sign in through the real sign-in form."""
+    """Sign in through the real sign-in form (and its code step: tests/e2e/signing_in.py)."""
+    from tests.e2e.signing_in import sign_in_through_form
 
     def do(email, password=None):
-        from accounts.demo import DEMO_PASSWORD
-
-        page.goto("/sign-in/")
-        page.fill("input[name=username]", email)
-        page.fill("input[name=password]", password or DEMO_PASSWORD)
-        page.click("main button[type=submit]")
-        # "**/" alone would also match the sign-in page itself: wait until we left it.
-        page.wait_for_url(lambda url: "/sign-in/" not in url)
-        return page
+        return sign_in_through_form(page, email, password)
 
     return do

@@ -43,7 +43,7 @@ def size(request):
 @pytest.fixture
 def open_page(browser, live_server, size):
     """A signed-in page per user, each in its own browser context at the chosen size."""
-    from accounts.demo import DEMO_PASSWORD
+    from tests.e2e.signing_in import sign_in_through_form
 
     contexts = []
 
@@ -52,12 +52,7 @@ def open_page(browser, live_server, size):
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)
-        page.goto("/sign-in/")
-        page.fill("input[name=username]", email)
-        page.fill("input[name=password]", DEMO_PASSWORD)
-        page.click("main button[type=submit]")
-        page.wait_for_url(lambda url: "/sign-in/" not in url)
-        return page
+        return sign_in_through_form(page, email)
 
     yield do
     for context in contexts:

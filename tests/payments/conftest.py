@@ -23,6 +23,14 @@ def cards(demo):
     return demo
 
 
+@pytest.fixture
+def on_stripe(cards, stripe_settings):
+    """The demo (its cards are the sandbox's), then the portal switched to the Stripe
+    adapter against localstripe (tests/localstripe.py)."""
+    stripe_settings.PAYMENT_GATEWAY = "stripe"
+    return cards
+
+
 def enter_card(client, gateway_url, number, *, cvc="123", exp_year=2031, holder="Test Holder", follow=True):
     """Post a card on the sandbox gateway's page, as the customer's browser does."""
     return client.post(
@@ -88,6 +96,8 @@ TEST_NUMBERS = {
     RECURRING,
     TIMEOUT,
     "378282246310005",
+    "4000000000000341",
+    "4000002760003184",
 }
 
 

@@ -205,7 +205,7 @@ def test_the_data_migration_gives_earlier_payments_receipts_in_order_of_settleme
         currency="EUR",
         status="failed",
     )
-    migration = importlib.import_module("payments.migrations.0006_receipts")
+    migration = importlib.import_module("payments.migrations.0007_receipts")
     migration.assign_receipts(apps, None)
     numbers = {p.pk: Receipt.objects.get(payment=p).number for p in (early, by_card, late, next_year)}
     assert numbers == {

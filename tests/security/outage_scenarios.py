@@ -36,6 +36,7 @@ from rest_framework.authtoken.models import Token  # noqa: E402
 
 from accounts import demo as accounts_demo  # noqa: E402
 from accounts.models import BillingProfile  # noqa: E402
+from accounts.permissions import must_use_two_factor  # noqa: E402
 from billing_portal import clock, queue  # noqa: E402
 from billing_portal.middleware import DATABASE_UNAVAILABLE  # noqa: E402
 from invoices.models import (  # noqa: E402
@@ -63,7 +64,7 @@ from payments.services import (  # noqa: E402
 from payments.services.collection import MISSED_CHARGE_AFTER  # noqa: E402
 from purchase_orders.models import AmendmentRequest, NumberChange, PeriodPONumber  # noqa: E402
 from purchase_orders.services import amendment_request_create, amendments, numbers  # noqa: E402
-from tests.factories import make_account, make_subscription  # noqa: E402
+from tests.factories import make_account, make_subscription, sign_in_with_verified_device  # noqa: E402
 from tests.payments.conftest import make_invoice as make_pay_invoice  # noqa: E402
 from tests.private_postgres import pause, result  # noqa: E402
 from tests.purchase_orders.conftest import make_invoice as make_po_invoice  # noqa: E402
@@ -192,8 +193,13 @@ def call(client: Client, method: str, path: str, **extra) -> dict:
 
 
 def web_client(user) -> Client:
+    """A signed-in client; support staff with a verified authenticator app (two-factor
+    sign-in is required for them)."""
     client = Client(raise_request_exception=False, HTTP_HOST="example.com")
-    client.force_login(user)
+    if must_use_two_factor(user):
+        sign_in_with_verified_device(client, user)
+    else:
+        client.force_login(user)
     return client
 
 

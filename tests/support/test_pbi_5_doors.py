@@ -12,6 +12,7 @@ from billing_portal.errors import Conflict
 from payments import services as payment_services
 from payments.demo import add_card
 from payments.models import PaymentMethod
+from tests.factories import sign_in_with_verified_device
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +84,7 @@ def test_pbi_5_the_admin_site_cannot_switch_the_payment_mode_back(demo, fabrikam
     admin = demo.users["support"]
     admin.is_superuser = True
     admin.save(update_fields=["is_superuser"])
-    client.force_login(admin)
+    sign_in_with_verified_device(client, admin)
     account = fabrikam.account
     url = reverse("admin:accounts_billingaccount_change", args=[account.pk])
     page = client.get(url).content.decode()

@@ -25,3 +25,7 @@ class Command(BaseCommand):
         for key, (email, name, language) in {**accounts_demo.PERSONAS, **support_demo.PERSONAS}.items():
             self.stdout.write(f"  {email:<45} {name:<18} {language}  ({key})")
         self.stdout.write(f"Password for every demo user: {accounts_demo.DEMO_PASSWORD}")
+        self.stdout.write(
+            f"{accounts_demo.PERSONAS['support'][0]} signs in with two factors: the first sign-in sets up an "
+            "authenticator app (docs/operations.md, Two-factor sign-in)."
+        )

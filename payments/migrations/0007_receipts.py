@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0003_profile_payment_mode'),
         ('invoices', '0006_credit_notes'),
-        ('payments', '0005_refunds'),
+        ('payments', '0006_stripe_gateway'),
     ]
 
     operations = [
