@@ -21,6 +21,7 @@ ENTRIES = [
         lambda u: permissions.has_role_on_agreement_type(u, AgreementType.WEB_DIRECT, AgreementType.CUSTOMER_AGREEMENT),
     ),
     (_("Invoices"), "invoices:list", permissions.has_customer_roles),
+    (_("Payment history"), "payments:history", permissions.has_customer_roles),
     (
         _("Usage summary"),
         "purchase_orders:usage_summary",

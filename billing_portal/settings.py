@@ -328,6 +328,8 @@ SPECTACULAR_SETTINGS = {
         "CardSetupStatusEnum": "payments.models.CardSetupStatus",
         "PaymentStatusEnum": "payments.models.PaymentStatus",
         "CreditNoteKindEnum": "invoices.models.CreditNoteKind",
+        # A payment's kind and a receipt's method: one choice set.
+        "PaymentKindEnum": "payments.models.PaymentKind",
     },
     # Schema warnings are reported by `manage.py spectacular --validate` (and a test),
     # not by `check --deploy`, which is about the deployment's security settings.

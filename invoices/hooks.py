@@ -17,6 +17,9 @@ defined here, and the app that knows registers its receiver in ``AppConfig.ready
 * ``po_numbers_in_force`` — the PO number in force for each billing profile in a period
   (PO-6, PO-8), read by the billing run. purchase_orders provides it; there is exactly
   one provider.
+* ``invoice_receipts`` — the receipts of an invoice's payments, listed on the invoice's
+  page: each receiver returns a list of rows with ``number``, ``date``, ``method``,
+  ``reference``, ``amount``, ``currency`` and ``url`` (the PDF). payments registers them.
 """
 
 from billing_portal.hooks import Hook, Provider
@@ -25,3 +28,4 @@ after_issue = Hook("invoices.after_issue")
 payment_activity = Hook("invoices.payment_activity")
 money_in_flight = Hook("invoices.money_in_flight")
 po_numbers_in_force = Provider("invoices.po_numbers_in_force")
+invoice_receipts = Hook("invoices.invoice_receipts")

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_safe
 
 from accounts import permissions
 
-from . import downloads, formatting, selectors
+from . import downloads, formatting, hooks, selectors
 from .forms import InvoiceFilterForm
 from .models import InvoiceStatus
 
@@ -208,6 +208,7 @@ def invoice_detail(request, pk):
             "can_pay": permissions.can_pay_invoices(request.user, invoice.profile),
             "can_request_amendment": permissions.can_request_invoice_amendment(request.user, invoice.profile),
             "seller": settings.PORTAL_SELLER,
+            "receipts": [row for rows in hooks.invoice_receipts(invoice=invoice) for row in rows],
         },
     )
 

@@ -389,5 +389,7 @@ class IdempotencyRecord(models.Model):
         return f"{self.user_id}:{self.key}"
 
 
-# The Stripe adapter's records and the stored webhook events (payments/stripe_models.py).
+# Receipts (payments/receipt_models.py), the Stripe adapter's records and the stored webhook
+# events (payments/stripe_models.py): imported here so that Django and the migrations find them.
+from .receipt_models import Receipt, ReceiptMethod, ReceiptNumberSequence  # noqa: E402, F401
 from .stripe_models import StripeRequest, WebhookEvent  # noqa: E402, F401

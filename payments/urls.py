@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import pay_views, sandbox_views, stripe_views, views
+from . import pay_views, receipt_views, sandbox_views, stripe_views, views
 
 app_name = "payments"
 
@@ -22,6 +22,8 @@ urlpatterns = [
     path("invoices/<int:pk>/pay/", pay_views.pay, name="pay"),
     path("invoices/<int:pk>/pay/add-card/", pay_views.pay_add_card, name="pay_add_card"),
     path("invoices/<int:pk>/pay/<int:payment_id>/return/", pay_views.pay_return, name="pay_return"),
+    path("payments/", receipt_views.payment_history, name="history"),
+    path("receipts/<int:pk>/pdf/", receipt_views.receipt_pdf, name="receipt_pdf"),
     # The sandbox gateway's own pages (they stand in for the processor's site).
     path("sandbox-gateway/sessions/<str:session_id>/", sandbox_views.card_entry, name="sandbox_card_entry"),
     path("sandbox-gateway/authentications/<str:reference>/", sandbox_views.authenticate, name="sandbox_authenticate"),

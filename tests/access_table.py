@@ -24,6 +24,7 @@ OBJECT_TENANT = {
     "invoice": "woodgrove",
     "revision": "woodgrove",
     "credit_note": "woodgrove",
+    "receipt": "woodgrove",  # of a bank transfer on a due invoice of Woodgrove Nederland
     "amendment": "woodgrove",
     "contoso_prod": "contoso",
     "contoso_campaigns": "contoso",
@@ -66,7 +67,8 @@ def objects(demo) -> dict:
     from billing_portal import clock
     from invoices import services as invoice_services
     from invoices.models import CreditNote, Invoice
-    from payments.models import CardSetup, PaymentMethod, SandboxSession
+    from payments import services as payment_services
+    from payments.models import CardSetup, PaymentMethod, Receipt, SandboxSession
     from purchase_orders.models import AmendmentRequest
     from support.models import PayByInvoiceRequest
 
@@ -75,6 +77,12 @@ def objects(demo) -> dict:
     credit_note = CreditNote.objects.filter(invoice=invoice).first() or invoice_services.credit_note_issue(
         invoice=invoice, actor=None, reason="Goodwill credit", amount="1.00"
     )
+    receipt = Receipt.objects.filter(account=woodgrove).order_by("pk").first()
+    if receipt is None:
+        due = Invoice.objects.filter(profile=demo.profiles["woodgrove_nl"], status__in=["due", "past_due"]).first()
+        receipt = payment_services.payment_record_bank_transfer(
+            invoice=due, amount="1.00", received_on=clock.today(), reference="demo-wire", actor=demo.users["support"]
+        ).receipt
     return {
         "woodgrove": woodgrove.pk,
         "woodgrove_nl": demo.profiles["woodgrove_nl"].pk,
@@ -84,6 +92,7 @@ def objects(demo) -> dict:
         "invoice": invoice.pk,
         "revision": invoice.current_revision.number,
         "credit_note": credit_note.pk,
+        "receipt": receipt.pk,
         "amendment": AmendmentRequest.objects.filter(account=woodgrove).order_by("pk").first().pk,
         "contoso_prod": demo.subscriptions["contoso_prod"].subscription_id,
         "contoso_campaigns": demo.subscriptions["contoso_campaigns"].subscription_id,
@@ -245,6 +254,21 @@ PAGES = {
         {},
         {
             405: "anonymous wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual"
+        },
+    ),
+    "payments:history": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            302: "anonymous",
+        },
+    ),
+    "payments:receipt_pdf": Entry(
+        {"pk": "receipt"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            302: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
         },
     ),
     "invoices:list": Entry(
@@ -616,6 +640,44 @@ API = {
             200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
             401: "anonymous",
             404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "/api/v1/invoices/{id}/receipts/": Entry(
+        {"id": "invoice"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            401: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "/api/v1/receipts/": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            401: "anonymous",
+        },
+    ),
+    "/api/v1/receipts/{id}/": Entry(
+        {"id": "receipt"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            401: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "/api/v1/receipts/{id}/pdf/": Entry(
+        {"id": "receipt"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            401: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "/api/v1/payment-history/": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            401: "anonymous",
         },
     ),
     "/api/v1/invoices/": Entry(

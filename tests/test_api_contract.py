@@ -41,6 +41,7 @@ REAL_IDS = [
     ("/api/v1/credit-notes/", "credit_note"),
     ("/api/v1/refunds/", "missing"),
     ("/api/v1/payments/", "missing"),
+    ("/api/v1/receipts/", "receipt"),
     ("/api/v1/amendment-requests/", "amendment"),
     ("/api/v1/support/amendment-requests/", "amendment"),
     ("/api/v1/support/pay-by-invoice-requests/", "pbi"),

@@ -34,7 +34,7 @@ from .documents import (
 from .drafts import address_lines, payment_terms_for
 from .invoice import invoice_record_payment, invoice_record_refund, invoice_void, invoices_mark_past_due, settle_status
 from .notices import INVOICE_CORRECTED, INVOICE_PAST_DUE, INVOICE_READY, invoice_date_notified, invoice_notify_ready
-from .numbering import credit_note_number, invoice_number, payment_reference
+from .numbering import credit_note_number, invoice_number, payment_reference, take_number
 from .sweeper import SWEEP_AFTER, sweep_unfinished_work
 from .usage_import import USAGE_FIELDS, ImportReport, charge_import, check_may_import, read_usage_csv
 
@@ -76,5 +76,6 @@ __all__ = [
     "read_usage_csv",
     "settle_status",
     "sweep_unfinished_work",
+    "take_number",
     "uncredited_lines",
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import pay, refunds, views
+from . import pay, receipts, refunds, views
 
 urlpatterns = [
     path("payment-methods/", views.PaymentMethodList.as_view(), name="api-payment-methods"),
@@ -17,4 +17,12 @@ urlpatterns = [
     path("payments/<int:pk>/", pay.PaymentDetail.as_view(), name="api-payment"),
     path("payments/<int:pk>/refunds/", refunds.PaymentRefunds.as_view(), name="api-payment-refunds"),
     path("refunds/<int:pk>/", refunds.RefundDetail.as_view(), name="api-refund"),
+]
+
+urlpatterns += [
+    path("receipts/", receipts.ReceiptList.as_view(), name="api-receipts"),
+    path("receipts/<int:pk>/", receipts.ReceiptDetail.as_view(), name="api-receipt"),
+    path("receipts/<int:pk>/pdf/", receipts.ReceiptPdf.as_view(), name="api-receipt-pdf"),
+    path("invoices/<int:pk>/receipts/", receipts.InvoiceReceiptList.as_view(), name="api-invoice-receipts"),
+    path("payment-history/", receipts.PaymentHistoryList.as_view(), name="api-payment-history"),
 ]

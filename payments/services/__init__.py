@@ -5,6 +5,7 @@
 * ``collection``: dunning of declined automatic charges, bank transfers recorded by support;
 * ``idempotency``: the pay API's Idempotency-Key records;
 * ``receipts``: the receipt and payment-failed e-mails;
+* ``receipt_documents``: receipt numbers (issued with every succeeded payment) and PDFs;
 * ``refunds``, ``refund_notices``: refunds of card payments by support, their e-mail;
 * ``receivers``: the answers to the invoices app's hooks;
 * ``authentication``: card payments that wait for the customer's 3-D Secure check;
@@ -55,6 +56,13 @@ from .idempotency import (
     api_request_key,
     clean_key,
     request_fingerprint,
+)
+from .receipt_documents import (
+    receipt_issue,
+    receipt_number,
+    receipt_render_pdf,
+    receipt_restore_pdf,
+    take_receipt_number,
 )
 from .receivers import charge_issued_invoices, invoice_has_payment_activity, invoice_money_in_flight
 from .refund_notices import REFUND_ISSUED
@@ -122,6 +130,10 @@ __all__ = [
     "payments_reconcile_pending",
     "payments_charge_missed",
     "payments_retry_declined",
+    "receipt_issue",
+    "receipt_number",
+    "receipt_render_pdf",
+    "receipt_restore_pdf",
     "refund_reconcile",
     "refund_settle",
     "refund_start",
@@ -129,6 +141,7 @@ __all__ = [
     "refunds_reconcile_pending",
     "request_fingerprint",
     "scope_active_card",
+    "take_receipt_number",
     "webhook_event_process",
     "webhook_event_store",
     "webhook_events_process_pending",

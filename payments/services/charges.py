@@ -8,8 +8,9 @@ every other request on the invoice):
      charge per invoice" and the row lock make concurrent attempts fail here.
   2. the gateway charge, with the payment's own idempotency key;
   3. ``payment_settle`` (one transaction): record the outcome; on success add the
-     amount to the invoice (invoices.services.invoice_record_payment) and queue the
-     receipt; on a decline queue the payment-failed e-mail with the PM-7 guidance.
+     amount to the invoice (invoices.services.invoice_record_payment), issue the
+     receipt (its number, ``receipt_documents.receipt_issue``) and queue its e-mail;
+     on a decline queue the payment-failed e-mail with the PM-7 guidance.
 A timeout leaves the payment pending; ``payment_reconcile`` settles it later from the
 gateway's record (``get_charge`` by the same key), never charging again. A charge the
 customer must authenticate with their bank (3-D Secure) stays pending too, with the
@@ -36,6 +37,7 @@ from invoices.models import Invoice, InvoiceStatus
 from ..gateway import GatewayError, GatewayTimeout, get_gateway
 from ..models import Payment, PaymentKind, PaymentMethod, PaymentSource, PaymentStatus
 from .authentication import AUTHENTICATION_EXPIRED, AUTHENTICATION_WINDOW, payment_await_action
+from .receipt_documents import receipt_issue
 from .receipts import notify
 from .refunds import refunds_reconcile_pending
 
@@ -240,7 +242,9 @@ def payment_settle(*, payment: Payment, status: str, gateway_reference: str = ""
     _record_on_invoice(locked)
     locked.save(update_fields=["status", "gateway_reference", "failure_code", "settled_at", "needs_refund"])
     locked.invoice.refresh_from_db()
-    notify(locked, "payment_received")
+    # Same transaction: there is never a succeeded payment without its receipt.
+    receipt = receipt_issue(payment=locked)
+    notify(locked, "payment_received", receipt=receipt)
     return locked
 
 

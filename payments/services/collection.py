@@ -16,6 +16,7 @@ from invoices.models import Invoice, InvoiceStatus, PaymentTerms
 
 from ..models import Payment, PaymentKind, PaymentSource, PaymentStatus
 from .charges import AUTO_CHARGE_WINDOW_DAYS, invoice_charge_automatically, invoice_pay, scope_active_card
+from .receipt_documents import receipt_issue
 from .receipts import notify
 
 logger = logging.getLogger(__name__)
@@ -126,7 +127,8 @@ def _clean_transfer(*, amount, received_on: _dt.date | None, reference) -> tuple
 @transaction.atomic
 def payment_record_bank_transfer(*, invoice, amount, received_on: _dt.date, reference: str, actor) -> Payment:
     """Support staff record a received bank transfer: the invoice is paid, or partly paid
-    with the remainder still due; the receipt is e-mailed."""
+    with the remainder still due; the receipt is issued in the same transaction and
+    e-mailed."""
     if not permissions.is_support_or_superuser(actor):
         raise NotAllowed(_("Only support staff record bank transfers."))
     amount, reference = _clean_transfer(amount=amount, received_on=received_on, reference=reference)
@@ -148,5 +150,6 @@ def payment_record_bank_transfer(*, invoice, amount, received_on: _dt.date, refe
         settled_at=clock.now(),
     )
     payment = Payment.objects.select_related("account__signed_up_by", "invoice").get(pk=payment.pk)
-    notify(payment, "payment_received")
+    receipt = receipt_issue(payment=payment)
+    notify(payment, "payment_received", receipt=receipt)
     return payment

@@ -1,5 +1,6 @@
 """The e-mails of a payment: the receipt and the payment-failed notice (with the PM-7
-guidance), queued in each recipient's language."""
+guidance), queued in each recipient's language. The receipt e-mail names the receipt's
+number and links to its PDF (``receipt_documents`` issues it)."""
 
 from django.urls import reverse
 
@@ -23,8 +24,9 @@ def _recipients(payment: Payment) -> list[tuple[str, str]]:
     return unique_recipients(candidates)
 
 
-def notify(payment: Payment, kind: str) -> None:
-    """Queue the ``kind`` e-mail (``payment_received`` or ``payment_failed``) of a payment."""
+def notify(payment: Payment, kind: str, receipt=None) -> None:
+    """Queue the ``kind`` e-mail (``payment_received`` or ``payment_failed``) of a payment;
+    ``receipt``: the payment's receipt, named and linked in the e-mail."""
     invoice = payment.invoice
     base = {
         "payment_id": payment.pk,
@@ -40,6 +42,8 @@ def notify(payment: Payment, kind: str) -> None:
         "amount_due": str(invoice.amount_due),
         "invoice_status": invoice.status,
         "url": reverse("invoices:detail", args=[invoice.pk]),
+        "receipt_number": receipt.number if receipt is not None else "",
+        "receipt_url": reverse("payments:receipt_pdf", args=[receipt.pk]) if receipt is not None else "",
     }
     for email, language in _recipients(payment):
         context = dict(
