@@ -18,7 +18,7 @@ from billing_portal.forms import add_domain_error
 from invoices.models import Invoice
 
 from . import services
-from .models import CardSetup, Payment, PaymentMethod, PaymentMethodEvent, SandboxCharge, WebhookEvent
+from .models import CardSetup, Payment, PaymentMethod, PaymentMethodEvent, Receipt, SandboxCharge, WebhookEvent
 from .refund_admin import refund_selected
 
 
@@ -74,6 +74,16 @@ class BankTransferForm(forms.Form):
             raise forms.ValidationError(_("No invoice has this number."))
         self.invoice = invoice
         return number
+
+
+@admin.register(Receipt)
+class ReceiptAdmin(ReadOnlyAdmin):
+    """Receipts are issued with every succeeded payment; support staff look them up here."""
+
+    list_display = ("number", "issue_date", "invoice", "method", "amount", "currency", "paid_on")
+    list_filter = ("method", "issue_date")
+    search_fields = ("number", "invoice__number", "reference")
+    list_select_related = ("invoice",)
 
 
 @admin.register(Payment)

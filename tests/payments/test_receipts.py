@@ -226,3 +226,11 @@ def test_the_data_migration_gives_earlier_payments_receipts_in_order_of_settleme
     assert dict(ReceiptNumberSequence.objects.values_list("year", "last_number")) == {2025: 3, 2026: 1}
     migration.assign_receipts(apps, None)  # nothing left to do
     assert Receipt.objects.count() == 4
+
+
+def test_support_staff_find_receipts_in_the_admin_site_read_only(cards, client_for):
+    payment = _transfer(cards, make_invoice(cards.profiles["fabrikam"]), "5.00", reference="ADMIN-WIRE")
+    client = client_for(cards.users["support"])
+    listing = client.get(reverse("admin:payments_receipt_changelist"), {"q": payment.receipt.number})
+    assert listing.status_code == 200 and payment.receipt.number in listing.content.decode()
+    assert client.get(reverse("admin:payments_receipt_add")).status_code == 403
