@@ -11,9 +11,11 @@ method, reference, invoice, the document and its link), newest first, read one p
 time: the rows of every kind are ordered together in SQL (a UNION of each kind's
 ``(kind, date, id)``), so a page costs one query for its index plus one per kind on it.
 
-Row kinds now: ``payment`` (its receipt is the document) and ``refund`` (money given back
-to a card, negative; the credit note that backs it is the document). How to add a row
-kind (e.g. credit notes that return no money):
+Row kinds now: ``payment`` (its receipt is the document), ``refund`` (money given back
+to a card, negative; the credit note that backs it is the document) and ``credit_note``
+(a credit note that returns no money: a credit, a correction; negative, it lowers what
+is owed; the credit note of a refund is shown on the refund's row). How to add a row
+kind:
 
 1. Write a ``RowKind``: ``name`` (the rows' ``kind``, e.g. ``"refund"``); ``rows_of(scope)``,
    a queryset of the kind's model narrowed to the scope (``scope.filter()`` works on any
@@ -42,6 +44,7 @@ from django.utils.translation import gettext as _
 
 from accounts import permissions
 from accounts import selectors as account_selectors
+from invoices.models import CreditNote, CreditNoteKind
 
 from . import labels
 from .models import Payment, PaymentStatus, Refund
@@ -74,7 +77,7 @@ def history_scope(user, profile_id=None) -> HistoryScope:
 
 @dataclass(frozen=True)
 class HistoryRow:
-    kind: str  # "payment", "refund" (more may follow)
+    kind: str  # "payment", "refund", "credit_note"
     kind_label: str
     id: int  # the object's id within its kind
     date: datetime  # when it happened: the history's order, newest first
@@ -175,9 +178,43 @@ def _refund_rows(ids: list[int]) -> dict[int, HistoryRow]:
     return rows
 
 
+# --- Credit notes that return no money -----------------------------------------------------
+
+
+def _credit_notes_of(scope: HistoryScope) -> QuerySet:
+    return CreditNote.objects.filter(scope.filter()).exclude(kind=CreditNoteKind.REFUND)
+
+
+def _credit_note_rows(ids: list[int]) -> dict[int, HistoryRow]:
+    notes = CreditNote.objects.filter(pk__in=ids).select_related("invoice", "profile__account")
+    return {
+        note.pk: HistoryRow(
+            kind="credit_note",
+            kind_label=_("Credit note"),
+            id=note.pk,
+            date=note.created_at,
+            amount=-note.total,
+            currency=note.currency,
+            status="issued",
+            status_label=_("Issued"),
+            method=note.reason,
+            reference="",
+            invoice_id=note.invoice_id,
+            invoice_number=note.invoice.number,
+            invoice_link=reverse("invoices:detail", args=[note.invoice_id]),
+            scope=str(note.profile),
+            document=note.number,
+            link=reverse("invoices:credit_note_pdf", args=[note.pk]),
+            api_link=reverse("api-credit-note-pdf", args=[note.pk]),
+        )
+        for note in notes
+    }
+
+
 ROW_KINDS: tuple[RowKind, ...] = (
     RowKind(name="payment", rows_of=_payments_of, date=Coalesce("settled_at", "created_at"), rows=_payment_rows),
     RowKind(name="refund", rows_of=_refunds_of, date=Coalesce("settled_at", "created_at"), rows=_refund_rows),
+    RowKind(name="credit_note", rows_of=_credit_notes_of, date="created_at", rows=_credit_note_rows),
 )
 
 

@@ -61,7 +61,7 @@ class ReceiptSerializer(serializers.ModelSerializer):
 class HistoryRowSerializer(serializers.Serializer):
     """One row of the payment history (``payments.history.HistoryRow``)."""
 
-    kind = serializers.CharField(help_text='"payment"; further kinds (refunds, credit notes) may follow.')
+    kind = serializers.CharField(help_text='"payment", "refund" or "credit_note"; further kinds may follow.')
     kind_label = serializers.CharField()
     id = serializers.IntegerField(help_text="The id of the row's object within its kind (a payment's id).")
     date = serializers.DateTimeField()

@@ -138,6 +138,34 @@ def test_refunds_are_rows_of_their_own_with_a_negative_amount(cards, world, cloc
     assert history.payment_history(history.history_scope(cards.users["wd_admin"])).count() == 1
 
 
+def test_credit_notes_that_return_no_money_are_rows_and_a_refunds_is_on_the_refund(
+    cards, clock, django_capture_on_commit_callbacks
+):
+    from invoices import services as invoice_services
+
+    from .test_refunds import _bill
+
+    clock.set(dt.datetime(2026, 3, 1, 9))
+    invoice = _bill(cards.subscriptions["contoso_prod"], django_capture_on_commit_callbacks)  # paid by card
+    clock.advance(hours=1)
+    note = invoice_services.credit_note_issue(invoice=invoice, actor=None, reason="Goodwill", amount="5.00")
+    clock.advance(hours=1)
+    backing = invoice_services.credit_note_issue(
+        invoice=invoice, actor=None, reason="Back", amount="1.00", kind="refund"
+    )
+    rows = _rows(cards.users["wd_admin"])  # Contoso's
+    assert (rows[0].kind, rows[0].id, rows[0].amount, rows[0].status) == (
+        "credit_note",
+        note.pk,
+        Decimal("-5.00"),
+        "issued",
+    )
+    assert rows[0].document == note.number and rows[0].link == reverse("invoices:credit_note_pdf", args=[note.pk])
+    assert rows[0].invoice_id == invoice.pk and rows[0].method == "Goodwill"
+    assert [r.kind for r in rows] == ["credit_note", "payment"] and backing.pk not in {r.id for r in rows}
+    assert _rows(cards.users["ca_owner"]) == []  # another tenant sees none of them
+
+
 def test_other_profiles_and_tenants_are_404_in_the_scope(cards, world):
     from django.http import Http404
 
