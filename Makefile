@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 APPS_WITH_OWN_CATALOGUE := payments invoices purchase_orders support
 
-.PHONY: run test venv migrate seed lint bench messages compilemessages worker beat clean
+.PHONY: run test venv migrate seed lint bench load messages compilemessages worker beat clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,16 @@ lint: venv
 ## make bench: performance benchmarks (not part of `make test`); see docs/benchmarks.md
 bench: venv
 	$(PY) -m benchmarks $(BENCH_ARGS)
+
+# locust and its dependencies: only for `make load` (CI and `make test` never install them).
+$(VENV)/.installed-load: $(VENV)/.installed requirements-load.txt
+	$(VENV)/bin/pip install --quiet -r requirements-load.txt
+	touch $@
+
+## make load: load test with locust against gunicorn in production mode (needs DATABASE_URL
+## with PostgreSQL and REDIS_URL; not part of `make test`); see docs/benchmarks.md
+load: $(VENV)/.installed-load
+	$(PY) -m benchmarks.load $(LOAD_ARGS)
 
 ## make messages: refresh the Dutch catalogues (needs GNU gettext) and compile them
 messages: venv

@@ -307,6 +307,9 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["billing_portal.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # API sign-in (POST /api/v1/auth/token/, accounts.api.views.TokenThrottle): requests
+    # per client address, whatever their outcome (the lock-out after failures is axes').
+    "DEFAULT_THROTTLE_RATES": {"token": "30/min"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Billing portal API",

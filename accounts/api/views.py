@@ -23,7 +23,10 @@ from .serializers import (
 
 
 class TokenThrottle(AnonRateThrottle):
-    rate = "30/min"
+    """Token requests per client address: REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["token"]
+    (30/min in billing_portal/settings.py)."""
+
+    scope = "token"
 
 
 class ObtainTokenView(APIView):

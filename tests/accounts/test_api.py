@@ -120,6 +120,16 @@ def test_token_endpoint_locks_out_after_repeated_failures(world, settings):
     assert other.status_code == 200 and other.json()["token"]
 
 
+def test_token_endpoint_is_throttled_per_address_at_30_a_minute(world):
+    # Invalid bodies: counted by the throttle (it runs first), never by the lock-out.
+    client = APIClient()
+    for _ in range(30):
+        assert client.post("/api/v1/auth/token/", {}, format="json").status_code == 400
+    assert_error(client.post("/api/v1/auth/token/", {}, format="json"), 429)
+    other = APIClient(REMOTE_ADDR="203.0.113.9")
+    assert other.post("/api/v1/auth/token/", {}, format="json").status_code == 400
+
+
 def test_session_authentication_needs_csrf_for_writes(world):
     client = APIClient(enforce_csrf_checks=True)
     client.force_login(world.users["ca_owner"])
