@@ -164,9 +164,8 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:overview"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Login lock-out (django-axes): 5 failures per e-mail and address lock that e-mail out from that address,
-# 20 failures from one address (any e-mails: password spraying) lock the address out; both for 15 minutes
-# (billing_portal/lockout.py).
+# Login lock-out (django-axes, billing_portal/lockout.py), 15 minutes: 5 failures per e-mail and address,
+# or 20 from one address whatever the e-mails (password spraying).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_IP_FAILURE_LIMIT = env_int("AXES_IP_FAILURE_LIMIT", 20)
 AXES_COOLOFF_TIME = 0.25  # hours
@@ -307,8 +306,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["billing_portal.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    # API sign-in (POST /api/v1/auth/token/, accounts.api.views.TokenThrottle): requests
-    # per client address, whatever their outcome (the lock-out after failures is axes').
+    # API sign-in (accounts.api.views.TokenThrottle), per address whatever the outcome.
     "DEFAULT_THROTTLE_RATES": {"token": "30/min"},
 }
 SPECTACULAR_SETTINGS = {
