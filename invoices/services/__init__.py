@@ -28,8 +28,10 @@ from .credit_notices import CREDIT_NOTE_ISSUED
 from .documents import (
     credit_note_render_pdf,
     credit_note_restore_pdf,
+    forget_missing_pdf,
     invoice_revision_render_pdf,
     invoice_revision_restore_pdf,
+    store_pdf_once,
 )
 from .drafts import address_lines, payment_terms_for
 from .invoice import invoice_record_payment, invoice_record_refund, invoice_void, invoices_mark_past_due, settle_status
@@ -59,6 +61,7 @@ __all__ = [
     "credit_note_number",
     "credit_note_render_pdf",
     "credit_note_restore_pdf",
+    "forget_missing_pdf",
     "credits_for",
     "invoice_amend",
     "invoice_correct",
@@ -69,6 +72,7 @@ __all__ = [
     "invoice_record_refund",
     "invoice_revision_render_pdf",
     "invoice_revision_restore_pdf",
+    "store_pdf_once",
     "invoice_void",
     "invoices_mark_past_due",
     "payment_reference",

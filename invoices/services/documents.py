@@ -10,6 +10,37 @@ from ..models import CreditNote, InvoiceRevision
 from ..pdf import render_credit_note_pdf, render_revision_pdf
 
 
+def store_pdf_once(model, pk: int, filename: str, content: bytes) -> bool:
+    """Store a rendered PDF on a document row (an invoice revision, a credit note, a
+    receipt: ``pdf`` and ``pdf_rendered_at``) under a row lock, unless a concurrent render
+    stored one first. Returns True if this one was stored."""
+    with transaction.atomic():
+        locked = model.objects.select_for_update().get(pk=pk)
+        if locked.pdf:
+            return False
+        locked.pdf.save(filename, ContentFile(content), save=False)
+        locked.pdf_rendered_at = clock.now()
+        locked.save(update_fields=["pdf", "pdf_rendered_at"])
+    return True
+
+
+def forget_missing_pdf(model, pk: int) -> bool:
+    """Before rendering a document again: clear, under a row lock, the name of a stored PDF
+    whose file is gone (storage lost, a database restored without its media). Returns True
+    if the row exists and has no PDF now; False if its file is there or there is no row."""
+    with transaction.atomic():
+        locked = model.objects.select_for_update().filter(pk=pk).first()
+        if locked is None:
+            return False
+        if locked.pdf:
+            if locked.pdf.storage.exists(locked.pdf.name):
+                return False
+            locked.pdf = ""
+            locked.pdf_rendered_at = None
+            locked.save(update_fields=["pdf", "pdf_rendered_at"])
+    return True
+
+
 def invoice_revision_render_pdf(*, revision_id: int) -> bool:
     """Render and store the PDF of one invoice revision, once. Returns True if it was
     rendered now; False if it already had one (or does not exist).
@@ -20,15 +51,7 @@ def invoice_revision_render_pdf(*, revision_id: int) -> bool:
     if revision is None or revision.pdf:
         return False
     content = render_revision_pdf(revision)
-    with transaction.atomic():
-        locked = InvoiceRevision.objects.select_for_update().get(pk=revision_id)
-        if locked.pdf:
-            return False
-        name = f"{revision.invoice.number}-r{revision.number}.pdf"
-        locked.pdf.save(name, ContentFile(content), save=False)
-        locked.pdf_rendered_at = clock.now()
-        locked.save(update_fields=["pdf", "pdf_rendered_at"])
-    return True
+    return store_pdf_once(InvoiceRevision, revision_id, f"{revision.invoice.number}-r{revision.number}.pdf", content)
 
 
 def invoice_revision_restore_pdf(*, revision_id: int) -> bool:
@@ -36,17 +59,7 @@ def invoice_revision_restore_pdf(*, revision_id: int) -> bool:
     database restored without its media): the name of the missing file is cleared under
     a row lock and the revision rendered as if it never had one. Returns True if it was
     rendered now; False if the file is there (or the revision does not exist)."""
-    with transaction.atomic():
-        locked = InvoiceRevision.objects.select_for_update().filter(pk=revision_id).first()
-        if locked is None:
-            return False
-        if locked.pdf:
-            if locked.pdf.storage.exists(locked.pdf.name):
-                return False
-            locked.pdf = ""
-            locked.pdf_rendered_at = None
-            locked.save(update_fields=["pdf", "pdf_rendered_at"])
-    return invoice_revision_render_pdf(revision_id=revision_id)
+    return forget_missing_pdf(InvoiceRevision, revision_id) and invoice_revision_render_pdf(revision_id=revision_id)
 
 
 def credit_note_render_pdf(*, credit_note_id: int) -> bool:
@@ -55,26 +68,9 @@ def credit_note_render_pdf(*, credit_note_id: int) -> bool:
     if credit_note is None or credit_note.pdf:
         return False
     content = render_credit_note_pdf(credit_note)
-    with transaction.atomic():
-        locked = CreditNote.objects.select_for_update().get(pk=credit_note_id)
-        if locked.pdf:
-            return False
-        locked.pdf.save(f"{credit_note.number}.pdf", ContentFile(content), save=False)
-        locked.pdf_rendered_at = clock.now()
-        locked.save(update_fields=["pdf", "pdf_rendered_at"])
-    return True
+    return store_pdf_once(CreditNote, credit_note_id, f"{credit_note.number}.pdf", content)
 
 
 def credit_note_restore_pdf(*, credit_note_id: int) -> bool:
     """Render a credit note's PDF again when its stored file is gone."""
-    with transaction.atomic():
-        locked = CreditNote.objects.select_for_update().filter(pk=credit_note_id).first()
-        if locked is None:
-            return False
-        if locked.pdf:
-            if locked.pdf.storage.exists(locked.pdf.name):
-                return False
-            locked.pdf = ""
-            locked.pdf_rendered_at = None
-            locked.save(update_fields=["pdf", "pdf_rendered_at"])
-    return credit_note_render_pdf(credit_note_id=credit_note_id)
+    return forget_missing_pdf(CreditNote, credit_note_id) and credit_note_render_pdf(credit_note_id=credit_note_id)

@@ -15,7 +15,6 @@ rendered again (``receipt_restore_pdf``). Receipts are not rendered ahead: most 
 downloaded, and an automatic charge run settles thousands of payments at once.
 """
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 
 from billing_portal import clock
@@ -93,27 +92,10 @@ def receipt_render_pdf(*, receipt_id: int) -> bool:
     if receipt is None or receipt.pdf:
         return False
     content = render_receipt_pdf(receipt)
-    with transaction.atomic():
-        locked = Receipt.objects.select_for_update().get(pk=receipt_id)
-        if locked.pdf:
-            return False
-        locked.pdf.save(f"{receipt.number}.pdf", ContentFile(content), save=False)
-        locked.pdf_rendered_at = clock.now()
-        locked.save(update_fields=["pdf", "pdf_rendered_at"])
-    return True
+    return invoice_services.store_pdf_once(Receipt, receipt_id, f"{receipt.number}.pdf", content)
 
 
 def receipt_restore_pdf(*, receipt_id: int) -> bool:
     """Render a receipt's PDF again when its stored file is gone (storage lost, a database
     restored without its media). Returns True if it was rendered now."""
-    with transaction.atomic():
-        locked = Receipt.objects.select_for_update().filter(pk=receipt_id).first()
-        if locked is None:
-            return False
-        if locked.pdf:
-            if locked.pdf.storage.exists(locked.pdf.name):
-                return False
-            locked.pdf = ""
-            locked.pdf_rendered_at = None
-            locked.save(update_fields=["pdf", "pdf_rendered_at"])
-    return receipt_render_pdf(receipt_id=receipt_id)
+    return invoice_services.forget_missing_pdf(Receipt, receipt_id) and receipt_render_pdf(receipt_id=receipt_id)
