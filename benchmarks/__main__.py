@@ -1,8 +1,10 @@
-"""python -m benchmarks [--n 10000 --n 100000] [--pdf-renders 60] [--only billing|pdf|list] [--keepdb]
+"""python -m benchmarks [--n 10000 --n 100000] [--pdf-renders 60] [--only billing|pdf|list|pay] [--keepdb]
 
 Runs against the database of DATABASE_URL (PostgreSQL for the budgets in docs/rules.md) in
 a separate test database (``test_<name>``, created and migrated here, dropped at the end
 unless --keepdb), or against a temporary SQLite database when DATABASE_URL is unset.
+Every benchmark returns ``benchmarks.results.Result`` rows; the run ends with one table
+and one ``RESULT`` line per row, and exits 1 if a budget was missed and ``--strict``.
 """
 
 import argparse
@@ -14,13 +16,14 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--n", type=int, action="append", help="subscriptions to bill (repeatable; default 10000)")
     parser.add_argument("--pdf-renders", type=int, default=60, help="PDF renders to time (default 60)")
-    parser.add_argument("--only", choices=["billing", "pdf", "list"], help="run one benchmark")
+    parser.add_argument("--only", choices=["billing", "pdf", "list", "pay"], help="run one benchmark")
     parser.add_argument("--list-invoices", type=int, default=10_000, help="invoices in the list benchmark's account")
     parser.add_argument("--list-requests", type=int, default=1000, help="requests per target in the list benchmark")
     parser.add_argument("--concurrency", type=int, default=8, help="client threads in the list benchmark")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers in the list benchmark (2 cores)")
     parser.add_argument("--chunk-size", type=int, default=None, help="subscriptions per chunk (default: the service's)")
     parser.add_argument("--keepdb", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a budget is missed")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "billing_portal.settings")
@@ -36,6 +39,10 @@ def main(argv=None):
     from django.test.utils import setup_test_environment
 
     from . import billing, invoice_list, pdf
+    from .results import load_average, table
+
+    load_before = load_average()
+    results = []
 
     setup_test_environment()
     old_name = connection.settings_dict["NAME"]
@@ -44,15 +51,16 @@ def main(argv=None):
     try:
         if args.only in (None, "billing"):
             for n in args.n or [10_000]:
-                billing.run(n, chunk_size=args.chunk_size)
+                results += billing.run(n, chunk_size=args.chunk_size)
         if args.only in (None, "pdf"):
-            pdf.run(args.pdf_renders)
+            results += pdf.run(args.pdf_renders)
         if args.only in (None, "list"):
-            invoice_list.run(args.list_invoices, args.list_requests, args.concurrency, args.workers)
+            results += invoice_list.run(args.list_invoices, args.list_requests, args.concurrency, args.workers)
     finally:
         if not args.keepdb:
             connection.creation.destroy_test_db(old_name, verbosity=0)
-    return 0
+    print(table(results, load_before=load_before, load_after=load_average()), flush=True)
+    return 1 if args.strict and any(r.met is False for r in results) else 0
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from kombu import pools
 
 from accounts.models import BillingAccount, BillingProfile, Subscription
+from benchmarks.results import at_most, info
 from billing_portal import clock, queue
 from billing_portal.celery import app
 from invoices import services
@@ -153,7 +154,7 @@ def _publishing():
         pools.reset()
 
 
-def run(n: int, chunk_size: int | None = None) -> dict:
+def run(n: int, chunk_size: int | None = None) -> list:
     _clear()
     t0 = time.perf_counter()
     seed(n)
@@ -194,4 +195,9 @@ def run(n: int, chunk_size: int | None = None) -> dict:
         f"bare bulk INSERT of the same rows: {baseline:.2f} s; ratio run / bare insert = {result['ratio']:.1f}x",
         flush=True,
     )
-    return result
+    return [
+        info(f"billing.run_{n}", elapsed, "s", ratio=elapsed / baseline),
+        info(f"billing.invoices_per_s_{n}", invoices / elapsed, "invoices/s"),
+        info(f"billing.bare_insert_{n}", baseline, "s"),
+        at_most(f"billing.ratio_to_insert_{n}", elapsed / baseline, "x", 3, ratio=elapsed / baseline, on_ratio=True),
+    ]

@@ -31,6 +31,7 @@ from django.db.models import OuterRef, Subquery
 
 from accounts import services as account_services
 from accounts.models import BillingProfile
+from benchmarks.results import at_least, at_most, info
 from invoices import services
 from invoices.models import Invoice, InvoiceRevision, InvoiceStatus, PaymentTerms
 
@@ -283,10 +284,10 @@ def load(port: int, path: str, cookie: str, requests: int, concurrency: int, exp
     }
 
 
-def run(total: int = 10_000, requests: int = 1000, concurrency: int = 8, workers: int = 2) -> dict:
+def run(total: int = 10_000, requests: int = 1000, concurrency: int = 8, workers: int = 2) -> list:
     if connection.vendor != "postgresql":
         print("\n== invoice list under load: skipped (needs PostgreSQL: set DATABASE_URL)", flush=True)
-        return {}
+        return []
     t0 = time.perf_counter()
     seed(total)
     print(
@@ -324,4 +325,9 @@ def run(total: int = 10_000, requests: int = 1000, concurrency: int = 8, workers
             f"  ratio to hello {ratio:.2f}{verdict}",
             flush=True,
         )
-    return results
+    rows = [info("list.hello", hello, "req/s")]
+    for name in ("list", "filtered"):
+        r = results[name]
+        rows.append(at_least(f"list.html_{name}", r["rps"], "req/s", 0.5, ratio=r["rps"] / hello, on_ratio=True))
+        rows.append(at_most(f"list.html_{name}_p95", r["p95"], "ms", 100))
+    return rows
