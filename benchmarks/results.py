@@ -40,14 +40,14 @@ def at_most(name: str, value: float, unit: str, limit: float, *, ratio: float | 
     """A figure that must not exceed ``limit`` (the value's, or with ``on_ratio`` the ratio's)."""
     checked = ratio if on_ratio else value
     suffix = "x" if on_ratio else unit
-    return Result(name, value, unit, ratio, f"<={_number(limit)}{suffix}", checked is not None and checked <= limit)
+    return Result(name, value, unit, ratio, f"<={limit:g}{suffix}", checked is not None and checked <= limit)
 
 
 def at_least(name: str, value: float, unit: str, limit: float, *, ratio: float | None = None, on_ratio=False) -> Result:
     """A figure that must reach ``limit`` (the value's, or with ``on_ratio`` the ratio's)."""
     checked = ratio if on_ratio else value
     suffix = "x" if on_ratio else unit
-    return Result(name, value, unit, ratio, f">={_number(limit)}{suffix}", checked is not None and checked >= limit)
+    return Result(name, value, unit, ratio, f">={limit:g}{suffix}", checked is not None and checked >= limit)
 
 
 def info(name: str, value: float, unit: str, *, ratio: float | None = None) -> Result:
