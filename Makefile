@@ -50,10 +50,10 @@ load: $(VENV)/.installed-load
 
 ## make messages: refresh the Dutch catalogues (needs GNU gettext) and compile them
 messages: venv
-	DJANGO_SETTINGS_MODULE=billing_portal.settings $(PY) manage.py makemessages -l nl --no-obsolete \
+	DJANGO_SETTINGS_MODULE=billing_portal.settings $(PY) manage.py makemessages -l nl --no-obsolete --no-location \
 		$(foreach app,$(APPS_WITH_OWN_CATALOGUE),--ignore=$(app)/*) --ignore=.venv/* --ignore=tests/* --ignore=benchmarks/*
 	for app in $(APPS_WITH_OWN_CATALOGUE); do \
-		(cd $$app && mkdir -p locale && env -u DJANGO_SETTINGS_MODULE ../$(VENV)/bin/django-admin makemessages -l nl --no-obsolete) || exit 1; \
+		(cd $$app && mkdir -p locale && env -u DJANGO_SETTINGS_MODULE ../$(VENV)/bin/django-admin makemessages -l nl --no-obsolete --no-location) || exit 1; \
 	done
 	$(MAKE) compilemessages
 

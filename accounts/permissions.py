@@ -266,6 +266,13 @@ def is_support_or_superuser(user) -> bool:
     return can_work_support_queue(user) or bool(user and user.is_active and user.is_superuser)
 
 
+def can_read_invoices_for_support(user) -> bool:
+    """Support staff (or a superuser) read the PDF of any issued invoice, to review a
+    request about it (amendments, pay by invoice). They hold no role, so the customer's
+    invoice pages stay closed to them (404) and they can neither pay nor change."""
+    return is_support_or_superuser(user)
+
+
 def can_credit_invoices(user) -> bool:
     """Credit notes: support staff (or a superuser of the operator) credit an issued
     invoice in full or in part and correct a paid invoice (credit it in full and issue

@@ -3,6 +3,8 @@ the page and the API."""
 
 from django.http import FileResponse, Http404
 
+from accounts import permissions
+
 from . import selectors, services
 
 
@@ -18,7 +20,18 @@ def revision_pdf_response(user, invoice_id: int, revision_number: int | None = N
     otherwise). Rendered once: if the worker has not stored it yet, it is rendered and
     stored now. A stored PDF whose file is gone (storage lost, a database restored
     without its media) is rendered again."""
-    revision = selectors.get_revision_for_user(user, invoice_id, revision_number)
+    return _revision_pdf(selectors.get_revision_for_user(user, invoice_id, revision_number))
+
+
+def support_revision_pdf_response(user, invoice_id: int, revision_number: int | None = None) -> FileResponse:
+    """The same PDF for support staff reviewing a request about the invoice
+    (``permissions.can_read_invoices_for_support``; 404 for everyone else)."""
+    if not permissions.can_read_invoices_for_support(user):
+        raise Http404
+    return _revision_pdf(selectors.get_revision(invoice_id, revision_number))
+
+
+def _revision_pdf(revision) -> FileResponse:
     if not revision.pdf:
         services.invoice_revision_render_pdf(revision_id=revision.pk)
         revision.refresh_from_db(fields=["pdf", "pdf_rendered_at"])

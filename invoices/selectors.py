@@ -53,7 +53,20 @@ def get_invoice_for_user(user, pk) -> Invoice:
 
 def get_revision_for_user(user, invoice_pk, revision_number=None) -> InvoiceRevision:
     """A revision of an invoice the user may see (the current one by default)."""
-    invoice = get_invoice_for_user(user, invoice_pk)
+    return _revision_of(get_invoice_for_user(user, invoice_pk), revision_number)
+
+
+def get_revision(invoice_pk, revision_number=None) -> InvoiceRevision:
+    """A revision of any invoice (404 if there is none): for callers that checked the
+    operator's own permission first (support staff, invoices.downloads)."""
+    try:
+        invoice = Invoice.objects.select_related("account", "profile", "current_revision").get(pk=invoice_pk)
+    except (Invoice.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    return _revision_of(invoice, revision_number)
+
+
+def _revision_of(invoice, revision_number) -> InvoiceRevision:
     if revision_number is None:
         revision = invoice.current_revision
     else:

@@ -9,5 +9,7 @@ urlpatterns = [
     path("invoices/<int:pk>/", views.invoice_detail, name="detail"),
     path("invoices/<int:pk>/pdf/", views.invoice_pdf, name="pdf"),
     path("invoices/<int:pk>/pdf/<int:revision>/", views.invoice_pdf, name="pdf"),
+    path("support-queue/invoices/<int:pk>/pdf/", views.support_invoice_pdf, name="support_pdf"),
+    path("support-queue/invoices/<int:pk>/pdf/<int:revision>/", views.support_invoice_pdf, name="support_pdf"),
     path("credit-notes/<int:pk>/pdf/", views.credit_note_pdf, name="credit_note_pdf"),
 ]

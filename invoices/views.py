@@ -222,6 +222,13 @@ def invoice_pdf(request, pk, revision=None):
 
 @login_required
 @require_safe
+def support_invoice_pdf(request, pk, revision=None):
+    """Support staff: the PDF of the invoice a request is about (invoices.downloads)."""
+    return downloads.support_revision_pdf_response(request.user, pk, revision)
+
+
+@login_required
+@require_safe
 def credit_note_pdf(request, pk):
     """A credit note's PDF, for everyone who may read its invoice (invoices.downloads)."""
     return downloads.credit_note_pdf_response(request.user, pk)

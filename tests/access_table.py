@@ -294,6 +294,15 @@ PAGES = {
             404: "wd_admin ea_admin support wd_individual",
         },
     ),
+    # Support staff read the PDF of any issued invoice (a request about it); nobody else.
+    "invoices:support_pdf": Entry(
+        {"pk": "invoice", "revision": "revision"},
+        {
+            200: "support",
+            302: "anonymous",
+            404: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager wd_individual",
+        },
+    ),
     "invoices:credit_note_pdf": Entry(
         {"pk": "credit_note"},
         {

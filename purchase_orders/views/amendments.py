@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from accounts import permissions
 from billing_portal.errors import DomainError
 from billing_portal.forms import add_domain_error
 
@@ -69,7 +70,10 @@ def amendment_new(request):
 @login_required
 def amendment_detail(request, pk):
     amendment = selectors.get_amendment_request_for_user(request.user, pk)
-    return render(request, "purchase_orders/amendment_detail.html", {"amendment": amendment})
+    invoice_readable = permissions.can_view_invoices(request.user, amendment.invoice.profile)
+    return render(
+        request, "purchase_orders/amendment_detail.html", {"amendment": amendment, "invoice_readable": invoice_readable}
+    )
 
 
 # --- Support queue (support staff only) ---------------------------------------------------------------------

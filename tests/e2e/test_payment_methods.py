@@ -60,9 +60,11 @@ def test_pm_4_6_7_account_admin_manages_cards_in_the_browser(page, sign_in, capl
     page.goto(f"/subscriptions/{staging.subscription_id}/payment-methods/")
     page.locator("#payment-methods tr[data-card='0005'] input[type=radio]").check()
     page.click("button[value=delete]")
-    page.click("text=Yes, delete the card")
-    refusal = page.locator("#delete-refused").inner_text()
+    refusal = page.locator("#in-use").inner_text()
     assert "Contoso Production" in refusal and "Contoso Staging" in refusal
+    assert page.locator("text=Yes, delete the card").count() == 0  # refused: nothing to confirm
+    page.click("#back-to-methods")
+    assert page.url.endswith(f"/subscriptions/{staging.subscription_id}/payment-methods/")
 
     # A card the bank declines: the reason and the PM-7 guidance.
     page.goto(f"/subscriptions/{staging.subscription_id}/payment-methods/add/")

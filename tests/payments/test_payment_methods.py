@@ -140,11 +140,14 @@ def test_pm_6_delete_refused_while_linked_to_active_subscriptions_and_lists_them
     body = confirm.content.decode()
     assert "Contoso Production" in body and "Contoso Staging" in body
     assert subscription_methods_url(staging) in body
+    # Refused: the page offers the way back, not a "Yes, delete" that can only fail.
+    assert "Yes, delete the card" not in body and 'id="back-to-methods"' in body
     response = client.post(
         reverse("payments:method_delete", args=[method.pk]), {"subscription": str(prod.subscription_id)}
     )
     assert response.status_code == 409
     assert "Contoso Staging" in response.content.decode()
+    assert "Yes, delete the card" not in response.content.decode()
     method.refresh_from_db()
     assert method.removed_at is None
 
@@ -159,6 +162,7 @@ def test_pm_6_delete_allowed_once_detached_or_cancelled(cards, client_for):
     # Production moves to the campaigns card (PM-4 moves Staging too) ...
     client.post(subscription_methods_url(prod), {"action": "activate", "method": _card(campaigns).pk})
     assert _card(staging) != shared
+    assert "Yes, delete the card" in client.get(reverse("payments:method_delete", args=[shared.pk])).content.decode()
     response = client.post(reverse("payments:method_delete", args=[shared.pk]))
     assert response.status_code == 302
     shared.refresh_from_db()

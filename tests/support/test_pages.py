@@ -2,12 +2,15 @@
 refused role (403); the request form keeps what was typed and shows the pre-checks; the
 irreversible staff steps write nothing before they are confirmed."""
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
 
 from accounts.models import MarketplaceService
 from support import services
 from support.models import PayByInvoiceRequest, RequestStatus
+from tests.purchase_orders.conftest import make_invoice
 
 from .test_services import details
 
@@ -215,3 +218,9 @@ def test_pbi_3_the_invoice_page_sends_no_individual_to_pay_by_invoice(demo, clie
         .content.decode()
     )
     assert f"{reverse('support:request_new')}?scope=s{business.pk}" in page
+
+
+def test_pbi_staff_page_links_each_recent_invoice_to_its_pdf(demo, pbi, client_for):
+    invoice = make_invoice(demo.profiles["contoso"], dt.date(2026, 10, 1))
+    html = client_for(demo.users["support"]).get(reverse("support:staff_request", args=[pbi.pk])).content.decode()
+    assert reverse("invoices:support_pdf", args=[invoice.pk]) in html
