@@ -113,6 +113,12 @@ PAGES = {
             200: "anonymous wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual"
         },
     ),
+    "favicon": Entry(
+        {},
+        {
+            301: "anonymous wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual"
+        },
+    ),
     "set_language": Entry(
         {},
         {

@@ -372,7 +372,7 @@ def test_api_docs_need_no_external_address(client, settings):
     page = response.content.decode()
     external = re.findall(r"https?://[^\s\"'<>)]+", page)
     assert external == []
-    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assets = re.findall(r'<(?:script|link)[^>]* (?:src|href)="([^"]+)"', page)  # not the link back to the portal
     assert any(a.endswith("swagger-ui-bundle.js") for a in assets)
     # The start script is served by the docs view itself (no inline script: CSP), the rest from /static/.
     start = [a for a in assets if a.startswith("/api/docs/?")]
@@ -387,6 +387,20 @@ def test_api_docs_need_no_external_address(client, settings):
         got = fresh.get(asset)
         assert got.status_code == 200, asset
         b"".join(got.streaming_content) if got.streaming else got.content
+
+
+def test_api_docs_link_back_to_the_portal_and_carry_the_favicon(client):
+    page = client.get("/api/docs/").content.decode()
+    assert 'id="back-to-portal"' in page and f'href="{reverse("accounts:overview")}"' in page
+    assert 'rel="icon" href="/static/favicon.svg"' in page
+    assert "Terug naar de factureringsportal" in client.get("/api/docs/", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+
+
+def test_every_page_carries_the_favicon_and_favicon_ico_redirects_to_it(world, client_for, client):
+    page = client_for(world.users["ca_owner"]).get(reverse("accounts:overview")).content.decode()
+    assert 'rel="icon" href="/static/favicon.svg"' in page
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"] == "/static/favicon.svg"
 
 
 def test_footer_links_to_the_api_docs(world, client_for):
