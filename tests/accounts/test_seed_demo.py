@@ -160,3 +160,17 @@ def test_support_demo_leaves_contoso_to_ask_and_the_individual_sees_why_it_canno
             "Only business accounts can pay by invoice. This is an individual account: it pays by card."
         )
     assert why in page.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)  # the e-mails go out as the seeding commits
+def test_seed_demo_writes_its_mails_to_files_instead_of_printing_them(settings, tmp_path, capsys):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    out = io.StringIO()
+    call_command("seed_demo", "--mail-dir", str(tmp_path / "mail"), stdout=out)
+    printed = capsys.readouterr().out
+    assert "Subject:" not in printed and "Content-Type:" not in printed
+    text = out.getvalue()
+    assert f"written to {tmp_path / 'mail'}/" in text
+    written = list((tmp_path / "mail").iterdir())
+    assert written and any("Subject:" in f.read_text() for f in written)
+    assert text.index("written to") < text.index("Sign in at /sign-in/")
