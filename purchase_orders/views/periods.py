@@ -18,6 +18,34 @@ from .editing import recent_history, save_form
 # --- Enterprise: Reports › Usage summary (PO-4, PO-6, PO-7) -------------------------------------------------
 
 
+def _amendment_to_confirm(request, state):
+    """PO-7: a change inside the edit window amends the issued invoice (a new revision
+    and PDF), which cannot be undone: the first Save shows what will happen and asks
+    again. Returns the valid form to confirm, or None when there is nothing to confirm
+    (no issued invoice, already confirmed, invalid input or nothing changes)."""
+    if not (state.window.amends_invoice and state.invoice) or request.POST.get("confirmed") == "yes":
+        return None
+    form = PeriodPONumberForm(request.POST)
+    if not form.is_valid() or form.cleaned_data["po_number"].strip() == (state.row.po_number if state.row else ""):
+        return None
+    return form
+
+
+def _saved_message(state, *, amended: bool) -> str:
+    if state.is_default:
+        text = _("The PO number of this period was cleared: the default, the enrollment number %(po)s, applies again.")
+    else:
+        text = _("The PO number was saved: %(po)s.")
+    text %= {"po": state.po_number}
+    if amended and state.invoice is not None:
+        return (
+            text
+            + " "
+            + _("Invoice %(number)s was updated: a new revision with a new PDF.") % {"number": state.invoice.number}
+        )
+    return text + " " + _("It will be printed on this period's invoice.")
+
+
 def _enterprise_scope(request, account_id=None):
     accounts = selectors.enterprise_accounts_for_user(request.user)
     if account_id is None:
@@ -68,9 +96,14 @@ def period_po(request, account_id, period):
     state = selectors.period_state(profile, day)
     can_edit = permissions.can_edit_po(request.user, profile)
     form = None
+    confirm = None
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied
+        confirm = _amendment_to_confirm(request, state)
+    if confirm is not None:
+        form = confirm
+    elif request.method == "POST":
         saved, form = save_form(
             request,
             PeriodPONumberForm,
@@ -81,14 +114,7 @@ def period_po(request, account_id, period):
         )
         if saved:
             new_state = selectors.period_state(profile, day)
-            if new_state.invoice is not None and state.window.amends_invoice:
-                messages.success(
-                    request,
-                    _("The PO number was saved and invoice %(number)s was updated: a new revision with a new PDF.")
-                    % {"number": new_state.invoice.number},
-                )
-            else:
-                messages.success(request, _("The PO number was saved. It will be printed on this period's invoice."))
+            messages.success(request, _saved_message(new_state, amended=state.window.amends_invoice))
             return redirect("purchase_orders:period_po", account_id=account.pk, period=state.key)
         state = selectors.period_state(profile, day)
     elif can_edit and state.window.is_open:
@@ -103,6 +129,7 @@ def period_po(request, account_id, period):
             "profile": profile,
             "state": state,
             "form": form if state.window.is_open else None,
+            "confirm": confirm,
             "can_edit": can_edit,
             "can_request": permissions.can_request_invoice_amendment(request.user, profile),
             "history": recent_history(request.user, account, field=ChangedField.PO_NUMBER),

@@ -187,6 +187,46 @@ def test_po_7_after_the_window_the_page_offers_a_support_request(demo, client_fo
     assert invoice.revisions.count() == 1
 
 
+def test_po_7_change_inside_the_window_asks_before_it_amends_the_issued_invoice(demo, client_for, clock):
+    invoice = make_invoice(demo.profiles["northwind"], OCT, notified_at=utc(2026, 11, 2, 9))
+    clock.set(utc(2026, 11, 5, 12))
+    c = client_for(demo.users["ea_admin"])
+    first = c.post(period_url(demo), {"po_number": "NW-OCT-NEW", "version": 0})
+    page = first.content.decode()
+    assert first.status_code == 200 and 'id="confirm-amendment"' in page
+    assert f"Save and amend invoice {invoice.number}?" in page and "NW-OCT-NEW" in page
+    invoice.refresh_from_db()
+    assert invoice.revisions.count() == 1 and not NumberChange.objects.exists()  # nothing written yet
+    done = c.post(period_url(demo), {"po_number": "NW-OCT-NEW", "version": 0, "confirmed": "yes"}, follow=True)
+    text = done.content.decode()
+    assert f"Invoice {invoice.number} was updated: a new revision with a new PDF." in text
+    invoice.refresh_from_db()
+    assert invoice.revisions.count() == 2 and invoice.current_revision.po_number == "NW-OCT-NEW"
+
+
+def test_po_6_clearing_the_period_po_says_the_default_is_restored(demo, client_for, clock):
+    invoice = make_invoice(demo.profiles["northwind"], OCT, notified_at=utc(2026, 11, 2, 9))
+    clock.set(utc(2026, 11, 5, 12))
+    c = client_for(demo.users["ea_admin"])
+    c.post(period_url(demo), {"po_number": "NW-OCT-NEW", "version": 0, "confirmed": "yes"})
+    confirm = c.post(period_url(demo), {"po_number": "", "version": 1}).content.decode()
+    number = demo.accounts["northwind"].enrollment_number
+    assert f"with the default PO number, the enrollment number {number}" in confirm
+    done = c.post(period_url(demo), {"po_number": "", "version": 1, "confirmed": "yes"}, follow=True)
+    assert f"cleared: the default, the enrollment number {number}, applies again" in done.content.decode()
+    invoice.refresh_from_db()
+    assert invoice.current_revision.po_number == number
+
+
+def test_po_4_before_the_invoice_a_save_needs_no_confirmation(demo, client_for, now):
+    c = client_for(demo.users["ea_admin"])
+    response = c.post(period_url(demo, "2026-11"), {"po_number": "NW-NOV", "version": 0}, follow=True)
+    assert (
+        "The PO number was saved: NW-NOV. It will be printed on this period&#x27;s invoice."
+        in response.content.decode()
+    )
+
+
 def test_po_2_ea_readonly_sees_usage_summary_but_may_not_save(demo, client_for, now):
     c = client_for(demo.users["ea_readonly"])
     assert c.get(reverse("purchase_orders:usage_summary")).status_code == 200
