@@ -227,7 +227,7 @@ def seed() -> Demo:
         agreement_type="customer_agreement",
         kind="business",
         company_name="Woodgrove Bank N.V.",
-        vat_id="NL810433941B01",
+        vat_id="NL820646660B01",
         currency="EUR",
         payment_mode="card",
         billing_contact_name="Woodgrove Finance",

@@ -2,7 +2,9 @@
 
 Three closed months of usage charges for every demo subscription, invoiced by the
 real billing run. The oldest month is paid, the middle month is paid except
-Fabrikam's invoice (past due), the last month's invoices are due.
+Fabrikam's invoice (past due), the last month's invoices are due (Woodgrove Nederland's
+after a declined automatic charge, payments.demo). The earlier months were notified on
+their invoice dates, so their PO edit windows are closed.
 """
 
 import datetime as dt
@@ -65,6 +67,13 @@ def seed(demo) -> None:
         run = services.billing_run_start(period=period, issue_date=issue_date, enqueue=False)
         for chunk_id in run.chunks.filter(done=False).values_list("pk", flat=True):
             services.billing_chunk_process(chunk_id=chunk_id)
+    # The earlier months' invoice e-mails went out on their invoice dates, so their PO
+    # edit windows have closed (PO-7: only a support request changes them now); the
+    # latest month's invoices are notified as the seeding commits (window open).
+    for period, issue_date in zip(periods[:2], issue_dates[:2], strict=True):
+        Invoice.objects.filter(period=period, notified_at__isnull=True).update(
+            notified_at=dt.datetime.combine(issue_date, dt.time(9), tzinfo=dt.UTC)
+        )
     fabrikam = demo.profiles["fabrikam"].pk
     to_pay = Invoice.objects.filter(period__in=periods[:2], status__in=[InvoiceStatus.DUE, InvoiceStatus.PAST_DUE])
     for invoice in to_pay.exclude(period=periods[1], profile_id=fabrikam):

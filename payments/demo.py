@@ -70,9 +70,14 @@ def seed(demo) -> None:
         )
     owner = demo.users["ca_owner"]
     for key, number, holder in (
-        ("woodgrove_nl", "5555555555554444", "Woodgrove Bank N.V."),
+        # Woodgrove Nederland's active card has insufficient funds: its latest automatic
+        # charge is declined, so the invoice manager finds a due invoice to pay with the
+        # second card (or a new one) through Pay now.
+        ("woodgrove_nl", "4000000000009995", "Woodgrove Bank N.V."),
         ("woodgrove_de", "4242424242424242", "Woodgrove Bank Niederlassung Berlin"),
     ):
         profile = demo.profiles[key]
         if not PaymentMethod.objects.filter(profile=profile).exists():
             add_card(actor=owner, profile=profile, number=number, holder=holder)
+            if key == "woodgrove_nl":
+                add_card(actor=owner, profile=profile, number="5555555555554444", holder=holder, make_active=False)

@@ -146,7 +146,7 @@ def test_api_list_filters_and_detail(demo, issued, api_for):
     invoice = issued[demo.profiles["woodgrove_nl"].pk]
     detail = api.get(f"/api/v1/invoices/{invoice.pk}/").json()
     assert detail["lines"][0]["amount"] == "10.00" and detail["revisions"][0]["number"] == 1
-    assert detail["total"] == "12.10" and detail["vat_id"] == "NL810433941B01"
+    assert detail["total"] == "12.10" and detail["vat_id"] == "NL820646660B01"
 
 
 def _many_invoices(account, count):

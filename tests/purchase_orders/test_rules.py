@@ -259,7 +259,7 @@ def test_po_5_vat_change_applies_to_the_next_invoice_only(demo):
         account=account, vat_id="NL004495445B01", actor=demo.users["ca_owner"], version=account.version
     )
     invoice.refresh_from_db()
-    assert invoice.current_revision.vat_id == "NL810433941B01"
+    assert invoice.current_revision.vat_id == "NL820646660B01"
     account.refresh_from_db()
     assert account.vat_id == "NL004495445B01"
 
@@ -375,7 +375,7 @@ def test_vat_1_customer_agreement_only_account_owner_and_contributor(demo, key):
             account=account, vat_id="NL004495445B01", actor=demo.users[key], version=account.version
         )
     account.refresh_from_db()
-    assert account.vat_id == "NL810433941B01"
+    assert account.vat_id == "NL820646660B01"
 
 
 def test_vat_1_stale_version_is_refused(demo):

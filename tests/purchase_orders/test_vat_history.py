@@ -13,7 +13,7 @@ from purchase_orders.models import ChangedField, NumberChange
 
 pytestmark = pytest.mark.django_db
 
-OLD, NEW = "NL810433941B01", "NL004495445B01"
+OLD, NEW = "NL820646660B01", "NL004495445B01"
 
 
 def _profile_form(account, **changes):

@@ -1,3 +1,4 @@
+import logging
 from pathlib import Path
 
 from django.conf import settings
@@ -38,12 +39,19 @@ class Command(BaseCommand):
             mail_dir.mkdir(parents=True, exist_ok=True)
             mail = {"EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend", "EMAIL_FILE_PATH": mail_dir}
         sent_before = Notification.objects.filter(sent_at__isnull=False).count()
-        with override_settings(**mail), transaction.atomic():
-            demo = accounts_demo.seed()
-            payments_demo.seed(demo)
-            invoices_demo.seed(demo)
-            po_demo.seed(demo)
-            support_demo.seed(demo)
+        # One INFO line per task run would bury the personas as well.
+        trace = logging.getLogger("celery.app.trace")
+        level = trace.level
+        trace.setLevel(max(level, logging.WARNING))
+        try:
+            with override_settings(**mail), transaction.atomic():
+                demo = accounts_demo.seed()
+                payments_demo.seed(demo)
+                invoices_demo.seed(demo)
+                po_demo.seed(demo)
+                support_demo.seed(demo)
+        finally:
+            trace.setLevel(level)
         sent = Notification.objects.filter(sent_at__isnull=False).count() - sent_before
         if mail_dir is not None:
             self.stdout.write(f"{sent} e-mails of the demo data were written to {mail_dir}/ (not printed here).")
