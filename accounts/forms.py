@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from billing_portal.forms import NoCardNumbersEchoedMixin
+from billing_portal.forms import NoCardNumbersEchoedMixin, country_choices
 
 from .models import BillingAccount
 from .services import PROFILE_FIELDS
@@ -46,3 +46,8 @@ class AccountProfileForm(NoCardNumbersEchoedMixin, forms.ModelForm):
             "vat_id": _("Checked for the account's country. A change applies to the next invoice."),
             "billing_contact_email": _("Procurement or finance department; needed before credit can be approved."),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "country" in self.fields:
+            self.fields["country"].choices = country_choices()

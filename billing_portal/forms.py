@@ -1,7 +1,25 @@
 """Form helpers shared by the apps' views."""
 
+from django_countries import countries
+
 from .card_numbers import CARD_NUMBER_REFUSED
 from .errors import DomainError
+
+# The one label of "nothing chosen" in every select of the portal (model forms included).
+EMPTY_CHOICE = "—"
+
+
+def country_choices(empty_label=EMPTY_CHOICE):
+    """The choices of a country select, in the language of the page and sorted in it.
+
+    A callable, so Django evaluates it each time the form is rendered or validated: a
+    list built when the module is imported would stay in the language the process
+    happened to start in (English country names, in English order, on Dutch pages)."""
+
+    def choices():
+        return [("", empty_label), *countries]
+
+    return choices
 
 
 def blank_refused_card_numbers(form) -> None:

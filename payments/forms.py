@@ -1,18 +1,17 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
-from django_countries.fields import LazyTypedChoiceField
 
 from billing_portal import clock
+from billing_portal.forms import country_choices
 
 from .card_data import CARD_NUMBER_REFUSED, INVALID_CHOICE, contains_card_number
 
 
 def _country_field():
     # The invalid-choice message does not repeat the posted value.
-    return LazyTypedChoiceField(
+    return forms.ChoiceField(
         label=_("Country"),
-        choices=[("", "—"), *countries],
+        choices=country_choices(),
         required=False,
         error_messages={"invalid_choice": INVALID_CHOICE},
     )

@@ -3,7 +3,8 @@ details is the service's (support.details), so the page and the API refuse alike
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
+
+from billing_portal.forms import EMPTY_CHOICE, country_choices
 
 from .models import ContactMethod, CreditDecision, CustomerType, RevenueBand, SupportPlan
 
@@ -50,7 +51,7 @@ class PayByInvoiceForm(forms.Form):
         label=_("Company address"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
     )
     website = forms.CharField(label=_("Company website"), max_length=300)
-    country = forms.ChoiceField(label=_("Country"), choices=[("", "—"), *countries])
+    country = forms.ChoiceField(label=_("Country"), choices=country_choices())
     vat_id = forms.CharField(label=_("Tax ID / VAT ID"), max_length=40)
     year_established = forms.CharField(label=_("Year the company was established"), max_length=4)
     prior_business = forms.CharField(
@@ -118,7 +119,7 @@ class CreditApplicationForm(forms.Form):
     """PBI-8: the credit application the customer fills in."""
 
     requested_limit = forms.CharField(label=_("Requested credit limit"), max_length=20)
-    annual_revenue = forms.ChoiceField(label=_("Annual revenue"), choices=[("", "—"), *RevenueBand.choices])
+    annual_revenue = forms.ChoiceField(label=_("Annual revenue"), choices=[("", EMPTY_CHOICE), *RevenueBand.choices])
     bank_name = forms.CharField(label=_("Bank"), max_length=200)
     trade_references = forms.CharField(
         label=_("Trade references"),
@@ -136,7 +137,7 @@ class QueueFilterForm(forms.Form):
         choices=[("open", _("Open")), ("waiting", _("Waiting for support")), ("closed", _("Closed")), ("", _("All"))],
     )
     older_than_days = forms.IntegerField(label=_("Older than (days)"), required=False, min_value=0, max_value=3650)
-    country = forms.ChoiceField(label=_("Country"), required=False, choices=[("", _("All countries")), *countries])
+    country = forms.ChoiceField(label=_("Country"), required=False, choices=country_choices(_("All countries")))
     agreement_type = forms.ChoiceField(label=_("Agreement type"), required=False)
 
     def __init__(self, *args, agreement_types=(), **kwargs):
