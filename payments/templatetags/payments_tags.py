@@ -1,8 +1,10 @@
 from django import template
+from django.core.exceptions import FieldDoesNotExist
 from django.utils import translation
 
 from billing_portal.money import format_money
 from payments import declines
+from payments.models import PaymentMethod
 
 register = template.Library()
 
@@ -25,3 +27,16 @@ def money(amount, currency):
     if amount in (None, ""):
         return ""
     return format_money(amount, currency, translation.get_language() or "en")
+
+
+@register.filter
+def changed_field_labels(changes):
+    """The changed fields of a payment-method update, by their names in the reader's
+    language ("cardholder name, expiry month"), never their code names (``holder_name``)."""
+    labels = []
+    for name in changes or {}:
+        try:
+            labels.append(str(PaymentMethod._meta.get_field(name).verbose_name))
+        except FieldDoesNotExist:
+            labels.append(str(name).replace("_", " "))
+    return ", ".join(labels)

@@ -126,6 +126,11 @@ def test_pm_5_update_holder_expiry_and_address(cards, client_for):
     page = client.get(subscription_methods_url(prod)).content.decode()
     assert "A. de Vries" not in page or "Updated" in page
     assert "Updated" in page and "Made active" in page and "Added" in page
+    # Changed fields by their names, in the reader's language, never their code names.
+    assert "cardholder name" in page and "holder_name" not in page and "exp_month" not in page
+    client.post(reverse("set_language"), {"language": "nl", "next": "/"})
+    page = client.get(subscription_methods_url(prod)).content.decode()
+    assert "naam kaarthouder" in page.lower() and "holder_name" not in page
 
 
 def test_pm_6_delete_refused_while_linked_to_active_subscriptions_and_lists_them(cards, client_for):
