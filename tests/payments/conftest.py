@@ -4,6 +4,8 @@ import pytest
 from django.urls import reverse
 
 from payments import demo as payments_demo
+from payments import services
+from payments.models import PaymentMethod
 from payments.sandbox import luhn_valid
 
 APPROVED = "4242424242424242"
@@ -18,8 +20,14 @@ TIMEOUT = "4000000000000119"
 
 @pytest.fixture
 def cards(demo):
-    """The demo with the payments app's demo cards."""
+    """The demo with the payments app's demo cards. Woodgrove Nederland pays with its
+    Mastercard here (the demo's active card there has insufficient funds, so that the
+    seeded demo shows a declined automatic charge; tests of that use their own cards)."""
     payments_demo.seed(demo)
+    nl = demo.profiles["woodgrove_nl"]
+    mastercard = PaymentMethod.objects.get(profile=nl, last4="4444", removed_at__isnull=True)
+    services.payment_method_activate(payment_method=mastercard, actor=demo.users["ca_owner"])
+    nl.refresh_from_db()
     return demo
 
 

@@ -64,7 +64,8 @@ def test_pdf_in_english_with_amount_card_and_invoice(cards, clock):
     assert "Visa •••• 4242" in text and "€242.00" in text and "Amount received" in text
     with translation.override("en"):
         day = formats.date_format(dt.date(2026, 3, 4), "SHORT_DATE_FORMAT")
-    assert f"paid on {day}" in text.lower() and "payment method" in text.lower() and "sold to" in text.lower()
+    assert f"paid on {day}".lower() in text.lower() and "payment method" in text.lower() and "sold to" in text.lower()
+    assert "paid on 4 mar 2026" in text.lower()  # day first (billing_portal/formats)
     content = receipt_pdf.render_receipt_pdf(receipt)
     assert content.startswith(b"%PDF")
 
@@ -75,7 +76,7 @@ def test_pdf_in_dutch_for_a_bank_transfer(cards):
     text = layout_text(receipt_pdf.receipt_html(receipt))
     assert f"Betalingsbewijs {receipt.number}" in text and invoice.number in text
     assert "Bankoverschrijving" in text and "NL-WIRE-77" in text
-    assert "€\xa0150,00" in text and "Ontvangen bedrag" in text and "betaald op 2-3-2026" in text.lower()
+    assert "€\xa0150,00" in text and "Ontvangen bedrag" in text and "betaald op 2 mrt 2026" in text.lower()
     assert "Amount received" not in text
 
 
