@@ -113,3 +113,7 @@ class TwoFactorDeviceAdmin(ReadOnlyAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return admin.ModelAdmin.has_delete_permission(self, request, obj)
+
+
+# API tokens have their admin in their own module.
+from . import token_admin  # noqa: E402, F401

@@ -8,8 +8,14 @@ defined here, and the app that cares registers its receiver in ``AppConfig.ready
   keyword arguments ``account``, ``old``, ``new`` and ``actor``, whichever door changed
   it (profile page, VAT page, API). purchase_orders registers the VAT-1 history record;
   an error in a receiver rolls the change back.
+* ``account_email`` — a provider: e-mails a user about their access (the password-reset
+  link, "your password was changed"), with keyword arguments ``kind`` (the template
+  folder ``emails/<kind>/``, kept in this app), ``user``, ``dedupe_key`` and ``context``
+  (JSON-serialisable, never a secret). notifications provides it: the e-mail is recorded
+  and sent once by its Celery task (notifications.account_mail).
 """
 
-from billing_portal.hooks import Hook
+from billing_portal.hooks import Hook, Provider
 
 vat_number_changed = Hook("accounts.vat_number_changed")
+account_email = Provider("accounts.account_email")

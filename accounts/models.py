@@ -368,3 +368,7 @@ class RoleAssignment(models.Model):
 
     def __str__(self):
         return f"{self.user} – {self.get_role_display()} – {self.profile or self.account}"
+
+
+# API tokens live in their own module; importing them here registers them with this app.
+from .token_models import ApiToken, ApiTokenOrigin  # noqa: E402, F401

@@ -299,6 +299,13 @@ def can_turn_off_two_factor(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active) and not must_use_two_factor(user)
 
 
+def can_manage_own_access(user) -> bool:
+    """Every active, signed-in user keeps their own profile, password and API tokens,
+    nobody else's (accounts.self_service, accounts.api_tokens); a token is handed out
+    only after the second factor."""
+    return bool(user and user.is_authenticated and user.is_active)
+
+
 def can_import_usage(user) -> bool:
     """Invoices, Charges: usage records come from the operator's metering, so only the
     portal operator's staff (``is_staff``) may import them through the API."""

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import two_factor_views, views
+from . import password_views, token_views, two_factor_views, views
 
 app_name = "accounts"
 
@@ -20,4 +20,16 @@ urlpatterns = [
         name="marketplace_remove",
     ),
     path("billing-accounts/<int:pk>/profile/", views.account_profile, name="profile"),
+    # Self-service access: profile, password, API tokens, a forgotten password.
+    path("profile/", password_views.user_profile, name="user_profile"),
+    path("profile/password/", password_views.password_change, name="password_change"),
+    path("profile/api-tokens/", token_views.api_tokens_page, name="api_tokens"),
+    path("profile/api-tokens/<int:pk>/revoke/", token_views.api_token_revoke, name="api_token_revoke"),
+    path("password-reset/", password_views.password_reset, name="password_reset"),
+    path("password-reset/sent/", password_views.password_reset_sent, name="password_reset_sent"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        password_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
 ]

@@ -7,5 +7,10 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self):
+        from accounts import hooks as account_hooks
+
         # Registers the app's Celery tasks by name in every process (billing_portal.queue).
-        from . import tasks  # noqa: F401
+        from . import account_mail, hooks, tasks  # noqa: F401
+
+        account_hooks.account_email.register(account_mail.queue_account_email)
+        hooks.render_context.register(account_mail.password_reset_link)

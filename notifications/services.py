@@ -81,6 +81,8 @@ def render_notification(notification: Notification) -> tuple[str, str, str]:
     """Subject, plain text and HTML of a notification, in the recipient's language."""
     context = {**notification.context, "portal_base_url": settings.PORTAL_BASE_URL, "notification": notification}
     with translation.override(notification.language):
+        for extra in hooks.render_context(notification=notification):
+            context.update(extra)
         subject = render_to_string(f"emails/{notification.kind}/subject.txt", context).strip()
         text = render_to_string(f"emails/{notification.kind}/body.txt", context)
         html = render_to_string(f"emails/{notification.kind}/body.html", context)

@@ -5,9 +5,12 @@ path arguments from the demo data (``objects`` below), and the status per person
 tests/access_sweep.PERSONAS, written as ``{status: "persona persona ..."}``. Pages
 redirect anonymous users to sign-in (302); the API answers 401; an object of another
 tenant is a 404. Public: sign-in, healthz, the API schema and docs, set-language, the
-token endpoint (POST only), the sandbox gateway's card-entry and authentication pages (the
-processor's stand-in, reached by its session id or charge reference) and the Stripe
-webhook endpoint (POST only, signed by Stripe).
+token endpoint (POST only), the password-reset pages (asking for a link, "check your
+e-mail", and the link itself: here one that does not work), the sandbox gateway's
+card-entry and authentication pages (the processor's stand-in, reached by its session
+id or charge reference) and the Stripe webhook endpoint (POST only, signed by Stripe).
+An API token belongs to one user (``token``: Woodgrove's owner's): every other user gets
+a 404.
 """
 
 from dataclasses import dataclass, field
@@ -34,6 +37,9 @@ OBJECT_TENANT = {
     "pbi": "litware",  # a pay-by-invoice request of support.demo's Litware
     "sandbox_session": None,  # the sandbox gateway's own session
     "missing": None,  # no such object (the demo data has no card payment)
+    "token": "woodgrove",  # an API token of ca_owner: no other user's, whatever their tenant
+    "reset_uid": None,  # a password-reset link that does not work
+    "reset_token": None,
 }
 
 
@@ -64,6 +70,7 @@ class Entry:
 
 def objects(demo) -> dict:
     """The demo objects whose ids fill the path arguments."""
+    from accounts import api_tokens
     from billing_portal import clock
     from invoices import services as invoice_services
     from invoices.models import CreditNote, Invoice
@@ -102,6 +109,11 @@ def objects(demo) -> dict:
         "pbi": PayByInvoiceRequest.objects.get(account__name="Litware").pk,
         "sandbox_session": SandboxSession.objects.order_by("created_at").first().pk,
         "missing": 999999,
+        "token": api_tokens.api_token_create(user=demo.users["ca_owner"], name="Sweep", days=30, session_verified=True)[
+            0
+        ].pk,
+        "reset_uid": "MQ",
+        "reset_token": "not-a-token",
     }
 
 
@@ -536,6 +548,56 @@ PAGES = {
             404: "wd_admin ea_admin support wd_individual",
         },
     ),
+    # Self-service access: every signed-in user has their own profile, password and
+    # tokens; a token of another user is a 404.
+    "accounts:user_profile": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            302: "anonymous",
+        },
+    ),
+    "accounts:password_change": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            302: "anonymous",
+        },
+    ),
+    "accounts:api_tokens": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            302: "anonymous",
+        },
+    ),
+    "accounts:api_token_revoke": Entry(
+        {"pk": "token"},
+        {
+            200: "ca_owner",
+            302: "anonymous",
+            404: "wd_admin ea_admin ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+        },
+    ),
+    # A forgotten password: public (signed in or not), the link page answers whatever link.
+    "accounts:password_reset": Entry(
+        {},
+        {
+            200: "anonymous wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual"
+        },
+    ),
+    "accounts:password_reset_sent": Entry(
+        {},
+        {
+            200: "anonymous wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual"
+        },
+    ),
+    "accounts:password_reset_confirm": Entry(
+        {"uidb64": "reset_uid", "token": "reset_token"},
+        {
+            200: "anonymous wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual"
+        },
+    ),
 }
 # Every GET of the API schema (path -> entry); an operation without GET (a POST-only
 # action) is not visited.
@@ -739,6 +801,21 @@ API = {
         {
             200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
             401: "anonymous",
+        },
+    ),
+    "/api/v1/tokens/": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            401: "anonymous",
+        },
+    ),
+    "/api/v1/tokens/{id}/": Entry(
+        {"id": "token"},
+        {
+            200: "ca_owner",
+            401: "anonymous",
+            404: "wd_admin ea_admin ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
         },
     ),
     "/api/v1/payment-methods/": Entry(

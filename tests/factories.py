@@ -15,7 +15,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP, hotp, totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import services, two_factor
+from accounts import api_tokens, services, two_factor
 from accounts.models import BillingAccount, MarketplaceService, Subscription, User
 
 
@@ -104,3 +104,10 @@ def sign_in_with_verified_device(client, user) -> TOTPDevice:
     session.pop(two_factor.STEP_SESSION_KEY, None)
     session.save()
     return device
+
+
+def api_key_for(user, *, name="Test script", days=90) -> str:
+    """The key of a new API token of ``user`` (accounts.api_tokens), as a script would hold
+    it after making the token (the second factor taken as passed)."""
+    _token, key = api_tokens.api_token_create(user=user, name=name, days=days, session_verified=True)
+    return key

@@ -29,6 +29,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.access_table import objects
+from tests.factories import api_key_for
 
 # (path prefix, objects key) for {id}; the first match wins.
 REAL_IDS = [
@@ -46,6 +47,7 @@ REAL_IDS = [
     ("/api/v1/support/amendment-requests/", "amendment"),
     ("/api/v1/support/pay-by-invoice-requests/", "pbi"),
     ("/api/v1/support/queue/pay-by-invoice/", "pbi"),
+    ("/api/v1/tokens/", "token"),
 ]
 OTHER_ARGS = {"subscription_id": "woodgrove_core", "period": "period", "revision": "revision"}
 
@@ -72,8 +74,6 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def tokens(django_db_setup, django_db_blocker):
     """Seed the demo data once (rolled back after the module); a token per persona."""
-    from rest_framework.authtoken.models import Token
-
     from accounts import demo as accounts_demo
     from invoices import demo as invoices_demo
     from payments import demo as payments_demo
@@ -93,7 +93,7 @@ def tokens(django_db_setup, django_db_blocker):
             invoices_demo.seed(demo)
             po_demo.seed(demo)
             support_demo.seed(demo)
-            keys = {name: Token.objects.get_or_create(user=demo.users[name])[0].key for name in PERSONAS[1:]}
+            keys = {name: api_key_for(demo.users[name], name="Schema fuzz") for name in PERSONAS[1:]}
             yield keys, objects(demo)
         finally:
             transaction.set_rollback(True)

@@ -19,7 +19,6 @@ CORE_MODULES = {
     "billing_portal.admin",
     "billing_portal.admin_site",
     "billing_portal.api",
-    "billing_portal.authentication",
     "billing_portal.cache",
     "billing_portal.card_numbers",
     "billing_portal.celery",

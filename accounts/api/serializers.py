@@ -47,7 +47,8 @@ class TokenRequestSerializer(serializers.Serializer):
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text="The key, shown this once: send it as Authorization: Token <key>.")
+    expires_at = serializers.DateTimeField(help_text="When the token stops working.")
 
 
 class RoleAssignmentSerializer(serializers.ModelSerializer):
@@ -67,7 +68,7 @@ class MeSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = ["id", "email", "full_name", "language", "is_support_staff", "role_assignments"]
-        read_only_fields = ["id", "email", "full_name", "is_support_staff", "role_assignments"]
+        read_only_fields = ["id", "email", "is_support_staff", "role_assignments"]
 
 
 class BillingAccountSerializer(serializers.ModelSerializer):

@@ -1,13 +1,12 @@
 from django.db.models import Prefetch, prefetch_related_objects
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from accounts import selectors, services, two_factor
+from accounts import api_tokens, selectors, self_service, services
 from accounts.models import RoleAssignment
 from billing_portal.api import errors
 
@@ -30,9 +29,10 @@ class TokenThrottle(AnonRateThrottle):
 
 
 class ObtainTokenView(APIView):
-    """Exchange e-mail and password for an API token (``Authorization: Token <key>``). A
-    user with two-factor sign-in also sends ``otp``, the current code of the
-    authenticator app (accounts.two_factor)."""
+    """Exchange e-mail and password for a new API token (``Authorization: Token <key>``),
+    named "API (sign-in)", working for 90 days; the key is in this answer only. A user
+    with two-factor sign-in also sends ``otp``, the current code of the authenticator
+    app (accounts.two_factor). Your tokens: ``/api/v1/tokens/`` (accounts.api_tokens)."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -61,13 +61,13 @@ class ObtainTokenView(APIView):
         serializer = TokenRequestSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         user = serializer.validated_data["user"]
-        two_factor.two_factor_check_for_token(user=user, code=serializer.validated_data.get("otp", ""))
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        token, key = api_tokens.api_token_sign_in(user=user, code=serializer.validated_data.get("otp", ""))
+        return Response(TokenSerializer({"token": key, "expires_at": token.expires_at}).data)
 
 
 class MeView(APIView):
-    """The signed-in user with their role assignments; PATCH changes the language."""
+    """The signed-in user with their role assignments; PATCH changes the name and the
+    language (the profile page's service)."""
 
     @staticmethod
     def _me(user):
@@ -85,9 +85,11 @@ class MeView(APIView):
     def patch(self, request):
         serializer = MeSerializer(request.user, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        if "language" in serializer.validated_data:
-            services.user_set_language(user=request.user, language=serializer.validated_data["language"])
-        return Response(self._me(request.user))
+        user, data = request.user, serializer.validated_data
+        self_service.user_update_profile(
+            user=user, full_name=data.get("full_name", user.full_name), language=data.get("language", user.language)
+        )
+        return Response(self._me(user))
 
 
 class BillingAccountList(generics.ListAPIView):

@@ -4,14 +4,17 @@ OpenAPI schema and docs served by the portal itself."""
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import BillingAccount, User
+from accounts.api_tokens import hash_key
+from accounts.models import ApiToken, BillingAccount, User
 from tests.factories import make_account, make_subscription
 
 from .conftest import PERSONAS
@@ -71,14 +74,16 @@ def test_token_obtained_with_email_and_password(world):
     )
     assert response.status_code == 200
     token = response.json()["token"]
-    # The same token again for the same user.
+    # Each sign-in makes a new token (only its hash is kept, so the old key cannot be
+    # given again); both work.
     again = client.post(
         "/api/v1/auth/token/", {"email": "ca_owner@world.example", "password": "secret-pass-123"}, format="json"
     )
-    assert again.json()["token"] == token
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-    me = client.get("/api/v1/me/")
-    assert me.status_code == 200 and me.json()["email"] == "ca_owner@world.example"
+    assert again.json()["token"] != token
+    for key in (token, again.json()["token"]):
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        me = client.get("/api/v1/me/")
+        assert me.status_code == 200 and me.json()["email"] == "ca_owner@world.example"
     # Token requests need no CSRF token (scripts), and a bad token is a 401.
     bad = APIClient()
     bad.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
@@ -211,11 +216,15 @@ def test_lists_and_details_show_only_what_the_user_may_see(world, api_for, perso
 
 
 def test_inactive_users_token_no_longer_works(world):
-    from rest_framework.authtoken.models import Token
-
-    token = Token.objects.create(user=world.users["inactive"])
+    ApiToken.objects.create(
+        user=world.users["inactive"],
+        name="Old script",
+        key_hash=hash_key("inactive-key"),
+        origin="page",
+        expires_at=timezone.now() + timedelta(days=30),
+    )
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION="Token inactive-key")
     assert_error(client.get("/api/v1/me/"), 401)
 
 

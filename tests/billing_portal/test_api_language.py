@@ -2,8 +2,9 @@
 token-authenticated Dutch user in Dutch, as the pages do."""
 
 from django.utils import translation
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from tests.factories import api_key_for
 
 PO_1_REFUSAL = (
     "A PO number can only be added when the account pays by invoice (cheque or wire transfer). "
@@ -13,7 +14,7 @@ PO_1_REFUSAL = (
 
 def _token_client(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key_for(user)}")
     return client
 
 

@@ -11,7 +11,6 @@ import time
 import pytest
 from django.core import mail
 from kombu import pools
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from billing_portal import queue
@@ -19,6 +18,7 @@ from billing_portal.celery import app
 from invoices import services as invoice_services
 from notifications.models import Notification, NotificationStatus
 from payments.models import Payment, PaymentStatus
+from tests.factories import api_key_for
 
 from .conftest import APPROVED, enter_card, give_card, make_invoice
 from .test_pay import web_pay
@@ -114,7 +114,7 @@ def test_token_sign_in_fails_open_when_the_throttle_cache_is_down(demo, broker_d
 def test_a_po_change_and_adding_a_card_answer_normally(demo, client_for, broker_down):
     admin = demo.users["wd_invoice_admin"]  # Fabrikam pays by invoice: it has a PO number
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=admin).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_key_for(admin)}")
     url = f"/api/v1/billing-profiles/{demo.profiles['fabrikam'].pk}/po-number/"
     version = api.get(url).json()["version"]
     response, seconds = _timed(lambda: api.put(url, {"po_number": "PO-OUTAGE", "version": version}, format="json"))

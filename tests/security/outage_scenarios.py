@@ -32,8 +32,8 @@ from django.db.models import Count, Sum  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
-from rest_framework.authtoken.models import Token  # noqa: E402
 
+from accounts import api_tokens  # noqa: E402
 from accounts import demo as accounts_demo  # noqa: E402
 from accounts.models import BillingProfile  # noqa: E402
 from accounts.permissions import must_use_two_factor  # noqa: E402
@@ -185,7 +185,7 @@ def call(client: Client, method: str, path: str, **extra) -> dict:
     return {
         "status": response.status_code,
         "seconds": time.monotonic() - started,
-        "body": response.content.decode()[:3000],
+        "body": response.content.decode()[:6000],
         "retry": response.get("Retry-After"),
         "location": response.get("Location", ""),
         "replayed": response.get("Idempotent-Replayed"),
@@ -456,7 +456,10 @@ def pay_api(kill_point: str) -> dict:
     same request after the restart (inside the key's lease, after it), the reconciler."""
     admin, invoice, card = _pay_setup()
     client = Client(raise_request_exception=False, HTTP_HOST="example.com")
-    headers = {"HTTP_AUTHORIZATION": f"Token {Token.objects.create(user=admin).key}", "HTTP_IDEMPOTENCY_KEY": "pay-1"}
+    headers = {
+        "HTTP_AUTHORIZATION": f"Token {api_tokens.api_token_create(user=admin, name='Outage', days=90, session_verified=True)[1]}",
+        "HTTP_IDEMPOTENCY_KEY": "pay-1",
+    }
     url = f"/api/v1/invoices/{invoice.pk}/pay/"
     body = {"data": json.dumps({"payment_method": card.pk}), "content_type": "application/json", **headers}
     undo = _pay_kill(kill_point)
