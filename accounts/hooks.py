@@ -8,8 +8,15 @@ defined here, and the app that cares registers its receiver in ``AppConfig.ready
   keyword arguments ``account``, ``old``, ``new`` and ``actor``, whichever door changed
   it (profile page, VAT page, API). purchase_orders registers the VAT-1 history record;
   an error in a receiver rolls the change back.
+* ``send_email`` — a provider: records an e-mail to send once and sends it after the
+  transaction commits, with the keyword arguments of
+  ``notifications.services.notification_queue`` (``kind``, ``recipient``,
+  ``dedupe_key``, ``language``, ``context``, ``account``), which notifications
+  registers. The e-mails of accounts (members: invitation, roles changed, removed)
+  keep their templates in ``accounts/templates/emails/<kind>/``.
 """
 
-from billing_portal.hooks import Hook
+from billing_portal.hooks import Hook, Provider
 
 vat_number_changed = Hook("accounts.vat_number_changed")
+send_email = Provider("accounts.send_email")

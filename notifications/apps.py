@@ -8,4 +8,9 @@ class NotificationsConfig(AppConfig):
 
     def ready(self):
         # Registers the app's Celery tasks by name in every process (billing_portal.queue).
-        from . import tasks  # noqa: F401
+        from accounts import hooks as accounts_hooks
+
+        from . import services, tasks  # noqa: F401
+
+        # The e-mails of the accounts app, below this one (docs/architecture.md, hooks).
+        accounts_hooks.send_email.register(services.notification_queue)
