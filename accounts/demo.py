@@ -265,8 +265,16 @@ def seed() -> Demo:
     demo.subscriptions["woodgrove_core"] = _subscription(woodgrove, nl_profile, "Woodgrove Core Banking")
     demo.subscriptions["woodgrove_analytics"] = _subscription(woodgrove, nl_profile, "Woodgrove Analytics")
     demo.subscriptions["woodgrove_berlin"] = _subscription(woodgrove, de_profile, "Woodgrove Berlin")
-    if not Invitation.objects.filter(account=woodgrove, email=DEMO_INVITEE).exists():
-        invitations.member_invite(
+    return demo
+
+
+def seed_invitation(demo: Demo) -> Invitation:
+    """MEM-3: Woodgrove's owner has invited a colleague, who has not answered yet (its
+    e-mail, with the link, is sent like any other). Called by ``seed_demo`` last."""
+    woodgrove = demo.accounts["woodgrove"]
+    invitation = Invitation.objects.filter(account=woodgrove, profile=None, email=DEMO_INVITEE).first()
+    if invitation is None:
+        invitation = invitations.member_invite(
             scope=woodgrove, email=DEMO_INVITEE, roles=[Role.BA_READER], actor=demo.users["ca_owner"]
         )
-    return demo
+    return invitation

@@ -69,6 +69,7 @@ class Entry:
 
 def objects(demo) -> dict:
     """The demo objects whose ids fill the path arguments."""
+    from accounts import demo as accounts_demo
     from accounts import invitations
     from accounts.models import Invitation
     from billing_portal import clock
@@ -91,7 +92,7 @@ def objects(demo) -> dict:
             invoice=due, amount="1.00", received_on=clock.today(), reference="demo-wire", actor=demo.users["support"]
         ).receipt
     nl = demo.profiles["woodgrove_nl"]
-    invitation = Invitation.objects.filter(account=woodgrove, profile=None, status="pending").first()
+    invitation = accounts_demo.seed_invitation(demo)
     profile_invitation = Invitation.objects.filter(profile=nl, status="pending").first()
     if profile_invitation is None:
         profile_invitation = invitations.member_invite(

@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from django.http import Http404
 
+from accounts import demo as accounts_demo
 from accounts import invitations, member_selectors, members, permissions
 from accounts.models import Invitation, InvitationStatus, MemberChange, RoleAssignment, User
 from accounts.roles import Role
@@ -377,3 +378,15 @@ def test_mem_4_no_sign_up_user_and_two_owners_one_may_leave(db):
     members.member_remove(scope=account, member=second, actor=second)
     with pytest.raises(Conflict):
         members.member_remove(scope=account, member=owner, actor=owner)
+
+
+def test_mem_3_the_demo_has_one_pending_invitation(demo):
+    first = accounts_demo.seed_invitation(demo)
+    assert accounts_demo.seed_invitation(demo) == first  # idempotent
+    assert invitations.invitation_status(first) == InvitationStatus.PENDING
+    assert (first.email, first.roles, first.invited_by) == (
+        accounts_demo.DEMO_INVITEE,
+        ["ba_reader"],
+        demo.users["ca_owner"],
+    )
+    assert Invitation.objects.count() == 1 and MemberChange.objects.get().action == "invited"

@@ -90,6 +90,7 @@ def test_mem_invite_accept_change_and_remove(new_page, size, language):
 
     text = TEXT[language]
     demo = accounts_demo.seed()
+    accounts_demo.seed_invitation(demo)
     User.objects.filter(email=OWNER).update(language=language)
     members_path = f"/billing-accounts/{demo.accounts['woodgrove'].pk}/members/"
 

@@ -21,6 +21,7 @@ class Command(BaseCommand):
             invoices_demo.seed(demo)
             po_demo.seed(demo)
             support_demo.seed(demo)
+            accounts_demo.seed_invitation(demo)
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in at /sign-in/ with:"))
         for key, (email, name, language) in {**accounts_demo.PERSONAS, **support_demo.PERSONAS}.items():
             self.stdout.write(f"  {email:<45} {name:<18} {language}  ({key})")
