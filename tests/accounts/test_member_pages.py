@@ -294,3 +294,20 @@ def test_mem_1_an_owner_who_removes_themselves_goes_back_to_the_overview(world, 
     response = client.post(url)
     assert response.status_code == 302 and response.url == reverse("accounts:overview")
     assert client.get(_urls_members(world)).status_code == 404  # no role left on the account
+
+
+def test_mem_6_the_admin_site_shows_the_record_read_only(world, client_for):
+    invitation = invitations.member_invite(
+        scope=world.accounts["ca"], email="open@invitee.example", roles=["ba_reader"], actor=world.users["ca_owner"]
+    )
+    change = MemberChange.objects.get()
+    admin = UserFactory(email="operator@portal.example", is_staff=True, is_superuser=True)
+    client = client_for(admin)  # signed in with a verified second factor
+    listing = client.get(reverse("admin:accounts_memberchange_changelist"))
+    assert listing.status_code == 200 and "open@invitee.example" in listing.content.decode()
+    page = client.get(reverse("admin:accounts_memberchange_change", args=[change.pk]))
+    assert page.status_code == 200 and 'type="submit"' not in page.content.decode().split('id="content-main"')[1]
+    assert client.get(reverse("admin:accounts_memberchange_add")).status_code == 403
+    assert client.post(reverse("admin:accounts_memberchange_delete", args=[change.pk])).status_code == 403
+    detail = client.get(reverse("admin:accounts_invitation_change", args=[invitation.pk])).content.decode()
+    assert invitation.nonce not in detail
