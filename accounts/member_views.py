@@ -191,6 +191,7 @@ def invitation(request, token):
         try:
             form = _accept(request, invitation)
         except DomainError as exc:
+            invitation.refresh_from_db()  # used or revoked meanwhile, perhaps
             error, status = exc.message, invitations.invitation_status(invitation)
         else:
             if form is None:
