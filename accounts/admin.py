@@ -8,7 +8,16 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from billing_portal.admin import ReadOnlyAdmin
 from billing_portal.forms import NoCardNumbersEchoedMixin
 
-from .models import BillingAccount, BillingProfile, MarketplaceService, RoleAssignment, Subscription, User
+from .models import (
+    BillingAccount,
+    BillingProfile,
+    Invitation,
+    MarketplaceService,
+    MemberChange,
+    RoleAssignment,
+    Subscription,
+    User,
+)
 
 
 class UserForm(NoCardNumbersEchoedMixin, UserChangeForm):
@@ -94,6 +103,32 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "account__name"]
     list_select_related = ["user", "account", "profile"]
     autocomplete_fields = ["user"]
+
+
+@admin.register(MemberChange)
+class MemberChangeAdmin(ReadOnlyAdmin):
+    """MEM-6: the record of member changes, read-only (changes go through the members pages)."""
+
+    list_display = ["created_at", "action", "member_email", "actor_email", "account", "profile"]
+    list_filter = ["action"]
+    search_fields = ["member_email", "actor_email", "account__name"]
+    list_select_related = ["account", "profile", "profile__account"]
+    fields = ["created_at", "account", "profile", "action", "actor", "actor_email", "member", "member_email"]
+    fields += ["old_roles", "new_roles"]
+    readonly_fields = fields
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdmin):
+    """Invitations, read-only; the nonce behind the link is not shown."""
+
+    list_display = ["email", "account", "profile", "status", "created_at", "expires_at"]
+    list_filter = ["status"]
+    search_fields = ["email", "account__name"]
+    list_select_related = ["account", "profile", "profile__account"]
+    fields = ["email", "account", "profile", "roles", "language", "invited_by", "status", "created_at"]
+    fields += ["expires_at", "closed_at", "accepted_by"]
+    readonly_fields = fields
 
 
 # django-otp's own device admin adds and edits devices with their secrets; here a device

@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
-from . import services
-from .models import BillingAccount, BillingProfile, MarketplaceService, Subscription, User
+from . import invitations, services
+from .models import BillingAccount, BillingProfile, Invitation, MarketplaceService, Subscription, User
 from .roles import Role
 
 DEMO_PASSWORD = "demo-portal-2026"
+# Invited by Woodgrove's owner as a billing account reader; the invitation stays pending.
+DEMO_INVITEE = "new.colleague@woodgrove.example"
 
 
 @dataclass
@@ -264,3 +266,15 @@ def seed() -> Demo:
     demo.subscriptions["woodgrove_analytics"] = _subscription(woodgrove, nl_profile, "Woodgrove Analytics")
     demo.subscriptions["woodgrove_berlin"] = _subscription(woodgrove, de_profile, "Woodgrove Berlin")
     return demo
+
+
+def seed_invitation(demo: Demo) -> Invitation:
+    """MEM-3: Woodgrove's owner has invited a colleague, who has not answered yet (its
+    e-mail, with the link, is sent like any other). Called by ``seed_demo`` last."""
+    woodgrove = demo.accounts["woodgrove"]
+    invitation = Invitation.objects.filter(account=woodgrove, profile=None, email=DEMO_INVITEE).first()
+    if invitation is None:
+        invitation = invitations.member_invite(
+            scope=woodgrove, email=DEMO_INVITEE, roles=[Role.BA_READER], actor=demo.users["ca_owner"]
+        )
+    return invitation

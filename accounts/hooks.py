@@ -13,9 +13,16 @@ defined here, and the app that cares registers its receiver in ``AppConfig.ready
   folder ``emails/<kind>/``, kept in this app), ``user``, ``dedupe_key`` and ``context``
   (JSON-serialisable, never a secret). notifications provides it: the e-mail is recorded
   and sent once by its Celery task (notifications.account_mail).
+* ``send_email`` — a provider: records an e-mail to send once and sends it after the
+  transaction commits, with the keyword arguments of
+  ``notifications.services.notification_queue`` (``kind``, ``recipient``,
+  ``dedupe_key``, ``language``, ``context``, ``account``), which notifications
+  registers. The e-mails of accounts (members: invitation, roles changed, removed)
+  keep their templates in ``accounts/templates/emails/<kind>/``.
 """
 
 from billing_portal.hooks import Hook, Provider
 
 vat_number_changed = Hook("accounts.vat_number_changed")
 account_email = Provider("accounts.account_email")
+send_email = Provider("accounts.send_email")

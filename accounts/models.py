@@ -22,6 +22,7 @@ from django_countries.fields import CountryField
 from billing_portal.card_numbers import refuse_card_number, validate_no_card_numbers
 from billing_portal.money import CURRENCY_CHOICES
 
+from .member_models import Invitation, InvitationStatus, MemberAction, MemberChange  # noqa: F401 (members)
 from .roles import Role
 
 # The free-text fields a person fills in: none of them may hold a card number.

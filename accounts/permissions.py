@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from .models import AgreementType, BillingAccount, BillingProfile, Channel, PaymentMode, Subscription
-from .roles import Role
+from .roles import ACCOUNT_ROLES, PROFILE_ROLES, Role
 
 _CACHE_ATTR = "_portal_grants"
 
@@ -197,6 +197,58 @@ def can_pay_invoices(user, profile: BillingProfile) -> bool:
             return True
         return bool(roles & {Role.BP_OWNER, Role.BP_CONTRIBUTOR, Role.INVOICE_MANAGER})
     return False
+
+
+# --- Members of a scope (MEM-1, MEM-2, MEM-4; docs/rules.md) -------------------------------
+
+
+def scope_roles(scope: BillingAccount | BillingProfile) -> set[str]:
+    """The roles that exist on a scope: the account's for its agreement type (a partner
+    admin on an indirect enrollment only); on a customer agreement's billing profile the
+    profile roles. A default profile is the account itself and has none of its own."""
+    if isinstance(scope, BillingProfile):
+        return set(PROFILE_ROLES) if scope.account.is_customer_agreement and not scope.is_default else set()
+    roles = set(ACCOUNT_ROLES[scope.agreement_type])
+    return roles if scope.channel == Channel.INDIRECT else roles - {Role.PARTNER_ADMIN}
+
+
+def scope_owner_roles(scope: BillingAccount | BillingProfile) -> set[str]:
+    """MEM-1, MEM-4: the roles that own a scope (manage its members; its last holder
+    stays): web direct, the account admin; enterprise, the EA admin (direct) or the
+    partner admin (indirect); customer agreement, the billing account owner, and on a
+    billing profile also that profile's owner."""
+    if isinstance(scope, BillingProfile):
+        return {Role.BA_OWNER, Role.BP_OWNER}
+    if scope.agreement_type == AgreementType.ENTERPRISE:
+        return {_enterprise_admin_role(scope)}
+    return {Role.ACCOUNT_ADMIN} if scope.agreement_type == AgreementType.WEB_DIRECT else {Role.BA_OWNER}
+
+
+def grantable_roles(user, scope: BillingAccount | BillingProfile) -> set[str]:
+    """MEM-2: the roles the user may grant, change or remove on the scope: every role of
+    a scope the user owns, none of any other. An owner holds every right of the scope,
+    so nobody grants more than they have; a billing profile owner owns no account role."""
+    held = profile_roles(user, scope) if isinstance(scope, BillingProfile) else account_roles(user, scope)
+    return scope_roles(scope) if held & scope_owner_roles(scope) else set()
+
+
+def can_manage_members(user, scope: BillingAccount | BillingProfile) -> bool:
+    """MEM-1: invite, change and remove members, revoke invitations (the scope's owners)."""
+    return bool(grantable_roles(user, scope))
+
+
+def can_view_members(user, scope: BillingAccount | BillingProfile) -> bool:
+    """MEM-6: every role on the scope itself sees its members and their history (on a
+    billing profile also the account-level roles, which reach it)."""
+    if isinstance(scope, BillingProfile):
+        return bool(scope_roles(scope)) and can_view_profile(user, scope)
+    return bool(account_roles(user, scope))
+
+
+def keeps_owner_role(member, account: BillingAccount) -> bool:
+    """MEM-5: the user who signed up for a web-direct account or a customer agreement
+    keeps its owner role: only they manage its cards (PM-3) and pay as its owner (PAY-1)."""
+    return account.agreement_type != AgreementType.ENTERPRISE and _is_signup_user(member, account)
 
 
 # --- State rules that every door asks ------------------------------------------------------

@@ -86,11 +86,11 @@ def get_subscription_for_user(user, subscription_id) -> Subscription:
 
 
 def account_overview(user) -> list[dict]:
-    """The overview page: each billing account with its agreement type and the user's
-    roles in it (account-level and profile-level)."""
+    """The overview page: each billing account with its agreement type, the user's roles
+    in it (account-level and profile-level) and whether they see its members."""
     labels = dict(Role.choices)
     rows = []
     for account in accounts_for_user(user):
         roles = sorted({labels[r] for r in permissions.all_account_roles(user, account)}, key=str)
-        rows.append({"account": account, "roles": roles})
+        rows.append({"account": account, "roles": roles, "members": permissions.can_view_members(user, account)})
     return rows

@@ -19,7 +19,6 @@ from .models import (
     RoleAssignment,
     User,
 )
-from .roles import ACCOUNT_ROLES, PROFILE_ROLES
 
 # Fields of the billing-account profile (sold-to, VAT ID and billing contact), in the
 # order the page and the API show them. The form and the serializers derive theirs
@@ -123,21 +122,25 @@ def user_set_language(*, user: User, language: str) -> User:
     return user
 
 
+def refuse_roles_outside_scope(roles, scope: BillingAccount | BillingProfile) -> None:
+    """Refuse a role that does not exist on the scope (``permissions.scope_roles``): an
+    EA role on a web-direct account, a profile role on an account, a partner admin on a
+    direct enrollment."""
+    outside = [role for role in roles if role not in permissions.scope_roles(scope)]
+    if outside:
+        message = _("This role does not exist on this billing scope.")
+        raise InvalidInput(message, code="role_scope", fields={"roles": [message]})
+
+
 @transaction.atomic
 def role_assign(
     *, user: User, role: str, account: BillingAccount, profile: BillingProfile | None = None
 ) -> RoleAssignment:
     """Give ``user`` a role on an account (``profile`` None) or on one of its profiles,
     refusing roles that do not exist on that agreement type or scope."""
-    if profile is not None:
-        if profile.account_id != account.pk:
-            raise InvalidInput(_("The billing profile does not belong to this account."))
-        if role not in PROFILE_ROLES or account.agreement_type != "customer_agreement":
-            raise InvalidInput(_("This role cannot be given on a billing profile."), code="role_scope")
-    elif role not in ACCOUNT_ROLES[account.agreement_type]:
-        raise InvalidInput(_("This role does not exist on this agreement type."), code="role_scope")
-    if role == "partner_admin" and account.channel != "indirect":
-        raise InvalidInput(_("A partner admin exists only on an indirect enrollment."), code="role_scope")
+    if profile is not None and profile.account_id != account.pk:
+        raise InvalidInput(_("The billing profile does not belong to this account."))
+    refuse_roles_outside_scope([role], profile or account)
     assignment, _created = RoleAssignment.objects.get_or_create(user=user, role=role, account=account, profile=profile)
     permissions.forget_grants(user)
     return assignment

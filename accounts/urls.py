@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import password_views, token_views, two_factor_views, views
+from . import member_views, password_views, token_views, two_factor_views, views
 
 app_name = "accounts"
 
@@ -32,4 +32,26 @@ urlpatterns = [
         password_views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
+    path("invitations/<str:token>/", member_views.invitation, name="invitation"),
 ]
+
+# Members of a billing account and of a billing profile (accounts.member_views).
+for kind, prefix in (("account", "billing-accounts"), ("profile", "billing-profiles")):
+    urlpatterns += [
+        path(f"{prefix}/<int:pk>/members/", member_views.member_list, {"kind": kind}, name=f"{kind}_members"),
+        path(
+            f"{prefix}/<int:pk>/members/<int:user_id>/", member_views.member_edit, {"kind": kind}, name=f"{kind}_member"
+        ),
+        path(
+            f"{prefix}/<int:pk>/members/<int:user_id>/remove/",
+            member_views.member_remove,
+            {"kind": kind},
+            name=f"{kind}_member_remove",
+        ),
+        path(
+            f"{prefix}/<int:pk>/invitations/<int:invitation_id>/revoke/",
+            member_views.invitation_revoke,
+            {"kind": kind},
+            name=f"{kind}_invitation_revoke",
+        ),
+    ]

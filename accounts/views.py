@@ -154,7 +154,15 @@ def account_profile(request, pk):
     return render(
         request,
         "accounts/account_profile.html",
-        {"account": account, "form": form, "can_edit": can_edit, "profiles": profiles, "saved_values": saved_values},
+        {
+            "account": account,
+            "form": form,
+            "can_edit": can_edit,
+            "profiles": profiles,
+            "saved_values": saved_values,
+            "can_view_members": permissions.can_view_members(request.user, account),
+            "member_profiles": {p.pk for p in profiles if permissions.can_view_members(request.user, p)},
+        },
     )
 
 

@@ -4,12 +4,13 @@ import sys
 import redis
 from django.conf import settings
 from django.db import connection
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import HttpResponsePermanentRedirect, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.services import user_set_language
 
@@ -54,6 +55,13 @@ def _check_broker() -> str:
     except Exception as exc:  # noqa: BLE001
         logger.warning("health: broker unreachable: %s", exc)
         return "unreachable"
+
+
+@require_safe
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page links: the SVG the pages link.
+    Resolved per request, so that the static files' manifest is read once it exists."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
 
 
 @never_cache

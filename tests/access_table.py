@@ -40,6 +40,11 @@ OBJECT_TENANT = {
     "token": "woodgrove",  # an API token of ca_owner: no other user's, whatever their tenant
     "reset_uid": None,  # a password-reset link that does not work
     "reset_token": None,
+    "member": "woodgrove",  # Woodgrove's billing account reader
+    "profile_member": "woodgrove",  # the billing profile reader of Woodgrove Nederland
+    "invitation": "woodgrove",  # accounts.demo's pending invitation to the billing account
+    "profile_invitation": "woodgrove",  # an open invitation to Woodgrove Nederland
+    "invitation_token": None,  # the link of that invitation: whoever holds it
 }
 
 
@@ -70,7 +75,9 @@ class Entry:
 
 def objects(demo) -> dict:
     """The demo objects whose ids fill the path arguments."""
-    from accounts import api_tokens
+    from accounts import api_tokens, invitations
+    from accounts import demo as accounts_demo
+    from accounts.models import Invitation
     from billing_portal import clock
     from invoices import services as invoice_services
     from invoices.models import CreditNote, Invoice
@@ -90,7 +97,19 @@ def objects(demo) -> dict:
         receipt = payment_services.payment_record_bank_transfer(
             invoice=due, amount="1.00", received_on=clock.today(), reference="demo-wire", actor=demo.users["support"]
         ).receipt
+    nl = demo.profiles["woodgrove_nl"]
+    invitation = accounts_demo.seed_invitation(demo)
+    profile_invitation = Invitation.objects.filter(profile=nl, status="pending").first()
+    if profile_invitation is None:
+        profile_invitation = invitations.member_invite(
+            scope=nl, email="profile.invitee@woodgrove.example", roles=["bp_reader"], actor=demo.users["ca_owner"]
+        )
     return {
+        "member": demo.users["ca_ba_reader"].pk,
+        "profile_member": demo.users["ca_bp_reader"].pk,
+        "invitation": invitation.pk,
+        "profile_invitation": profile_invitation.pk,
+        "invitation_token": invitations.invitation_token(invitation),
         "woodgrove": woodgrove.pk,
         "woodgrove_nl": demo.profiles["woodgrove_nl"].pk,
         "woodgrove_core": demo.subscriptions["woodgrove_core"].subscription_id,
@@ -598,6 +617,87 @@ PAGES = {
             200: "anonymous wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual"
         },
     ),
+    # Members (accounts.member_views): everyone with a role on the scope itself sees its
+    # members; only its owners reach the forms. The invitation link's page is public: the
+    # sweep's signed-in personas are not the invitee (403, "signed in as someone else").
+    "accounts:invitation": Entry(
+        {"token": "invitation_token"},
+        {
+            200: "anonymous",
+            403: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+        },
+    ),
+    "accounts:account_members": Entry(
+        {"pk": "woodgrove"},
+        {
+            200: "ca_owner ca_ba_reader",
+            302: "anonymous",
+            403: "ca_bp_reader ca_invoice_manager",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "accounts:account_member": Entry(
+        {"pk": "woodgrove", "user_id": "member"},
+        {
+            200: "ca_owner",
+            302: "anonymous",
+            403: "ca_ba_reader ca_bp_reader ca_invoice_manager",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "accounts:account_member_remove": Entry(
+        {"pk": "woodgrove", "user_id": "member"},
+        {
+            200: "ca_owner",
+            302: "anonymous",
+            403: "ca_ba_reader ca_bp_reader ca_invoice_manager",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "accounts:account_invitation_revoke": Entry(
+        {"pk": "woodgrove", "invitation_id": "invitation"},
+        {
+            200: "ca_owner",
+            302: "anonymous",
+            403: "ca_ba_reader ca_bp_reader ca_invoice_manager",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "accounts:profile_members": Entry(
+        {"pk": "woodgrove_nl"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            302: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "accounts:profile_member": Entry(
+        {"pk": "woodgrove_nl", "user_id": "profile_member"},
+        {
+            200: "ca_owner",
+            302: "anonymous",
+            403: "ca_ba_reader ca_bp_reader ca_invoice_manager",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "accounts:profile_member_remove": Entry(
+        {"pk": "woodgrove_nl", "user_id": "profile_member"},
+        {
+            200: "ca_owner",
+            302: "anonymous",
+            403: "ca_ba_reader ca_bp_reader ca_invoice_manager",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "accounts:profile_invitation_revoke": Entry(
+        {"pk": "woodgrove_nl", "invitation_id": "profile_invitation"},
+        {
+            200: "ca_owner",
+            302: "anonymous",
+            403: "ca_ba_reader ca_bp_reader ca_invoice_manager",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
 }
 # Every GET of the API schema (path -> entry); an operation without GET (a POST-only
 # action) is not visited.
@@ -941,6 +1041,94 @@ API = {
         {
             200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
             401: "anonymous",
+        },
+    ),
+    # Members of a billing account / profile (accounts.api.members).
+    "/api/v1/billing-accounts/{id}/members/": Entry(
+        {"id": "woodgrove"},
+        {
+            200: "ca_owner ca_ba_reader",
+            401: "anonymous",
+            403: "ca_bp_reader ca_invoice_manager",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "/api/v1/billing-accounts/{id}/members/{user_id}/": Entry(
+        {"id": "woodgrove", "user_id": "member"},
+        {
+            200: "ca_owner ca_ba_reader",
+            401: "anonymous",
+            403: "ca_bp_reader ca_invoice_manager",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "/api/v1/billing-accounts/{id}/member-changes/": Entry(
+        {"id": "woodgrove"},
+        {
+            200: "ca_owner ca_ba_reader",
+            401: "anonymous",
+            403: "ca_bp_reader ca_invoice_manager",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "/api/v1/billing-accounts/{id}/invitations/": Entry(
+        {"id": "woodgrove"},
+        {
+            200: "ca_owner",
+            401: "anonymous",
+            403: "ca_ba_reader ca_bp_reader ca_invoice_manager",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "/api/v1/billing-accounts/{id}/invitations/{invitation_id}/": Entry(
+        {"id": "woodgrove", "invitation_id": "invitation"},
+        {
+            200: "ca_owner",
+            401: "anonymous",
+            403: "ca_ba_reader ca_bp_reader ca_invoice_manager",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "/api/v1/billing-profiles/{id}/members/": Entry(
+        {"id": "woodgrove_nl"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            401: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "/api/v1/billing-profiles/{id}/members/{user_id}/": Entry(
+        {"id": "woodgrove_nl", "user_id": "profile_member"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            401: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "/api/v1/billing-profiles/{id}/member-changes/": Entry(
+        {"id": "woodgrove_nl"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            401: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "/api/v1/billing-profiles/{id}/invitations/": Entry(
+        {"id": "woodgrove_nl"},
+        {
+            200: "ca_owner",
+            401: "anonymous",
+            403: "ca_ba_reader ca_bp_reader ca_invoice_manager",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
+    "/api/v1/billing-profiles/{id}/invitations/{invitation_id}/": Entry(
+        {"id": "woodgrove_nl", "invitation_id": "profile_invitation"},
+        {
+            200: "ca_owner",
+            401: "anonymous",
+            403: "ca_ba_reader ca_bp_reader ca_invoice_manager",
+            404: "wd_admin ea_admin support wd_individual",
         },
     ),
 }

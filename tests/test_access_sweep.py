@@ -73,7 +73,15 @@ def test_table_never_lets_another_tenant_in():
         expect = entry.expect
         public = ("payments:sandbox_card_entry", "payments:sandbox_authenticate", "payments:stripe_webhook")
         public += ("accounts:password_reset", "accounts:password_reset_sent", "accounts:password_reset_confirm")
-        if key not in ("accounts:login", *public, "healthz", "favicon", "set_language", "accounts:logout"):
+        if key not in (
+            "accounts:login",
+            "accounts:invitation",
+            *public,
+            "healthz",
+            "favicon",
+            "set_language",
+            "accounts:logout",
+        ):
             if not key.startswith(("api-", "/api/")):
                 assert expect["anonymous"] == 302, f"{key}: anonymous must be sent to sign-in"
         if key.startswith("/api/"):

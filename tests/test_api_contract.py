@@ -49,7 +49,13 @@ REAL_IDS = [
     ("/api/v1/support/queue/pay-by-invoice/", "pbi"),
     ("/api/v1/tokens/", "token"),
 ]
-OTHER_ARGS = {"subscription_id": "woodgrove_core", "period": "period", "revision": "revision"}
+OTHER_ARGS = {
+    "subscription_id": "woodgrove_core",
+    "period": "period",
+    "revision": "revision",
+    "user_id": "member",
+    "invitation_id": "invitation",
+}
 
 PERSONAS = ["anonymous", "wd_admin", "ea_admin", "ca_owner", "ca_bp_reader", "support"]
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

@@ -122,7 +122,18 @@ def test_openapi_schema_is_valid(production_env):
     # The summary is printed only when something was found; errors must be none.
     assert all(int(n) == 0 for n in re.findall(r"Errors:\s+(\d+)", output)), output
     assert not [line for line in output.splitlines() if line.startswith("Error")], output
-    for name in ("accounts", "MeView", "BillingAccount", "BillingProfile", "Subscription", "ObtainToken", "ApiToken"):
+    names = (
+        "accounts",
+        "MeView",
+        "BillingAccount",
+        "BillingProfile",
+        "Subscription",
+        "ObtainToken",
+        "ApiToken",
+        "Member",
+        "Invitation",
+    )
+    for name in (*names, "RoleEnum", "RolesEnum"):
         assert not [line for line in output.splitlines() if line.startswith(("Warning", "Error")) and name in line]
 
 

@@ -50,6 +50,7 @@ class Command(BaseCommand):
                 invoices_demo.seed(demo)
                 po_demo.seed(demo)
                 support_demo.seed(demo)
+                accounts_demo.seed_invitation(demo)
         finally:
             trace.setLevel(level)
         sent = Notification.objects.filter(sent_at__isnull=False).count() - sent_before
