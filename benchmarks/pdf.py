@@ -1,4 +1,9 @@
-"""Invoice PDF render time in a warm process, against a bare one-line WeasyPrint render."""
+"""Invoice PDF render time in a warm process, against a bare one-line WeasyPrint render
+measured in the same run: the three-line (one-page) invoice revision, and long invoices
+of 200 and 800 lines for the time per page and how it grows with the pages.
+
+Every render is the production path (``invoices.pdf.render_revision_pdf``: template, layout,
+PDF); pages are counted on the rendered document (``invoices.pdf.render_document``)."""
 
 import datetime as dt
 import statistics
@@ -11,10 +16,23 @@ from benchmarks.results import at_most, info
 from invoices import pdf
 from invoices.models import Invoice, InvoiceLine, InvoiceRevision
 
+LINES = [
+    ("Virtual Machines", "D2s v5 (hours)", "720", "0.096", "69.12"),
+    ("Storage", "LRS (GB-month)", "123.5", "0.0184", "2.27"),
+    ("Bandwidth", "Data transfer out (GB)", "472", "0.087", "41.06"),
+]
+LONG_INVOICES = (200, 800)  # lines; the per-page budget is the 800-line invoice's
+LONG_RENDERS = 3  # renders of each long invoice (a few seconds each)
+PER_PAGE_BUDGET_MS = 400
+# Linear in pages: a page of the 800-line invoice takes at most 1.2x a page of the
+# 200-line one (fixed costs, the heading and totals, weigh less per page there, so a
+# linear layout gives at most 1.0x; the rest is noise on a shared machine).
+LINEARITY_BUDGET = 1.2
 
-def _invoice():
+
+def _invoice(number: int, lines: int) -> InvoiceRevision:
     account = account_services.billing_account_create(
-        name="PDF bench",
+        name=f"PDF bench {number}",
         agreement_type="web_direct",
         kind="business",
         company_name="Bench B.V.",
@@ -28,39 +46,37 @@ def _invoice():
     )
     profile = account.profiles.get()
     subscription = Subscription.objects.create(account=account, profile=profile, name="Production")
+    rows = [(position, *LINES[(position - 1) % len(LINES)]) for position in range(1, lines + 1)]
+    subtotal = sum(Decimal(row[-1]) for row in rows)
+    tax = (subtotal * Decimal("0.21")).quantize(Decimal("0.01"))
     invoice = Invoice.objects.create(
-        number="INV-BENCH-000001",
+        number=f"INV-BENCH-{number:06d}",
         account=account,
         profile=profile,
         period=dt.date(2020, 1, 1),
         issue_date=dt.date(2020, 2, 1),
         due_date=dt.date(2020, 3, 2),
         currency="EUR",
-        subtotal=Decimal("112.45"),
-        tax_amount=Decimal("23.61"),
-        total=Decimal("136.06"),
+        subtotal=subtotal,
+        tax_amount=tax,
+        total=subtotal + tax,
         payment_reference="RF18539007547034",
         payment_terms="bank_transfer",
     )
-    for position, (service, meter, qty, price, amount) in enumerate(
-        [
-            ("Virtual Machines", "D2s v5 (hours)", "720", "0.096", "69.12"),
-            ("Storage", "LRS (GB-month)", "123.5", "0.0184", "2.27"),
-            ("Bandwidth", "Data transfer out (GB)", "472", "0.087", "41.06"),
-        ],
-        1,
-    ):
-        InvoiceLine.objects.create(
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(
             invoice=invoice,
             subscription=subscription,
             position=position,
-            service_name=service,
+            service_name=service if lines <= len(LINES) else f"{service} {position}",
             meter=meter,
             quantity=Decimal(qty),
             unit_price=Decimal(price),
             amount=Decimal(amount),
             tax_amount=Decimal("0"),
         )
+        for position, service, meter, qty, price, amount in rows
+    )
     revision = InvoiceRevision.objects.create(
         invoice=invoice,
         number=1,
@@ -71,7 +87,7 @@ def _invoice():
         po_number="PO-4711",
         tax_rate=Decimal("21"),
     )
-    return revision
+    return InvoiceRevision.objects.select_related("invoice").get(pk=revision.pk)
 
 
 def _time(fn, count):
@@ -85,11 +101,14 @@ def _time(fn, count):
     return statistics.median(samples), samples[max(0, int(round(0.95 * len(samples))) - 1)]
 
 
+def _pages(revision) -> int:
+    return len(pdf.render_document(pdf.invoice_html(revision)).pages)
+
+
 def run(count: int) -> list:
     from weasyprint import HTML
 
-    revision = _invoice()
-    revision = InvoiceRevision.objects.select_related("invoice").get(pk=revision.pk)
+    revision = _invoice(1, len(LINES))
     print(f"\n== invoice PDF, {count} renders in a warm process", flush=True)
 
     def bare():
@@ -101,6 +120,7 @@ def run(count: int) -> list:
     for _ in range(3):  # warm up both
         bare()
         invoice_pdf()
+    assert _pages(revision) == 1
     bare_median, bare_p95 = _time(bare, count)
     median, p95 = _time(invoice_pdf, count)
     print(
@@ -109,8 +129,35 @@ def run(count: int) -> list:
         f"ratio (median) = {median / bare_median:.1f}x",
         flush=True,
     )
+    per_page = {}
+    totals = {}
+    pages = {}
+    for number, lines in enumerate(LONG_INVOICES, 2):
+        long_revision = _invoice(number, lines)
+        pages[lines] = _pages(long_revision)
+        totals[lines], _ = _time(lambda revision=long_revision: pdf.render_revision_pdf(revision), LONG_RENDERS)
+        per_page[lines] = totals[lines] / pages[lines]
+        print(
+            f"{lines}-line invoice: {pages[lines]} pages, median {totals[lines]:.0f} ms of {LONG_RENDERS} renders, "
+            f"{per_page[lines]:.0f} ms a page ({per_page[lines] / median:.2f}x the one-page invoice)",
+            flush=True,
+        )
+    short, long = LONG_INVOICES
+    growth = per_page[long] / per_page[short]
+    print(
+        f"per page at {long} lines / at {short} lines = {growth:.2f}x "
+        f"(budget: <= {PER_PAGE_BUDGET_MS} ms a page, <= {LINEARITY_BUDGET}x)",
+        flush=True,
+    )
     return [
         at_most("pdf.median_one_page", median, "ms", 100, ratio=median / bare_median),
         info("pdf.p95_one_page", p95, "ms", ratio=p95 / bare_median),
         info("pdf.bare_render_median", bare_median, "ms"),
+        info(f"pdf.lines_{long}_total", totals[long], "ms", ratio=totals[long] / bare_median),
+        info(f"pdf.lines_{long}_pages", pages[long], "pages"),
+        at_most(
+            f"pdf.lines_{long}_per_page", per_page[long], "ms", PER_PAGE_BUDGET_MS, ratio=per_page[long] / bare_median
+        ),
+        info(f"pdf.lines_{short}_per_page", per_page[short], "ms", ratio=per_page[short] / bare_median),
+        at_most("pdf.per_page_growth", growth, "x", LINEARITY_BUDGET, ratio=growth, on_ratio=True),
     ]
