@@ -4,6 +4,7 @@ on exactly one of them, in order; the line table's header repeats at the top of 
 page with the same column positions; the totals and the page count end the last page."""
 
 import datetime as dt
+import gc
 from decimal import Decimal
 
 import pytest
@@ -90,3 +91,20 @@ def test_pdf_linear_in_pages_800_lines_every_line_once_with_the_header_on_every_
     last_page = _text(document.pages[-1]._page_box)
     assert "Total" in last_page and "€9,680.00" in last_page
     assert f"{len(document.pages)} / {len(document.pages)}" in last_page
+
+
+def test_pdf_render_switches_the_cyclic_garbage_collector_back_on(monkeypatch):
+    """Rendering pauses Python's cyclic garbage collector (its full collections walked
+    every page's boxes again); it is on again after a render, and after one that failed."""
+    assert gc.isenabled()
+    assert pdf.html_to_pdf("<p>Invoice</p>").startswith(b"%PDF")
+    assert gc.isenabled()
+
+    def failing_render(*args, **kwargs):
+        assert not gc.isenabled()
+        raise RuntimeError("layout failed")
+
+    monkeypatch.setattr("weasyprint.HTML.render", failing_render)
+    with pytest.raises(RuntimeError, match="layout failed"):
+        pdf.html_to_pdf("<p>Invoice</p>")
+    assert gc.isenabled()
