@@ -4,9 +4,21 @@ The fonts shipped in ``invoices/fonts`` (DejaVu Sans: Latin text and the euro si
 are declared with ``@font-face`` so that a PDF looks the same on every machine. The
 font configuration and the stylesheet are built once per process and reused, which
 keeps a warm worker's render time low.
+
+Invoice revisions, credit notes and receipts share this stylesheet and the layout of
+``invoices/pdf/base.html``. It avoids the layouts WeasyPrint spends most of its time on
+(``benchmarks/pdf.py``, docs/benchmarks.md): no flex boxes (the heading is a float
+beside the seller's block, the parties a fixed table of two equal columns), and the
+line tables of invoices and credit notes have a fixed layout with set column widths.
+An automatic table layout measures every cell of the rows still to come again on each
+page, so a long invoice took time quadratic in its pages; a fixed one lays each row out
+once, and its columns keep their widths from page to page. Their header row repeats on
+every page.
 """
 
 import atexit
+import gc
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,18 +35,26 @@ STYLESHEET = """
         @bottom-center { content: counter(page) " / " counter(pages); font-size: 8pt; color: #666; } }
 body { font-family: "Portal Sans", "DejaVu Sans", sans-serif; font-size: 9.5pt; color: #111; }
 h1 { font-size: 18pt; margin: 0 0 4mm; }
-.head { display: flex; justify-content: space-between; }
+.head { overflow: hidden; }
+.title { float: left; }
 .seller { text-align: right; font-size: 8.5pt; }
-.parties { display: flex; gap: 10mm; margin: 6mm 0; }
-.parties div { flex: 1; }
+.parties { display: table; table-layout: fixed; width: 100%%; margin: 6mm 0; }
+.parties > div { display: table-cell; vertical-align: top; padding-left: 5mm; }
+.parties > div:first-child { padding: 0 5mm 0 0; }
 .label { font-weight: bold; font-size: 8pt; text-transform: uppercase; color: #444; }
 table { width: 100%%; border-collapse: collapse; margin-top: 4mm; }
+table.lines { table-layout: fixed; }
+.lines th { box-sizing: border-box; }
 th, td { padding: 1.5mm 2mm; border-bottom: 0.3mm solid #ccc; text-align: left; vertical-align: top; }
 th { background: #eef1f5; font-size: 8.5pt; }
 .num { text-align: right; white-space: nowrap; }
 .totals { width: 45%%; margin-left: 55%%; }
 .totals .grand td { font-weight: bold; border-top: 0.5mm solid #111; }
 .note { margin-top: 5mm; padding: 3mm; border: 0.3mm solid #ccc; }
+.invoice-lines .service { width: 25%%; } .invoice-lines .meter { width: 27%%; }
+.invoice-lines .quantity { width: 15%%; } .invoice-lines .unit-price { width: 17%%; } .invoice-lines .amount { width: 16%%; }
+.credit-lines .service { width: 32%%; } .credit-lines .meter { width: 30%%; }
+.credit-lines .amount { width: 23%%; } .credit-lines .vat { width: 15%%; }
 .facts td { border: none; padding: 0.5mm 2mm 0.5mm 0; }
 """
 
@@ -91,11 +111,36 @@ def credit_note_html(credit_note) -> str:
         return render_to_string("invoices/pdf/credit_note.html", context)
 
 
-def html_to_pdf(html: str) -> bytes:
+@contextmanager
+def _cyclic_collector_paused():
+    """Python's cyclic garbage collector paused while a document is laid out and written.
+
+    WeasyPrint keeps the boxes of every page alive until the PDF is written (some 235,000
+    objects for an 800-line invoice), and each full collection during the render walks
+    them all again, so the collector's share grew with the pages: 17 % of an 800-line
+    render, 1 % of a one-page one. Reference counting still frees what it frees; the
+    render that paused the collector switches it back on when it ends, also on an error."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def render_document(html: str):
+    """The laid-out document (``weasyprint.Document``: its pages and their boxes)."""
     from weasyprint import HTML
 
     font_config, css = _weasy()
-    return HTML(string=html, base_url=str(FONT_DIR)).write_pdf(stylesheets=[css], font_config=font_config)
+    with _cyclic_collector_paused():
+        return HTML(string=html, base_url=str(FONT_DIR)).render(stylesheets=[css], font_config=font_config)
+
+
+def html_to_pdf(html: str) -> bytes:
+    with _cyclic_collector_paused():
+        return render_document(html).write_pdf()
 
 
 def render_revision_pdf(revision) -> bytes:

@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import formats, translation
 
+from invoices.pdf import render_document
 from payments import receipt_pdf, services
 from payments.models import PaymentSource
 from tests.factories import UserFactory, make_account
@@ -20,12 +21,7 @@ pytestmark = pytest.mark.django_db
 
 def layout_text(html: str) -> str:
     """The text WeasyPrint lays out on the PDF's pages (what the reader sees)."""
-    from weasyprint import HTML
-
-    from invoices.pdf import FONT_DIR, _weasy
-
-    font_config, css = _weasy()
-    document = HTML(string=html, base_url=str(FONT_DIR)).render(stylesheets=[css], font_config=font_config)
+    document = render_document(html)
     return " ".join(box.text for page in document.pages for box in page._page_box.descendants() if hasattr(box, "text"))
 
 
