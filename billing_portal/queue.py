@@ -13,10 +13,14 @@ or does not answer within the connect timeout (settings: no publish retry, a sho
 connect timeout) — is logged and left to the sweeper, which publishes again what is
 still undone. After one failure the process stops trying for ``BROKER_BACKOFF_SECONDS``,
 so a request that would publish several messages waits for at most one timeout.
+
+Large work is published as a list of ids in one message (a billing chunk's PDFs,
+e-mails, charges), never one message per item; the task does each item with ``each``.
 """
 
 import logging
 import time
+from collections.abc import Callable, Iterable
 
 from django.db import transaction
 
@@ -62,3 +66,21 @@ def reset() -> None:
     """Forget an earlier broker failure (the broker is back; tests)."""
     global _broker_down_until
     _broker_down_until = 0.0
+
+
+def each(work: Callable[..., object], ids: Iterable[int], *, key: str) -> int:
+    """The body of a task that takes a list of ids: ``work(**{key: id})`` for every id,
+    each on its own, so that one that fails does not stop the others. Returns how many
+    answered truthy (did something now). The first failure is raised once all were
+    tried, so that the task retries; the work is idempotent, and what is done is skipped
+    on the retry."""
+    done, failure = 0, None
+    for pk in ids:
+        try:
+            done += bool(work(**{key: pk}))
+        except Exception as exc:  # noqa: BLE001 - logged, raised below after the others
+            logger.exception("%s(%s=%s) failed", work.__name__, key, pk)
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+    return done

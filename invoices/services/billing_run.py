@@ -4,8 +4,9 @@ A run is split into chunks of billing scopes, each issued by one task
 (``invoices.tasks.billing_process_chunk``) in one short transaction with gap-free
 yearly numbers. Everything is idempotent: a chunk done, or a scope already invoiced,
 is skipped, so a re-run, a retried task or a sweep creates nothing twice. After the
-issuing transaction commits, each invoice's PDF and invoice-ready e-mail are published,
-then ``invoices.hooks.after_issue`` runs (payments charges card-paying scopes).
+issuing transaction commits, the chunk's PDFs and invoice-ready e-mails are published
+(one message each), then ``invoices.hooks.after_issue`` runs (payments publishes the
+charge of the card-paying scopes).
 """
 
 import datetime as dt
@@ -42,13 +43,19 @@ PAYMENT_DAYS = 30
 
 def _after_issue(invoice_ids: list[int]) -> None:
     """Everything that follows issuing invoices, run once the issuing transaction has
-    committed: render each PDF, send the invoice-ready notification, then the
-    ``after_issue`` hook (payments charges card-paying scopes)."""
-    rows = list(Invoice.objects.filter(pk__in=invoice_ids).order_by("pk").values_list("pk", "current_revision_id"))
-    for invoice_id, revision_id in rows:
-        if revision_id:
-            queue.publish("invoices.tasks.render_invoice_pdf", revision_id)
-        queue.publish("invoices.tasks.send_invoice_ready", invoice_id)
+    committed, published once per chunk and kind (never once per invoice): one message
+    renders the PDFs, one queues the invoice-ready e-mails, then the ``after_issue``
+    hook (payments publishes one message charging the card-paying invoices). Each list
+    task does each invoice's work once; what a lost message leaves undone is recorded
+    in the database and published again by the sweeper."""
+    revision_ids = list(
+        Invoice.objects.filter(pk__in=invoice_ids, current_revision__isnull=False)
+        .order_by("pk")
+        .values_list("current_revision_id", flat=True)
+    )
+    if revision_ids:
+        queue.publish("invoices.tasks.render_invoice_pdfs", revision_ids)
+    queue.publish("invoices.tasks.send_invoices_ready", invoice_ids)
     hooks.after_issue(invoice_ids=invoice_ids)
 
 

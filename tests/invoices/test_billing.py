@@ -248,7 +248,7 @@ def test_each_invoice_notification_sent_once_in_recipient_language(
     assert f"/invoices/{invoice.pk}/" in html
     count = len(mail.outbox)
     with django_capture_on_commit_callbacks(execute=True):
-        services.invoice_notify_ready(invoice_id=invoice.pk)
+        services.invoices_notify_ready(invoice_ids=[invoice.pk])
         billing_run._after_issue([invoice.pk])
     assert len(mail.outbox) == count
 
