@@ -33,7 +33,14 @@ from ..models import (
     InvoiceStatus,
     PaymentTerms,
 )
-from .drafts import MARKETPLACE_ON_INVOICE_SCOPE, Draft, drafts_for, payment_terms_for, refused_marketplace_charges
+from .drafts import (
+    MARKETPLACE_ON_INVOICE_SCOPE,
+    Draft,
+    drafts_for,
+    payment_terms_for,
+    refused_marketplace_charges,
+    scopes_for,
+)
 from .numbering import invoice_number, locked_sequence, payment_reference
 from .rows import INVOICE_COLUMNS, LINE_COLUMNS, REVISION_COLUMNS, insert_rows
 
@@ -207,9 +214,10 @@ def billing_chunk_process(*, chunk_id: int) -> int:
     chunk = BillingRunChunk.objects.select_related("run").filter(pk=chunk_id).first()
     if chunk is None or chunk.done:
         return 0
-    drafts = drafts_for(chunk.run.period, chunk.profile_ids)
+    profiles = scopes_for(chunk.profile_ids)
+    drafts = drafts_for(chunk.run.period, profiles)
     with transaction.atomic():
-        refused = refused_marketplace_charges(chunk.run.period, chunk.profile_ids)
+        refused = refused_marketplace_charges(chunk.run.period, profiles)
         Charge.objects.filter(pk__in=refused).update(not_billed_reason=MARKETPLACE_ON_INVOICE_SCOPE)
         return len(_issue(chunk.run, chunk.pk, drafts))
 
