@@ -36,6 +36,13 @@ def broker_marked_down() -> bool:
     return time.monotonic() < _broker_down_until
 
 
+def _shown(args) -> str:
+    """The arguments for a log line; a list of ids (a chunk's work) by its size and ends."""
+    return ", ".join(
+        f"[{len(a)} ids: {a[0]}..{a[-1]}]" if isinstance(a, list) and len(a) > 3 else repr(a) for a in args
+    )
+
+
 def publish(name: str, *args) -> bool:
     """Send the task called ``name`` now. Returns False (and logs) when the broker could
     not take it; the sweeper will publish it again."""
@@ -45,13 +52,15 @@ def publish(name: str, *args) -> bool:
         task.apply_async(args)  # runs here; its errors are the caller's (tests)
         return True
     if broker_marked_down():
-        logger.warning("broker unavailable, not publishing %s%r: left to the sweeper", name, args)
+        logger.warning("broker unavailable, not publishing %s(%s): left to the sweeper", name, _shown(args))
         return False
     try:
         task.apply_async(args, retry=False)
     except Exception as exc:  # noqa: BLE001 - kombu and redis raise many kinds; none may reach the request
         _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
-        logger.warning("could not publish %s%r (%s: %s): left to the sweeper", name, args, type(exc).__name__, exc)
+        logger.warning(
+            "could not publish %s(%s) (%s: %s): left to the sweeper", name, _shown(args), type(exc).__name__, exc
+        )
         return False
     return True
 
