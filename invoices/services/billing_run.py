@@ -13,7 +13,7 @@ import datetime as dt
 import functools
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -42,7 +42,15 @@ from .drafts import (
     scopes_for,
 )
 from .numbering import invoice_number, locked_sequence, payment_reference
-from .rows import INVOICE_COLUMNS, LINE_COLUMNS, REVISION_COLUMNS, allocate_ids, insert_rows, update_rows
+from .rows import (
+    INVOICE_COLUMNS,
+    LINE_COLUMNS,
+    REVISION_COLUMNS,
+    allocate_ids,
+    check_foreign_keys,
+    insert_rows,
+    update_rows,
+)
 
 CHUNK_SIZE = 500
 PAYMENT_DAYS = 30
@@ -129,7 +137,7 @@ def _issue(run: BillingRun, chunk_id: int | None, drafts: list[Draft]) -> list[i
         insert_rows(Invoice, INVOICE_COLUMNS, [_invoice_row(run, item, now) for item in items])
         insert_rows(InvoiceRevision, REVISION_COLUMNS, [_revision_row(item, now) for item in items])
         insert_rows(InvoiceLine, LINE_COLUMNS, [(item[0], *line) for item in items for line in item[2].lines])
-        connection.check_constraints()  # the foreign keys now, not at commit under the lock
+        check_foreign_keys()  # now, not at the commit under the lock
         year = run.issue_date.year
         sequence = locked_sequence(InvoiceNumberSequence, year)
         numbers = range(sequence.last_number + 1, sequence.last_number + 1 + count)

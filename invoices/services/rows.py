@@ -131,6 +131,15 @@ def insert_rows(model, columns: tuple, rows: list[tuple]) -> None:
         cursor.cursor.copy_expert(sql, text)
 
 
+def check_foreign_keys() -> None:
+    """Check the foreign keys of the rows written so far in this transaction now rather
+    than at commit. On PostgreSQL Django's ``check_constraints`` (the deferred constraints
+    made immediate, then deferred again); on SQLite they wait for the commit (its check
+    reads whole tables, and its transactions run one at a time anyway)."""
+    if connection.vendor == "postgresql":
+        connection.check_constraints()
+
+
 def update_rows(model, columns: tuple, rows: list[tuple]) -> None:
     """Set ``columns`` (attribute names of plain columns) of many rows at once; each row
     is (primary key, *values). On PostgreSQL one UPDATE from a VALUES list; elsewhere
