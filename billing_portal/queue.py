@@ -22,7 +22,8 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 
-from django.db import transaction
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import InterfaceError, OperationalError, transaction
 
 from billing_portal.celery import app
 
@@ -77,16 +78,23 @@ def reset() -> None:
     _broker_down_until = 0.0
 
 
+# Failures that are not the item's: every other item would meet them too (the database
+# is gone, the task's time is up), so the list stops at once and the task retries later.
+STOPS_THE_LIST = (OperationalError, InterfaceError, SoftTimeLimitExceeded)
+
+
 def each(work: Callable[..., object], ids: Iterable[int], *, key: str) -> int:
     """The body of a task that takes a list of ids: ``work(**{key: id})`` for every id,
     each on its own, so that one that fails does not stop the others. Returns how many
     answered truthy (did something now). The first failure is raised once all were
     tried, so that the task retries; the work is idempotent, and what is done is skipped
-    on the retry."""
+    on the retry. A failure that is not the item's (``STOPS_THE_LIST``) is raised at once."""
     done, failure = 0, None
     for pk in ids:
         try:
             done += bool(work(**{key: pk}))
+        except STOPS_THE_LIST:
+            raise
         except Exception as exc:  # noqa: BLE001 - logged, raised below after the others
             logger.exception("%s(%s=%s) failed", work.__name__, key, pk)
             failure = failure or exc
