@@ -50,8 +50,7 @@ def main(argv=None):
     print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})", flush=True)
     try:
         if args.only in (None, "billing"):
-            for n in args.n or [10_000]:
-                results += billing.run(n, chunk_size=args.chunk_size)
+            results += billing.run_sizes(args.n or [10_000], chunk_size=args.chunk_size)
         if args.only in (None, "pdf"):
             results += pdf.run(args.pdf_renders)
         if args.only in (None, "list"):

@@ -13,12 +13,17 @@ or does not answer within the connect timeout (settings: no publish retry, a sho
 connect timeout) — is logged and left to the sweeper, which publishes again what is
 still undone. After one failure the process stops trying for ``BROKER_BACKOFF_SECONDS``,
 so a request that would publish several messages waits for at most one timeout.
+
+Large work is published as a list of ids in one message (a billing chunk's PDFs,
+e-mails, charges), never one message per item; the task does each item with ``each``.
 """
 
 import logging
 import time
+from collections.abc import Callable, Iterable
 
-from django.db import transaction
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import InterfaceError, OperationalError, transaction
 
 from billing_portal.celery import app
 
@@ -32,6 +37,13 @@ def broker_marked_down() -> bool:
     return time.monotonic() < _broker_down_until
 
 
+def _shown(args) -> str:
+    """The arguments for a log line; a list of ids (a chunk's work) by its size and ends."""
+    return ", ".join(
+        f"[{len(a)} ids: {a[0]}..{a[-1]}]" if isinstance(a, list) and len(a) > 3 else repr(a) for a in args
+    )
+
+
 def publish(name: str, *args) -> bool:
     """Send the task called ``name`` now. Returns False (and logs) when the broker could
     not take it; the sweeper will publish it again."""
@@ -41,13 +53,15 @@ def publish(name: str, *args) -> bool:
         task.apply_async(args)  # runs here; its errors are the caller's (tests)
         return True
     if broker_marked_down():
-        logger.warning("broker unavailable, not publishing %s%r: left to the sweeper", name, args)
+        logger.warning("broker unavailable, not publishing %s(%s): left to the sweeper", name, _shown(args))
         return False
     try:
         task.apply_async(args, retry=False)
     except Exception as exc:  # noqa: BLE001 - kombu and redis raise many kinds; none may reach the request
         _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
-        logger.warning("could not publish %s%r (%s: %s): left to the sweeper", name, args, type(exc).__name__, exc)
+        logger.warning(
+            "could not publish %s(%s) (%s: %s): left to the sweeper", name, _shown(args), type(exc).__name__, exc
+        )
         return False
     return True
 
@@ -62,3 +76,28 @@ def reset() -> None:
     """Forget an earlier broker failure (the broker is back; tests)."""
     global _broker_down_until
     _broker_down_until = 0.0
+
+
+# Failures that are not the item's: every other item would meet them too (the database
+# is gone, the task's time is up), so the list stops at once and the task retries later.
+STOPS_THE_LIST = (OperationalError, InterfaceError, SoftTimeLimitExceeded)
+
+
+def each(work: Callable[..., object], ids: Iterable[int], *, key: str) -> int:
+    """The body of a task that takes a list of ids: ``work(**{key: id})`` for every id,
+    each on its own, so that one that fails does not stop the others. Returns how many
+    answered truthy (did something now). The first failure is raised once all were
+    tried, so that the task retries; the work is idempotent, and what is done is skipped
+    on the retry. A failure that is not the item's (``STOPS_THE_LIST``) is raised at once."""
+    done, failure = 0, None
+    for pk in ids:
+        try:
+            done += bool(work(**{key: pk}))
+        except STOPS_THE_LIST:
+            raise
+        except Exception as exc:  # noqa: BLE001 - logged, raised below after the others
+            logger.exception("%s(%s=%s) failed", work.__name__, key, pk)
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+    return done

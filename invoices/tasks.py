@@ -2,7 +2,9 @@
 
 Routing is by name (settings.CELERY_TASK_ROUTES): ``billing_*`` to the "billing"
 queue, ``render_*`` to "pdf", ``send_*`` to "email". Every task is idempotent, so a
-message delivered twice (acks_late, a sweep) has the effect of one.
+message delivered twice (acks_late, a sweep) has the effect of one. The billing run
+publishes its after-issue work as lists (one message per chunk and kind):
+``render_invoice_pdfs``, ``send_invoices_ready``.
 """
 
 import datetime as dt
@@ -14,14 +16,21 @@ from billing_portal import clock
 from . import services
 
 
-@shared_task(name="invoices.tasks.send_invoice_ready", autoretry_for=(Exception,), retry_backoff=30, max_retries=5)
-def send_invoice_ready(invoice_id: int) -> int:
-    return services.invoice_notify_ready(invoice_id=invoice_id)
+@shared_task(name="invoices.tasks.send_invoices_ready", autoretry_for=(Exception,), retry_backoff=30, max_retries=5)
+def send_invoices_ready(invoice_ids: list[int]) -> int:
+    """The invoice-ready e-mails of a billing chunk's (or a sweep's) invoices."""
+    return services.invoices_notify_ready(invoice_ids=invoice_ids)
 
 
 @shared_task(name="invoices.tasks.render_invoice_pdf", autoretry_for=(Exception,), retry_backoff=30, max_retries=5)
 def render_invoice_pdf(revision_id: int) -> bool:
     return services.invoice_revision_render_pdf(revision_id=revision_id)
+
+
+@shared_task(name="invoices.tasks.render_invoice_pdfs", autoretry_for=(Exception,), retry_backoff=30, max_retries=5)
+def render_invoice_pdfs(revision_ids: list[int]) -> int:
+    """The PDFs of a billing chunk's (or a sweep's) revisions, each rendered once."""
+    return services.invoice_revisions_render_pdf(revision_ids=revision_ids)
 
 
 @shared_task(name="invoices.tasks.billing_process_chunk", autoretry_for=(Exception,), retry_backoff=10, max_retries=10)

@@ -20,6 +20,14 @@ def payments_charge_invoice(invoice_id: int) -> int | None:
     return payment.pk if payment else None
 
 
+@shared_task(
+    name="payments.tasks.payments_charge_invoices", autoretry_for=(ConnectionError,), retry_backoff=30, max_retries=5
+)
+def payments_charge_invoices(invoice_ids: list[int]) -> int:
+    """The automatic charges of a billing chunk's card-paying invoices (each once)."""
+    return services.invoices_charge_automatically(invoice_ids=invoice_ids)
+
+
 @shared_task(name="payments.tasks.payments_reconcile_pending")
 def payments_reconcile_pending() -> int:
     return services.payments_reconcile_pending()

@@ -4,16 +4,17 @@ A run is split into chunks of billing scopes, each issued by one task
 (``invoices.tasks.billing_process_chunk``) in one short transaction with gap-free
 yearly numbers. Everything is idempotent: a chunk done, or a scope already invoiced,
 is skipped, so a re-run, a retried task or a sweep creates nothing twice. After the
-issuing transaction commits, each invoice's PDF and invoice-ready e-mail are published,
-then ``invoices.hooks.after_issue`` runs (payments charges card-paying scopes).
+issuing transaction commits, the chunk's PDFs and invoice-ready e-mails are published
+(one message each), then ``invoices.hooks.after_issue`` runs (payments publishes the
+charge of the card-paying scopes).
 """
 
 import datetime as dt
 import functools
 from decimal import Decimal
 
-from django.db import transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from billing_portal import clock, queue
@@ -32,9 +33,24 @@ from ..models import (
     InvoiceStatus,
     PaymentTerms,
 )
-from .drafts import MARKETPLACE_ON_INVOICE_SCOPE, Draft, drafts_for, payment_terms_for, refused_marketplace_charges
+from .drafts import (
+    MARKETPLACE_ON_INVOICE_SCOPE,
+    Draft,
+    drafts_for,
+    payment_terms_for,
+    refused_marketplace_charges,
+    scopes_for,
+)
 from .numbering import invoice_number, locked_sequence, payment_reference
-from .rows import INVOICE_COLUMNS, LINE_COLUMNS, REVISION_COLUMNS, insert_rows
+from .rows import (
+    INVOICE_COLUMNS,
+    LINE_COLUMNS,
+    REVISION_COLUMNS,
+    allocate_ids,
+    check_foreign_keys,
+    insert_rows,
+    update_rows,
+)
 
 CHUNK_SIZE = 500
 PAYMENT_DAYS = 30
@@ -42,81 +58,102 @@ PAYMENT_DAYS = 30
 
 def _after_issue(invoice_ids: list[int]) -> None:
     """Everything that follows issuing invoices, run once the issuing transaction has
-    committed: render each PDF, send the invoice-ready notification, then the
-    ``after_issue`` hook (payments charges card-paying scopes)."""
-    rows = list(Invoice.objects.filter(pk__in=invoice_ids).order_by("pk").values_list("pk", "current_revision_id"))
-    for invoice_id, revision_id in rows:
-        if revision_id:
-            queue.publish("invoices.tasks.render_invoice_pdf", revision_id)
-        queue.publish("invoices.tasks.send_invoice_ready", invoice_id)
+    committed, published once per chunk and kind (never once per invoice): one message
+    renders the PDFs, one queues the invoice-ready e-mails, then the ``after_issue``
+    hook (payments publishes one message charging the card-paying invoices). Each list
+    task does each invoice's work once; what a lost message leaves undone is recorded
+    in the database and published again by the sweeper."""
+    revision_ids = list(
+        Invoice.objects.filter(pk__in=invoice_ids, current_revision__isnull=False)
+        .order_by("pk")
+        .values_list("current_revision_id", flat=True)
+    )
+    if revision_ids:
+        queue.publish("invoices.tasks.render_invoice_pdfs", revision_ids)
+    queue.publish("invoices.tasks.send_invoices_ready", invoice_ids)
     hooks.after_issue(invoice_ids=invoice_ids)
 
 
-def _invoice_row(run: BillingRun, draft: Draft, sequence: int, now) -> tuple:
-    year = run.issue_date.year
+def _invoice_row(run: BillingRun, item: tuple, now) -> tuple:
+    """The invoice under a provisional number (never seen: its number is given before the
+    transaction commits)."""
+    invoice_id, revision_id, draft = item
     account = draft.profile.account
     terms = payment_terms_for(draft.profile)
     due = run.issue_date + dt.timedelta(days=PAYMENT_DAYS) if terms == PaymentTerms.BANK_TRANSFER else run.issue_date
     total = draft.subtotal + draft.tax_amount
     return (
-        invoice_number(year, sequence), account.pk, draft.profile.pk, run.period, run.issue_date, due,
+        invoice_id, f"PENDING-{invoice_id}", account.pk, draft.profile.pk, run.period, run.issue_date, due,
         InvoiceStatus.DUE.value, account.currency, draft.subtotal, draft.tax_amount, total, Decimal(0), Decimal(0),
-        None, payment_reference(year, sequence), str(terms), run.pk, None, None, None, now,
+        None, "", str(terms), run.pk, revision_id, None, None, now,
     )  # fmt: skip
 
 
-def _revision_row(invoice_id: int, draft: Draft, now) -> tuple:
+def _revision_row(item: tuple, now) -> tuple:
+    invoice_id, revision_id, draft = item
     account = draft.profile.account
     return (
-        invoice_id, 1, account.language, draft.sold_to, draft.bill_to, account.vat_id, draft.po_number,
+        revision_id, invoice_id, 1, account.language, draft.sold_to, draft.bill_to, account.vat_id, draft.po_number,
         draft.treatment.rate, draft.treatment.reverse_charge, draft.tax_note, "", None, "", None, now,
     )  # fmt: skip
 
 
-def _insert_invoices(run: BillingRun, drafts: list[Draft], first_sequence: int, now) -> list[int]:
-    """Insert invoices, their first revisions and lines; numbers from ``first_sequence``."""
-    rows = [_invoice_row(run, draft, first_sequence + i, now) for i, draft in enumerate(drafts)]
-    invoice_ids = insert_rows(Invoice, INVOICE_COLUMNS, rows, returning=True)
-    pairs = list(zip(invoice_ids, drafts, strict=True))
-    insert_rows(InvoiceRevision, REVISION_COLUMNS, [_revision_row(pk, draft, now) for pk, draft in pairs])
-    Invoice.objects.filter(pk__in=invoice_ids).update(
-        current_revision=Subquery(InvoiceRevision.objects.filter(invoice_id=OuterRef("pk"), number=1).values("pk")[:1])
-    )
-    insert_rows(InvoiceLine, LINE_COLUMNS, [(pk, *line) for pk, draft in pairs for line in draft.lines])
-    return invoice_ids
-
-
-def _mark_chunk_done(run: BillingRun, chunk_id: int, created: int, now) -> None:
-    BillingRunChunk.objects.filter(pk=chunk_id).update(done=True, done_at=now, invoices_created=created)
+def _mark_chunk_done(run: BillingRun, chunk_id: int, created: int, now) -> bool:
+    """Mark the chunk done and count it on its run. False if it was done already: a
+    second worker on the same chunk (a message delivered twice, a sweep) waits here on
+    the chunk's row until the first commits, then finds it done."""
+    if not BillingRunChunk.objects.filter(pk=chunk_id, done=False).update(
+        done=True, done_at=now, invoices_created=created
+    ):
+        return False
     BillingRun.objects.filter(pk=run.pk).update(
         done_chunks=F("done_chunks") + 1, invoices_created=F("invoices_created") + created
     )
     BillingRun.objects.filter(pk=run.pk, status=BillingRunStatus.RUNNING, done_chunks__gte=F("total_chunks")).update(
         status=BillingRunStatus.FINISHED, finished_at=now
     )
+    return True
 
 
 def _issue(run: BillingRun, chunk_id: int | None, drafts: list[Draft]) -> list[int]:
-    """Insert the drafted invoices with gap-free numbers. Must run inside a transaction;
-    holds the year's number-sequence row lock until it commits (a few bulk inserts)."""
-    year = run.issue_date.year
-    sequence = locked_sequence(InvoiceNumberSequence, year)
-    # Under the lock, every earlier issuer has committed: re-read what exists.
-    if chunk_id is not None and BillingRunChunk.objects.filter(pk=chunk_id, done=True).exists():
-        return []
-    existing = set(
+    """Insert the drafted invoices with gap-free numbers. Must run inside a transaction.
+
+    Chunks issue in parallel: every row is written and its foreign keys are checked
+    first (ids taken beforehand, each invoice under a provisional number); only the tail
+    holds the year's number-sequence row lock until the commit: one UPDATE that gives
+    the invoices their numbers and payment references, the sequence moved on, the chunk
+    marked done. A scope invoiced already is skipped; one being invoiced at the same
+    time (a second worker on the chunk) meets the one-invoice-per-scope constraint."""
+    invoiced = set(
         Invoice.objects.filter(period=run.period, profile_id__in=[d.profile.pk for d in drafts]).values_list(
             "profile_id", flat=True
         )
     )
-    drafts = [d for d in drafts if d.profile.pk not in existing]
+    drafts = [d for d in drafts if d.profile.pk not in invoiced]
     now = clock.now()
-    invoice_ids = []
-    if drafts:
-        invoice_ids = _insert_invoices(run, drafts, sequence.last_number + 1, now)
-        InvoiceNumberSequence.objects.filter(year=year).update(last_number=sequence.last_number + len(drafts))
-    if chunk_id is not None:
-        _mark_chunk_done(run, chunk_id, len(invoice_ids), now)
+    count = len(drafts)
+    items = list(zip(allocate_ids(Invoice, count), allocate_ids(InvoiceRevision, count), drafts, strict=True))
+    if items:
+        insert_rows(Invoice, INVOICE_COLUMNS, [_invoice_row(run, item, now) for item in items])
+        insert_rows(InvoiceRevision, REVISION_COLUMNS, [_revision_row(item, now) for item in items])
+        insert_rows(InvoiceLine, LINE_COLUMNS, [(item[0], *line) for item in items for line in item[2].lines])
+        check_foreign_keys()  # now, not at the commit under the lock
+        year = run.issue_date.year
+        sequence = locked_sequence(InvoiceNumberSequence, year)
+        numbers = range(sequence.last_number + 1, sequence.last_number + 1 + count)
+        update_rows(
+            Invoice,
+            ("number", "payment_reference"),
+            [
+                (item[0], invoice_number(year, n), payment_reference(year, n))
+                for item, n in zip(items, numbers, strict=True)
+            ],
+        )
+        InvoiceNumberSequence.objects.filter(year=year).update(last_number=numbers[-1])
+    if chunk_id is not None and not _mark_chunk_done(run, chunk_id, count, now):
+        transaction.set_rollback(True)  # a second worker on a done chunk: nothing of this stays
+        return []
+    invoice_ids = [item[0] for item in items]
     if invoice_ids:
         transaction.on_commit(functools.partial(_after_issue, invoice_ids))
     return invoice_ids
@@ -200,11 +237,18 @@ def billing_chunk_process(*, chunk_id: int) -> int:
     chunk = BillingRunChunk.objects.select_related("run").filter(pk=chunk_id).first()
     if chunk is None or chunk.done:
         return 0
-    drafts = drafts_for(chunk.run.period, chunk.profile_ids)
-    with transaction.atomic():
-        refused = refused_marketplace_charges(chunk.run.period, chunk.profile_ids)
-        Charge.objects.filter(pk__in=refused).update(not_billed_reason=MARKETPLACE_ON_INVOICE_SCOPE)
-        return len(_issue(chunk.run, chunk.pk, drafts))
+    profiles = scopes_for(chunk.profile_ids)
+    drafts = drafts_for(chunk.run.period, profiles)
+    try:
+        with transaction.atomic():
+            refused = refused_marketplace_charges(chunk.run.period, profiles)
+            Charge.objects.filter(pk__in=refused).update(not_billed_reason=MARKETPLACE_ON_INVOICE_SCOPE)
+            return len(_issue(chunk.run, chunk.pk, drafts))
+    except IntegrityError:
+        # A second worker on the same chunk met the invoices of the first, which finished it.
+        if BillingRunChunk.objects.filter(pk=chunk.pk, done=True).exists():
+            return 0
+        raise
 
 
 def billing_run_start_closed_periods() -> BillingRun | None:

@@ -4,7 +4,7 @@ once (and again when the stored file is gone)."""
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from billing_portal import clock
+from billing_portal import clock, queue
 
 from ..models import CreditNote, InvoiceRevision
 from ..pdf import render_credit_note_pdf, render_revision_pdf
@@ -52,6 +52,13 @@ def invoice_revision_render_pdf(*, revision_id: int) -> bool:
         return False
     content = render_revision_pdf(revision)
     return store_pdf_once(InvoiceRevision, revision_id, f"{revision.invoice.number}-r{revision.number}.pdf", content)
+
+
+def invoice_revisions_render_pdf(*, revision_ids: list[int]) -> int:
+    """Render and store the PDFs of many revisions (a billing chunk's, a sweep's), each
+    once as ``invoice_revision_render_pdf``; one that fails does not stop the others.
+    Returns how many were rendered now."""
+    return queue.each(invoice_revision_render_pdf, revision_ids, key="revision_id")
 
 
 def invoice_revision_restore_pdf(*, revision_id: int) -> bool:

@@ -45,26 +45,33 @@ def _country_names(language: str) -> dict:
         return {code: str(name) for code, name in countries}
 
 
-def address_lines(profile) -> tuple[str, str]:
-    """Sold-to and bill-to as printed: the same lines as ``BillingAccount.sold_to_lines``
-    and ``BillingProfile.bill_to_lines`` (a test holds them equal), with the country names
-    looked up once per language instead of once per invoice."""
-    account = profile.account
-    names = _country_names(translation.get_language() or "en")
+def _country_name(names: dict, country) -> str:
+    code = country.code if country else ""
+    name = names.get(code)
+    return name if name is not None else (str(country.name) if code else "")
 
-    def country_name(country):
-        code = country.code if country else ""
-        return names.get(code, str(country.name) if code else "")
 
-    sold_to = [
+def _sold_to(account, names: dict) -> list[str]:
+    lines = [
         account.company_name or account.name,
         account.address_line1,
         account.address_line2,
         " ".join(p for p in [account.postal_code, account.city] if p),
         account.region,
-        country_name(account.country),
+        _country_name(names, account.country),
     ]
-    sold_to = [line for line in sold_to if line]
+    return [line for line in lines if line]
+
+
+def address_lines(profile, sold_to: list[str] | None = None) -> tuple[str, str]:
+    """Sold-to and bill-to as printed: the same lines as ``BillingAccount.sold_to_lines``
+    and ``BillingProfile.bill_to_lines`` (a test holds them equal), with the country names
+    looked up once per language instead of once per invoice. ``sold_to``: the account's
+    lines when already built (once per account for a chunk's profiles)."""
+    account = profile.account
+    names = _country_names(translation.get_language() or "en")
+    if sold_to is None:
+        sold_to = _sold_to(account, names)
     if not profile.bill_to_address_line1:
         bill_to = sold_to
     else:
@@ -72,13 +79,13 @@ def address_lines(profile) -> tuple[str, str]:
             profile.bill_to_name or account.company_name or account.name,
             profile.bill_to_address_line1,
             " ".join(p for p in [profile.bill_to_postal_code, profile.bill_to_city] if p),
-            country_name(profile.bill_to_country or account.country),
+            _country_name(names, profile.bill_to_country or account.country),
         ]
         bill_to = [line for line in bill_to if line]
     return "\n".join(sold_to), "\n".join(bill_to)
 
 
-def _draft(profile, rows, po_number: str) -> Draft:
+def _draft(profile, rows, po_number: str, sold_to: list[str], notes: dict) -> Draft:
     account = profile.account
     currency = account.currency
     treatment = tax.treatment_for_account(account)
@@ -92,9 +99,14 @@ def _draft(profile, rows, po_number: str) -> Draft:
         subtotal += amount
         tax_total += line_tax
         lines.append((subscription_id, position, service, meter, quantity, unit_price, amount, line_tax, marketplace))
-    note = str(treatment.note) if treatment.note else ""
-    sold_to, bill_to = address_lines(profile)
-    return Draft(profile, lines, subtotal, tax_total, treatment, po_number, sold_to, bill_to, note)
+    # The notes are a few lazy translations (tax.py): translated once per language
+    # group, looked up by identity (hashing a lazy string would translate it).
+    if id(treatment.note) not in notes:
+        notes[id(treatment.note)] = str(treatment.note) if treatment.note else ""
+    sold_to_text, bill_to = address_lines(profile, sold_to)
+    return Draft(
+        profile, lines, subtotal, tax_total, treatment, po_number, sold_to_text, bill_to, notes[id(treatment.note)]
+    )
 
 
 # PBI-4: a marketplace (third-party) charge is never billed to a scope that pays by
@@ -102,9 +114,14 @@ def _draft(profile, rows, po_number: str) -> Draft:
 MARKETPLACE_ON_INVOICE_SCOPE = "marketplace_on_invoice_scope"
 
 
-def refused_marketplace_charges(period: dt.date, profile_ids) -> list[int]:
+def scopes_for(profile_ids) -> list[BillingProfile]:
+    """The billing scopes ``profile_ids`` with their accounts, in id order (one query),
+    for ``drafts_for`` and ``refused_marketplace_charges``."""
+    return list(BillingProfile.objects.filter(pk__in=profile_ids).select_related("account").order_by("pk"))
+
+
+def refused_marketplace_charges(period: dt.date, profiles: list[BillingProfile]) -> list[int]:
     """Ids of the period's marketplace charges on scopes that pay by invoice (PBI-4)."""
-    profiles = BillingProfile.objects.filter(pk__in=profile_ids).select_related("account")
     invoice_scopes = [p.pk for p in profiles if pays_by_invoice(p)]
     if not invoice_scopes:
         return []
@@ -115,11 +132,10 @@ def refused_marketplace_charges(period: dt.date, profile_ids) -> list[int]:
     )
 
 
-def drafts_for(period: dt.date, profile_ids) -> list[Draft]:
-    """Compute the invoices of ``profile_ids`` for ``period`` (3 queries, no writes).
-    Charges marked not billable, and marketplace charges of scopes that pay by invoice
-    (PBI-4), are left out."""
-    profiles = list(BillingProfile.objects.filter(pk__in=profile_ids).select_related("account").order_by("pk"))
+def drafts_for(period: dt.date, profiles: list[BillingProfile]) -> list[Draft]:
+    """Compute the invoices of the billing scopes ``profiles`` (``scopes_for``) for
+    ``period`` (2 queries, no writes). Charges marked not billable, and marketplace
+    charges of scopes that pay by invoice (PBI-4), are left out."""
     if not profiles:
         return []
     po_numbers = hooks.po_numbers_in_force(profiles, period)
@@ -148,10 +164,15 @@ def drafts_for(period: dt.date, profile_ids) -> list[Draft]:
         if by_profile[profile.pk]:
             by_language.setdefault(profile.account.language, []).append(profile)
     # One language activation per group (addresses and the tax note are printed in the
-    # account's language).
+    # account's language); an account's sold-to lines and a tax note are built once.
     for language, group in by_language.items():
         with translation.override(language):
+            names, sold_to, notes = _country_names(language), {}, {}
             for profile in group:
-                drafts.append(_draft(profile, by_profile[profile.pk], po_numbers.get(profile.pk, "")))
+                account = profile.account
+                if account.pk not in sold_to:
+                    sold_to[account.pk] = _sold_to(account, names)
+                po_number = po_numbers.get(profile.pk, "")
+                drafts.append(_draft(profile, by_profile[profile.pk], po_number, sold_to[account.pk], notes))
     drafts.sort(key=lambda d: d.profile.pk)
     return drafts

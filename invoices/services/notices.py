@@ -109,11 +109,14 @@ def invoice_date_notified(*, notification) -> None:
 
 
 @transaction.atomic
-def invoice_notify_ready(*, invoice_id: int) -> int:
-    """Queue the invoice-ready e-mail to every recipient (once each). For an enterprise
-    enrollment this is the automated-invoice notification that opens the PO-7 window;
-    ``Invoice.notified_at`` is set when the first one is actually sent."""
-    invoices = Invoice.objects.select_related("account", "profile", "current_revision").filter(
-        pk=invoice_id, status__in=[InvoiceStatus.DUE, InvoiceStatus.PAST_DUE, InvoiceStatus.PAID]
+def invoices_notify_ready(*, invoice_ids: list[int]) -> int:
+    """Queue the invoice-ready e-mail of each invoice to every recipient (once each; one
+    query for all recipients). For an enterprise enrollment this is the automated-invoice
+    notification that opens the PO-7 window; ``Invoice.notified_at`` is set when the
+    first one is actually sent. Returns how many e-mails were queued now."""
+    invoices = (
+        Invoice.objects.select_related("account", "profile", "current_revision")
+        .filter(pk__in=invoice_ids, status__in=[InvoiceStatus.DUE, InvoiceStatus.PAST_DUE, InvoiceStatus.PAID])
+        .order_by("pk")
     )
     return queue_invoice_notifications(invoices, INVOICE_READY)

@@ -1,8 +1,10 @@
 """Gap-free yearly number series: ``INV-YYYY-NNNNNN`` for invoices, ``CN-YYYY-NNNNNN``
 for credit notes. A number is taken under the year's sequence row lock in the same
-transaction that inserts the document, so a transaction that fails takes no number and
+transaction that writes the document, so a transaction that fails takes no number and
 two that run at once wait for each other (tests/invoices/test_postgres.py,
-tests/invoices/test_credit_notes.py)."""
+tests/invoices/test_credit_notes.py). The billing run takes the lock as late as it can:
+its rows are written first, under provisional numbers, and numbered just before the
+commit (services/billing_run.py)."""
 
 from stdnum.iso7064 import mod_97_10
 

@@ -28,7 +28,9 @@ def sweep_unfinished_work(*, older_than: dt.timedelta | None = None) -> dict:
     not done (after ``STUCK_CHUNK_AFTER``), and after ``SWEEP_AFTER`` invoice revisions
     and credit notes without PDF, invoices whose ready-notification was never queued and pending
     notifications (a backlog of PDFs after a large run is not a lost message: it is not
-    published again every 30 seconds). ``older_than`` sets one patience for all."""
+    published again every 30 seconds). ``older_than`` sets one patience for all. The
+    revisions and the invoices go out as one list message each, as the billing run
+    publishes them (what a lost message of a chunk left undone is among them)."""
     now = clock.now()
     cutoff = now - (SWEEP_AFTER if older_than is None else older_than)
     chunk_cutoff = now - (STUCK_CHUNK_AFTER if older_than is None else older_than)
@@ -62,12 +64,12 @@ def sweep_unfinished_work(*, older_than: dt.timedelta | None = None) -> dict:
     )
     for chunk_id in chunk_ids:
         queue.publish("invoices.tasks.billing_process_chunk", chunk_id)
-    for revision_id in revision_ids:
-        queue.publish("invoices.tasks.render_invoice_pdf", revision_id)
+    if revision_ids:
+        queue.publish("invoices.tasks.render_invoice_pdfs", revision_ids)
     for credit_note_id in credit_note_ids:
         queue.publish("invoices.tasks.render_credit_note_pdf", credit_note_id)
-    for invoice_id in invoice_ids:
-        queue.publish("invoices.tasks.send_invoice_ready", invoice_id)
+    if invoice_ids:
+        queue.publish("invoices.tasks.send_invoices_ready", invoice_ids)
     notification_ids = notifications_pending(cutoff=cutoff, limit=SWEEP_LIMIT)
     return {
         "chunks": len(chunk_ids),

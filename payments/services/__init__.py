@@ -43,6 +43,7 @@ from .charges import (
 )
 from .collection import (
     RETRY_SCHEDULE_DAYS,
+    invoices_charge_automatically,
     payment_record_bank_transfer,
     payments_charge_missed,
     payments_retry_declined,
@@ -112,6 +113,7 @@ __all__ = [
     "invoice_has_payment_activity",
     "invoice_money_in_flight",
     "invoice_pay",
+    "invoices_charge_automatically",
     "payment_await_action",
     "payment_dispute_record",
     "payment_method_activate",

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts import permissions
-from billing_portal import clock
+from billing_portal import clock, queue
 from billing_portal.errors import DomainError, InvalidInput, NotAllowed
 from invoices import services as invoice_services
 from invoices.models import Invoice, InvoiceStatus, PaymentTerms
@@ -75,6 +75,13 @@ def payments_retry_declined() -> int:
     return retried
 
 
+def invoices_charge_automatically(*, invoice_ids: list[int]) -> int:
+    """The automatic charge of many newly issued invoices (a billing chunk's, the
+    missed-charge sweep's), each once as ``invoice_charge_automatically``; one that fails
+    does not stop the others. Returns how many were charged (attempted) now."""
+    return queue.each(invoice_charge_automatically, invoice_ids, key="invoice_id")
+
+
 MISSED_CHARGE_AFTER = _dt.timedelta(minutes=5)
 MISSED_CHARGE_LIMIT = 500
 
@@ -99,11 +106,7 @@ def payments_charge_missed() -> int:
             "request_key", flat=True
         )
     )
-    charged = 0
-    for invoice_id in candidates:
-        if f"auto:{invoice_id}" not in attempted and invoice_charge_automatically(invoice_id=invoice_id):
-            charged += 1
-    return charged
+    return invoices_charge_automatically(invoice_ids=[pk for pk in candidates if f"auto:{pk}" not in attempted])
 
 
 def _clean_transfer(*, amount, received_on: _dt.date | None, reference) -> tuple[Decimal, str]:

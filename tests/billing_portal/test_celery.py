@@ -26,6 +26,10 @@ def test_tasks_are_routed_to_their_queues():
     router = app.amqp.router
     assert router.route({}, "invoices.tasks.billing_run_chunk")["queue"].name == "billing"
     assert router.route({}, "invoices.tasks.render_invoice_pdf")["queue"].name == "pdf"
+    # A billing chunk's after-issue work: one list message per kind, each to its workers.
+    assert router.route({}, "invoices.tasks.render_invoice_pdfs")["queue"].name == "pdf"
+    assert router.route({}, "invoices.tasks.send_invoices_ready")["queue"].name == "email"
+    assert router.route({}, "payments.tasks.payments_charge_invoices")["queue"].name == "default"
     assert router.route({}, "notifications.tasks.send_notification")["queue"].name == "email"
     assert router.route({}, "billing_portal.ping")["queue"].name == "default"
 
@@ -38,3 +42,36 @@ def test_ping_runs_in_process_without_a_broker():
 def test_real_worker_process_answers_a_task(tmp_path):
     value = f"pong-{uuid.uuid4().hex}"
     assert run_in_worker("billing_portal.ping", args=[value], tmp_path=tmp_path) == value
+
+
+def test_a_list_task_does_every_item_on_its_own_and_raises_the_first_failure_afterwards():
+    from billing_portal import queue
+
+    done = []
+
+    def work(*, item_id):
+        if item_id == 2:
+            raise ValueError("item 2 is broken")
+        done.append(item_id)
+        return item_id != 3  # 3: nothing to do (done before)
+
+    with pytest.raises(ValueError, match="item 2"):
+        queue.each(work, [1, 2, 3, 4], key="item_id")
+    assert done == [1, 3, 4]
+    assert queue.each(work, [1, 3, 4], key="item_id") == 2
+
+
+def test_a_list_task_stops_at_once_when_the_database_is_gone():
+    from django.db import OperationalError
+
+    from billing_portal import queue
+
+    tried = []
+
+    def work(*, item_id):
+        tried.append(item_id)
+        raise OperationalError("server closed the connection unexpectedly")
+
+    with pytest.raises(OperationalError):
+        queue.each(work, [1, 2, 3], key="item_id")
+    assert tried == [1]  # not three connect timeouts

@@ -134,12 +134,16 @@ def test_chunked_run_and_reprocessing_a_chunk_is_a_no_op(add_charge, clock, djan
     assert Invoice.objects.count() == 5
 
 
-def test_chunk_queries_constant(add_charge, clock, django_assert_max_num_queries, django_capture_on_commit_callbacks):
-    clock.set(dt.datetime(2026, 2, 1, 6))
-    for _ in range(12):
+def _scopes_with_two_charges(add_charge, count: int) -> None:
+    for _ in range(count):
         sub = make_subscription(make_account())
         add_charge(sub)
         add_charge(sub, service="Storage")
+
+
+def test_chunk_queries_constant(add_charge, clock, django_assert_max_num_queries, django_capture_on_commit_callbacks):
+    clock.set(dt.datetime(2026, 2, 1, 6))
+    _scopes_with_two_charges(add_charge, 12)
     run = services.billing_run_start(period=JAN, chunk_size=3, enqueue=False)
     small, *rest = list(run.chunks.order_by("index").values_list("pk", flat=True))
     with django_capture_on_commit_callbacks(execute=False), django_assert_max_num_queries(20) as small_ctx:
@@ -157,6 +161,72 @@ def test_chunk_queries_constant(add_charge, clock, django_assert_max_num_queries
         services.billing_chunk_process(chunk_id=big.pk)
     assert len(big.profile_ids) == 9
     assert len(big_ctx) == len(small_ctx)
+
+
+def test_a_chunk_with_a_scope_invoiced_meanwhile_issues_the_others_and_numbers_stay_gap_free(
+    add_charge, clock, django_capture_on_commit_callbacks
+):
+    from invoices.models import InvoiceRevision
+
+    clock.set(dt.datetime(2026, 2, 1, 6))
+    _scopes_with_two_charges(add_charge, 3)
+    run = services.billing_run_start(period=JAN, chunk_size=2, enqueue=False)
+    first, second = run.chunks.order_by("index")
+    # The second chunk also holds a scope the first one invoiced: it is skipped.
+    second.profile_ids = [*second.profile_ids, first.profile_ids[0]]
+    second.save()
+    with django_capture_on_commit_callbacks(execute=False):
+        assert services.billing_chunk_process(chunk_id=first.pk) == 2
+        assert services.billing_chunk_process(chunk_id=second.pk) == 1
+    numbers = sorted(Invoice.objects.values_list("number", flat=True))
+    assert numbers == [f"INV-2026-{n:06d}" for n in range(1, 4)]
+    assert (InvoiceRevision.objects.count(), InvoiceLine.objects.count()) == (3, 6)
+    assert all(invoice.lines.count() == 2 for invoice in Invoice.objects.all())
+    run.refresh_from_db()
+    assert (run.status, run.invoices_created) == ("finished", 3)
+
+
+def test_issued_rows_hold_every_drafted_value_exactly(demo, add_charge, clock, django_capture_on_commit_callbacks):
+    """The bulk writes (COPY on PostgreSQL) keep quotes, tabs, backslashes and line breaks
+    of the printed addresses, decimals, booleans, NULLs and times as drafted."""
+    from django.utils import translation
+
+    from accounts.models import BillingAccount
+    from invoices.models import InvoiceRevision
+
+    BillingAccount.objects.filter(pk=demo.accounts["fabrikam"].pk).update(
+        company_name='Fabrikam "Noord"\tB.V. \\ Co', address_line2="Postbus 1\r\nAfdeling ,Crediteuren"
+    )
+    add_charge(demo.subscriptions["fabrikam_main"], quantity="3.123456", unit_price="0.333333")
+    add_charge(demo.subscriptions["contoso_prod"], quantity="1", unit_price="-2.50")
+    clock.set(dt.datetime(2026, 2, 1, 6, 30, 15, 123456, tzinfo=dt.UTC))
+    run = services.billing_run_start(period=JAN, enqueue=False)
+    with django_capture_on_commit_callbacks(execute=False):
+        services.billing_chunk_process(chunk_id=run.chunks.get().pk)
+    for key in ("fabrikam", "contoso"):
+        profile = demo.profiles[key]
+        profile.refresh_from_db()
+        invoice = Invoice.objects.get(profile=profile)
+        revision = InvoiceRevision.objects.get(invoice=invoice)
+        with translation.override(profile.account.language):
+            assert (revision.sold_to, revision.bill_to) == services.address_lines(profile)
+        assert invoice.current_revision_id == revision.pk and invoice.billing_run_id == run.pk
+        assert (invoice.replaces_id, invoice.notified_at, invoice.paid_at) == (None, None, None)
+        assert invoice.created_at == revision.created_at == clock.now()
+        assert (revision.pdf.name, revision.pdf_rendered_at, revision.created_by_id, revision.reason) == (
+            "",
+            None,
+            None,
+            "",
+        )
+        line = invoice.lines.get()
+        assert line.subscription_id is not None and line.is_marketplace is False
+    fabrikam = Invoice.objects.get(profile=demo.profiles["fabrikam"])
+    assert 'Fabrikam "Noord"\tB.V. \\ Co' in fabrikam.current_revision.sold_to
+    assert fabrikam.current_revision.reverse_charge is True and fabrikam.current_revision.tax_note
+    line = fabrikam.lines.get()
+    assert (line.quantity, line.unit_price, line.amount) == (Decimal("3.123456"), Decimal("0.333333"), Decimal("1.04"))
+    assert Invoice.objects.get(profile=demo.profiles["contoso"]).subtotal == Decimal("-2.50")
 
 
 def test_po_8_snapshot_does_not_move_after_account_changes(demo, add_charge, run_billing):
@@ -248,7 +318,7 @@ def test_each_invoice_notification_sent_once_in_recipient_language(
     assert f"/invoices/{invoice.pk}/" in html
     count = len(mail.outbox)
     with django_capture_on_commit_callbacks(execute=True):
-        services.invoice_notify_ready(invoice_id=invoice.pk)
+        services.invoices_notify_ready(invoice_ids=[invoice.pk])
         billing_run._after_issue([invoice.pk])
     assert len(mail.outbox) == count
 

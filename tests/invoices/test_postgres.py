@@ -13,7 +13,7 @@ import pytest
 from django.db import IntegrityError, connection, connections, transaction
 
 from invoices import services
-from invoices.models import BillingRun, Charge, Invoice, InvoiceNumberSequence
+from invoices.models import BillingRun, Charge, Invoice, InvoiceLine, InvoiceNumberSequence
 from invoices.services import billing_run, sweeper
 from invoices.services.rows import insert_rows
 from tests.factories import make_account, make_subscription
@@ -107,6 +107,63 @@ def test_numbers_gap_free_under_concurrent_runs(clock, monkeypatch):
     _assert_gap_free()
     for run in BillingRun.objects.all():
         assert run.status == "finished" and run.done_chunks == run.total_chunks
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_chunks_issue_concurrently_and_their_numbers_stay_gap_free(clock, monkeypatch):
+    """While one chunk holds the year's number lock (its tail: invoice rows, commit), a
+    second chunk writes its revisions and lines; then it takes the lock and numbers on
+    after the first, without a gap."""
+    monkeypatch.setattr(billing_run, "_after_issue", lambda ids: None)
+    clock.set(dt.datetime(2026, 2, 1, 6))
+    _charges([make_subscription(make_account()) for _ in range(8)])
+    run = services.billing_run_start(period=JAN, chunk_size=4, enqueue=False)
+    chunks = list(run.chunks.order_by("index"))
+    holding, written, overlapped, errors = threading.Event(), threading.Event(), [], []
+    real_lock, real_insert = billing_run.locked_sequence, billing_run.insert_rows
+
+    def locked_sequence(model, year):
+        sequence = real_lock(model, year)
+        if threading.current_thread().name == "first":
+            holding.set()
+            overlapped.append(written.wait(10))  # the second chunk writes its rows meanwhile
+        return sequence
+
+    def insert_rows(model, columns, rows):
+        real_insert(model, columns, rows)
+        if model is InvoiceLine and threading.current_thread().name == "second":
+            written.set()
+
+    monkeypatch.setattr(billing_run, "locked_sequence", locked_sequence)
+    monkeypatch.setattr(billing_run, "insert_rows", insert_rows)
+
+    def process(chunk, wait_for=None):
+        try:
+            if wait_for is not None:
+                assert wait_for.wait(10)
+            assert services.billing_chunk_process(chunk_id=chunk.pk) == 4
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=process, args=(chunks[0],), name="first"),
+        threading.Thread(target=process, args=(chunks[1], holding), name="second"),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and overlapped == [True]
+    for chunk, numbers in zip(chunks, (range(1, 5), range(5, 9)), strict=True):
+        issued = Invoice.objects.filter(profile_id__in=chunk.profile_ids).values_list("number", flat=True)
+        assert sorted(issued) == [f"INV-2026-{n:06d}" for n in numbers]
+    assert InvoiceLine.objects.count() == 8
+    _assert_gap_free()
+    run.refresh_from_db()
+    assert (run.status, run.invoices_created, run.done_chunks) == ("finished", 8, 2)
 
 
 @pytest.mark.postgres

@@ -110,6 +110,11 @@ def published(name: str) -> list:
     return [args[0] for task, args in PUBLISHED if task == name]
 
 
+def published_ids(name: str) -> list:
+    """The ids of a task that takes a list of them (the billing run's after-issue work)."""
+    return [pk for ids in published(name) for pk in ids]
+
+
 # --- pulling the plug ------------------------------------------------------------------------------------
 
 
@@ -299,7 +304,7 @@ BILLING_KILL_POINTS = {
     ),
     # In the chunk's transaction: every row written, the chunk not yet marked done.
     "before_chunk_done": lambda: crash_at(billing_run, "_mark_chunk_done", nth=CRASH_CHUNK),
-    # The chunk committed; its PDFs, e-mails and charges not yet published.
+    # The chunk committed; its PDF, e-mail and charge messages not yet published.
     "after_commit": lambda: crash_at(billing_run, "_after_issue", nth=CRASH_CHUNK),
 }
 
@@ -315,16 +320,16 @@ def billing(kill_point: str) -> dict:
     undo()
     down = probe_down()
     published_before = {
-        "pdf": published("invoices.tasks.render_invoice_pdf"),
-        "ready": published("invoices.tasks.send_invoice_ready"),
+        "pdf": published_ids("invoices.tasks.render_invoice_pdfs"),
+        "ready": published_ids("invoices.tasks.send_invoices_ready"),
     }
     database_back()
     after_crash = billing_state(period)
     PUBLISHED.clear()
     call_command("run_billing", stdout=io.StringIO(), stderr=io.StringIO(), **command)
     rerun_published = {
-        "pdf": published("invoices.tasks.render_invoice_pdf"),
-        "ready": published("invoices.tasks.send_invoice_ready"),
+        "pdf": published_ids("invoices.tasks.render_invoice_pdfs"),
+        "ready": published_ids("invoices.tasks.send_invoices_ready"),
     }
     final = billing_state(period)
     # The sweeper, once its patience has passed: the run is complete, so no chunk is
@@ -341,8 +346,8 @@ def billing(kill_point: str) -> dict:
         "rerun_published": rerun_published,
         "final": final,
         "swept": swept,
-        "swept_pdf": published("invoices.tasks.render_invoice_pdf"),
-        "swept_ready": published("invoices.tasks.send_invoice_ready"),
+        "swept_pdf": published_ids("invoices.tasks.render_invoice_pdfs"),
+        "swept_ready": published_ids("invoices.tasks.send_invoices_ready"),
         "scopes": SCOPES,
         "chunk_size": CHUNK_SIZE,
         "crash_chunk": CRASH_CHUNK,
@@ -508,7 +513,7 @@ def auto_charge(kill_point: str) -> dict:
     invoice = Invoice.objects.get(profile=profile, period=period)
     after_issue_crash = {
         "state": pay_state(invoice),
-        "charge_published": published("payments.tasks.payments_charge_invoice"),
+        "charge_published": published_ids("payments.tasks.payments_charge_invoices"),
         "billing": billing_state(period),
     }
     advance(seconds=(MISSED_CHARGE_AFTER + dt.timedelta(minutes=1)).total_seconds())
