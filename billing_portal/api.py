@@ -14,6 +14,7 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import DomainError
@@ -85,13 +86,21 @@ def errors(*codes: int, descriptions: dict | None = None) -> dict:
 
 
 class Pagination(PageNumberPagination):
-    """``page`` and ``page_size``, when given, must be whole numbers from 1 (400
+    """Every list endpoint's pages, without counting the rows: a page reads
+    ``page_size`` + 1 rows, and the extra row only tells whether there is a next page,
+    so a page costs the same whatever the size of the list (no COUNT). The answer is
+    ``{next, previous, results}``: ``next`` is null on the last page, ``previous`` on
+    the first.
+
+    ``page`` and ``page_size``, when given, must be whole numbers from 1 (400
     otherwise); a page past the end is a 404; ``page_size`` is capped at
-    max_page_size. ``page=last`` is the last page."""
+    max_page_size. ``page=last`` is the last page (the one request that counts)."""
 
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 200
+    # The highest OFFSET the database takes (a signed 64-bit integer).
+    max_offset = 2**63 - 1 - max_page_size - 1
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
@@ -106,6 +115,43 @@ class Pagination(PageNumberPagination):
         if raw in self.last_page_strings:
             return paginator.num_pages
         return positive_int_param(self.page_query_param, raw)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        size = self.get_page_size(request)
+        # The paginator only counts for page=last (num_pages).
+        number = self.get_page_number(request, self.django_paginator_class(queryset, size))
+        start = (number - 1) * size
+        rows = list(queryset[start : start + size + 1]) if start <= self.max_offset else []
+        if not rows and number > 1:
+            raise exceptions.NotFound(self.invalid_page_message)
+        self.number, self.has_next = number, len(rows) > size
+        return rows[:size]
+
+    def get_paginated_response(self, data):
+        return Response({"next": self.get_next_link(), "previous": self.get_previous_link(), "results": data})
+
+    def get_next_link(self):
+        if not self.has_next:
+            return None
+        return replace_query_param(self.request.build_absolute_uri(), self.page_query_param, self.number + 1)
+
+    def get_previous_link(self):
+        if self.number <= 1:
+            return None
+        url = self.request.build_absolute_uri()
+        if self.number == 2:
+            return remove_query_param(url, self.page_query_param)
+        return replace_query_param(url, self.page_query_param, self.number - 1)
+
+    def get_paginated_response_schema(self, schema):
+        """``{next, previous, results}`` (DRF's page without ``count``)."""
+        page = super().get_paginated_response_schema(schema)
+        page["properties"].pop("count")
+        page["required"] = ["next", "previous", "results"]
+        page["properties"]["next"]["description"] = "The next page; null on the last page."
+        page["properties"]["previous"]["description"] = "The previous page; null on the first page."
+        return page
 
 
 def _flatten(detail):

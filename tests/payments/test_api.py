@@ -79,7 +79,7 @@ def test_pm_2_api_customer_agreement_activate_per_profile(cards, api_for):
     api = api_for(cards.users["ca_owner"])
     nl = cards.profiles["woodgrove_nl"]
     listing = api.get("/api/v1/payment-methods/", {"profile": nl.pk}).json()
-    assert listing["count"] == 1 and listing["results"][0]["is_profile_active"] is True
+    assert len(listing["results"]) == 1 and listing["results"][0]["is_profile_active"] is True
 
 
 def test_pm_3_api_refuses_non_signup_roles(cards, api_for):
