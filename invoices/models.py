@@ -71,7 +71,10 @@ class PaymentTerms(models.TextChoices):
 
 class Invoice(models.Model):
     number = models.CharField(_("invoice number"), max_length=32, unique=True)
-    account = models.ForeignKey("accounts.BillingAccount", on_delete=models.PROTECT, related_name="invoices")
+    # Indexed by invoice_account_list_idx (its first column).
+    account = models.ForeignKey(
+        "accounts.BillingAccount", on_delete=models.PROTECT, related_name="invoices", db_index=False
+    )
     profile = models.ForeignKey("accounts.BillingProfile", on_delete=models.PROTECT, related_name="invoices")
     period = models.DateField(_("billing period"))
     issue_date = models.DateField(_("invoice date"))
@@ -124,6 +127,12 @@ class Invoice(models.Model):
             # The invoice list's order: the first page of a large account is read in
             # index order and stops after a page, instead of sorting every invoice.
             models.Index(fields=["-issue_date", "-number"], name="invoice_list_order_idx"),
+            # The same per account (an account-level role sees the account's invoices),
+            # whole and filtered by status or period: a page of one account is read in
+            # index order without passing other accounts' invoices, whatever their number.
+            models.Index(fields=["account", "-issue_date", "-number"], name="invoice_account_list_idx"),
+            models.Index(fields=["account", "status", "-issue_date", "-number"], name="invoice_account_status_idx"),
+            models.Index(fields=["account", "period", "-issue_date", "-number"], name="invoice_account_period_idx"),
         ]
 
     def __str__(self):
