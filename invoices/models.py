@@ -69,6 +69,16 @@ class PaymentTerms(models.TextChoices):
     BANK_TRANSFER = "bank_transfer", _("Bank transfer within 30 days")
 
 
+def amount_due(balance):
+    """An invoice's amount due for its balance (total - credited - paid): never below zero."""
+    return balance if balance > 0 else (balance * 0).copy_abs()
+
+
+def surplus(balance):
+    """What an invoice's balance says is to be refunded: the negative part, as a positive amount."""
+    return -balance if balance < 0 else (balance * 0).copy_abs()
+
+
 class Invoice(models.Model):
     number = models.CharField(_("invoice number"), max_length=32, unique=True)
     # Indexed by invoice_account_list_idx (its first column).
@@ -146,14 +156,12 @@ class Invoice(models.Model):
     @property
     def amount_due(self):
         """What is still to pay: the balance, never below zero."""
-        balance = self.balance
-        return balance if balance > 0 else (balance * 0).copy_abs()
+        return amount_due(self.balance)
 
     @property
     def surplus(self):
         """Paid more than the invoice still asks (credited after it was paid): to refund."""
-        balance = self.balance
-        return -balance if balance < 0 else (balance * 0).copy_abs()
+        return surplus(self.balance)
 
     @property
     def is_payable(self) -> bool:

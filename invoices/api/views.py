@@ -30,7 +30,13 @@ class InvoiceList(generics.ListAPIView):
         form = InvoiceFilterForm(self.request.query_params)
         if not form.is_valid():
             raise ValidationError(form.errors)
-        return form.apply(selectors.invoices_for_user(self.request.user))
+        # Only the columns the serializer returns, as values: no model instance per row.
+        invoices = form.apply(selectors.invoices_for_user(self.request.user)).select_related(None)
+        return invoices.values(*InvoiceSerializer.value_columns())
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer_class().represent_values(page))
 
 
 class InvoiceDetail(generics.RetrieveAPIView):
