@@ -6,7 +6,7 @@ from django.views.decorators.http import require_safe
 
 from accounts import permissions
 
-from . import downloads, hooks, listing, selectors
+from . import detail, downloads, hooks, listing, selectors
 from .forms import InvoiceFilterForm
 
 # The pages of the list (invoices.listing); PAGE_SIZE is named here for the tests.
@@ -22,7 +22,7 @@ def invoice_list(request):
     has shrunk still shows invoices."""
     user = request.user
     form = InvoiceFilterForm(request.GET or None)
-    invoices = form.apply(selectors.invoices_for_user(user)).select_related(None).values_list(*listing.LIST_COLUMNS)
+    invoices = form.apply(selectors.invoice_values_for_user(user, listing.LIST_COLUMNS))
     page = listing.page(invoices, request.GET.get("page"))
     rows = listing.rows(user, page.object_list, settings.PORTAL_SELLER)
     query = request.GET.copy()
@@ -45,16 +45,17 @@ def invoice_list(request):
 @require_safe
 def invoice_detail(request, pk):
     invoice = selectors.get_invoice_for_user(request.user, pk)
+    credit_notes = selectors.credit_notes_on_invoice(invoice)
     return render(
         request,
         "invoices/invoice_detail.html",
         {
             "invoice": invoice,
             "revision": invoice.current_revision,
-            "lines": invoice.lines.select_related("subscription"),
-            "revisions": invoice.revisions.order_by("-number"),
-            "credit_notes": selectors.credit_notes_for_invoice(invoice),
-            "replaced_by": invoice.replaced_by.order_by("pk").first(),
+            "line_rows": detail.line_rows(invoice),
+            "revision_rows": detail.revision_rows(invoice, selectors.revisions_for_invoice(invoice)),
+            "credit_notes": credit_notes,
+            "replaced_by": selectors.replacing_invoice(credit_notes),
             "can_pay": permissions.can_pay_invoices(request.user, invoice.profile),
             "can_request_amendment": permissions.can_request_invoice_amendment(request.user, invoice.profile),
             "seller": settings.PORTAL_SELLER,

@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from accounts.models import scope_name
 from billing_portal.api import DecimalField, ModelSerializer
+from invoices import selectors
 from invoices.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, InvoiceRevision, amount_due, surplus
 
 
@@ -194,7 +195,7 @@ class InvoiceDetailSerializer(InvoiceSerializer):
 
     def get_replaced_by(self, invoice) -> int | None:
         """The corrected invoice that replaces this one, if any."""
-        corrected = invoice.replaced_by.order_by("pk").first()
+        corrected = selectors.replacing_invoice(invoice.credit_notes.all())
         return corrected.pk if corrected else None
 
 
