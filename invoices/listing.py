@@ -9,7 +9,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from accounts import permissions
-from accounts.models import BillingAccount, BillingProfile
+from accounts.models import BillingAccount, BillingProfile, scope_name
 
 from . import formatting
 from .models import InvoiceStatus, PaymentTerms
@@ -19,11 +19,11 @@ PAGE_SIZE = 25
 # number is past the end of any list.
 MAX_PAGE = (2**63 - 2) // PAGE_SIZE
 # The columns the list shows, read as plain values (no model instances per row): the
-# scope's name is BillingProfile.__str__ (account name, profile name unless default),
-# PAY-1 (can_pay_invoices) reads the profile's account (agreement type and who signed
-# up). One profile and account object is made per billing profile on the page, from
-# these values only: anything else read from them costs a query per billing profile,
-# which the constant-query tests catch.
+# scope's name is str(profile) (accounts.models.scope_name: account name, profile name
+# unless default), PAY-1 (can_pay_invoices) reads the profile's account (agreement type
+# and who signed up). A profile and account object is made, from these values only, for
+# each billing profile whose row offers Pay now: anything else read from them costs a
+# query per billing profile, which the constant-query tests catch.
 INVOICE_COLUMNS = (
     "pk",
     "number",
@@ -41,6 +41,8 @@ PROFILE_COLUMNS = ("profile__name", "profile__is_default", "profile__account")
 ACCOUNT_COLUMNS = ("profile__account__name", "profile__account__agreement_type", "profile__account__signed_up_by")
 LIST_COLUMNS = INVOICE_COLUMNS + PROFILE_COLUMNS + ACCOUNT_COLUMNS
 _PROFILE_ID = INVOICE_COLUMNS.index("profile_id")
+_PROFILE_NAME, _IS_DEFAULT = LIST_COLUMNS.index("profile__name"), LIST_COLUMNS.index("profile__is_default")
+_ACCOUNT_NAME = LIST_COLUMNS.index("profile__account__name")
 
 
 class ListPage:
@@ -99,18 +101,33 @@ def _from_columns(model, **values):
     return model.from_db("default", names, [values[name] for name in names])
 
 
-def _scopes(rows) -> dict[int, BillingProfile]:
-    """The billing profiles of the page's rows (and their accounts), one object each,
-    made from the selected columns."""
-    profiles: dict[int, BillingProfile] = {}
-    accounts: dict[int, BillingAccount] = {}
-    for row in rows:
-        profile_id = row[_PROFILE_ID]
-        if profile_id in profiles:
-            continue
-        name, is_default, account_id, account_name, agreement_type, signed_up_by = row[len(INVOICE_COLUMNS) :]
-        if account_id not in accounts:
-            accounts[account_id] = _from_columns(
+class _Scopes:
+    """The billing profiles of a page's rows, from the selected columns: each one's name
+    (``scope_name``, as ``str(profile)``) and, only for a row that offers Pay now, PAY-1
+    from one profile and account object per profile (``permissions.can_pay_invoices``,
+    from the cached grants)."""
+
+    def __init__(self, user, page_rows):
+        self.user = user
+        self.rows = {row[_PROFILE_ID]: row for row in page_rows}
+        self.names = {
+            pk: escape(scope_name(row[_ACCOUNT_NAME], row[_PROFILE_NAME], row[_IS_DEFAULT]))
+            for pk, row in self.rows.items()
+        }
+        self.accounts: dict[int, BillingAccount] = {}
+        self.payable: dict[int, bool] = {}
+
+    def can_pay(self, profile_id) -> bool:
+        if profile_id not in self.payable:
+            self.payable[profile_id] = permissions.can_pay_invoices(self.user, self._profile(profile_id))
+        return self.payable[profile_id]
+
+    def _profile(self, profile_id) -> BillingProfile:
+        name, is_default, account_id, account_name, agreement_type, signed_up_by = self.rows[profile_id][
+            len(INVOICE_COLUMNS) :
+        ]
+        if account_id not in self.accounts:
+            self.accounts[account_id] = _from_columns(
                 BillingAccount,
                 id=account_id,
                 name=account_name,
@@ -118,9 +135,8 @@ def _scopes(rows) -> dict[int, BillingProfile]:
                 signed_up_by_id=signed_up_by,
             )
         profile = _from_columns(BillingProfile, id=profile_id, name=name, is_default=is_default, account_id=account_id)
-        profile.account = accounts[account_id]
-        profiles[profile_id] = profile
-    return profiles
+        profile.account = self.accounts[account_id]
+        return profile
 
 
 def rows(user, page_rows, seller) -> str:
@@ -132,10 +148,7 @@ def rows(user, page_rows, seller) -> str:
     iban = escape(seller["iban"])
     detail_url = formatting.url_maker("invoices:detail")
     pay_url = formatting.url_maker("payments:pay")
-    profiles = _scopes(page_rows)
-    # Per billing profile: its name and PAY-1 (from the cached grants).
-    scopes = {pk: escape(str(profile)) for pk, profile in profiles.items()}
-    can_pay = {pk: permissions.can_pay_invoices(user, profile) for pk, profile in profiles.items()}
+    scopes = _Scopes(user, page_rows)
     dates: dict = {}
     out = []
     for (
@@ -161,13 +174,13 @@ def rows(user, page_rows, seller) -> str:
                 payment = _BANK_TRANSFER.format(
                     label=bank_label, iban=iban, reference_label=reference_label, reference=escape(reference)
                 )
-            elif can_pay[profile_id] and pay_url is not None:
+            elif pay_url is not None and scopes.can_pay(profile_id):
                 payment = _PAY_NOW.format(url=pay_url(pk), label=pay_label)
         out.append(
             _ROW.format(
                 url=detail_url(pk),
                 number=escape(number),
-                scope=scopes[profile_id],
+                scope=scopes.names[profile_id],
                 period=f"{period:%Y-%m}",
                 issue_date=dates[issue_date],
                 due_date=dates[due_date],
