@@ -222,6 +222,12 @@ class BillingAccount(models.Model):
         return [line for line in lines if line]
 
 
+def scope_name(account_name: str, profile_name: str, is_default: bool) -> str:
+    """A billing profile's name as the interface shows it (``str(profile)``): the
+    account's name, followed by the profile's unless it is the implicit default."""
+    return account_name if is_default else f"{account_name} / {profile_name}"
+
+
 class BillingProfile(models.Model):
     account = models.ForeignKey(BillingAccount, on_delete=models.CASCADE, related_name="profiles")
     name = models.CharField(_("name"), max_length=200)
@@ -269,7 +275,7 @@ class BillingProfile(models.Model):
         ]
 
     def __str__(self):
-        return self.account.name if self.is_default else f"{self.account.name} / {self.name}"
+        return scope_name(self.account.name, self.name, self.is_default)
 
     def clean(self):
         super().clean()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from .models import AgreementType, BillingAccount, BillingProfile, Channel, PaymentMode, Subscription
+from .models import AgreementType, BillingAccount, BillingProfile, Channel, PaymentMode, RoleAssignment, Subscription
 from .roles import ACCOUNT_ROLES, PROFILE_ROLES, Role
 
 _CACHE_ATTR = "_portal_grants"
@@ -29,14 +29,17 @@ class Grant:
     agreement_type: str
 
 
+# The query of ``grants``, its columns resolved once (only ever filtered, never read).
+_GRANT_ROWS = RoleAssignment.objects.values_list("role", "account_id", "profile_id", "account__agreement_type")
+
+
 def grants(user) -> tuple[Grant, ...]:
     """The user's role assignments (cached on the user object for this request)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return ()
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
-        rows = user.role_assignments.values_list("role", "account_id", "profile_id", "account__agreement_type")
-        cached = tuple(Grant(*row) for row in rows)
+        cached = tuple(Grant(*row) for row in _GRANT_ROWS.filter(user_id=user.pk))
         setattr(user, _CACHE_ATTR, cached)
     return cached
 

@@ -18,6 +18,9 @@ def main(argv=None):
     parser.add_argument("--pdf-renders", type=int, default=60, help="PDF renders to time (default 60)")
     parser.add_argument("--only", choices=["billing", "pdf", "list", "pay"], help="run one benchmark")
     parser.add_argument("--list-invoices", type=int, default=10_000, help="invoices in the list benchmark's account")
+    parser.add_argument(
+        "--list-big-invoices", type=int, default=None, help="invoices in its second account (default 10 x; 0: none)"
+    )
     parser.add_argument("--list-requests", type=int, default=1000, help="requests per target in the list benchmark")
     parser.add_argument("--concurrency", type=int, default=8, help="client threads in the list benchmark")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers in the list benchmark (2 cores)")
@@ -54,7 +57,9 @@ def main(argv=None):
         if args.only in (None, "pdf"):
             results += pdf.run(args.pdf_renders)
         if args.only in (None, "list"):
-            results += invoice_list.run(args.list_invoices, args.list_requests, args.concurrency, args.workers)
+            results += invoice_list.run(
+                args.list_invoices, args.list_requests, args.concurrency, args.workers, args.list_big_invoices
+            )
     finally:
         if not args.keepdb:
             connection.creation.destroy_test_db(old_name, verbosity=0)

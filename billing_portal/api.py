@@ -6,14 +6,24 @@ documented error responses for ``extend_schema``. ``billing_portal.schema.AutoSc
 adds them to every operation.
 """
 
+import copy
+import decimal
+import functools
+import operator
+
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
+from rest_framework.fields import empty
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.relations import PKOnlyObject
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import DomainError
@@ -84,14 +94,127 @@ def errors(*codes: int, descriptions: dict | None = None) -> dict:
     return {code: OpenApiResponse(ErrorSerializer, description=texts[code]) for code in codes}
 
 
+class DecimalField(serializers.DecimalField):
+    """DRF's DecimalField, with a short way for the common case: an amount that already
+    has the field's decimal places (every amount read from a ``DecimalField(14, 2)``
+    column) is written as it is, which is what quantizing it gives; anything else goes
+    through DRF. A test compares both for many values."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._as_is = (
+            getattr(self, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING)
+            and not self.localize
+            and not self.normalize_output
+            and self.decimal_places
+            and self.max_digits
+        )
+
+    def to_representation(self, value):
+        if self._as_is and type(value) is decimal.Decimal:
+            text = f"{value:f}"
+            point = text.rfind(".")
+            # The field's places, and few enough digits for DRF's quantize to keep them all.
+            if point != -1 and len(text) - point - 1 == self.decimal_places and len(text) <= self.max_digits:
+                return text
+        return super().to_representation(value)
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """The API's model serializers: DRF's, with DecimalField above for decimal columns,
+    and the fields built from the model once per class (DRF builds them on every
+    instance, about 2 ms for an invoice's; they depend on the class only) and copied
+    for each instance.
+
+    ``represent_values(rows)`` represents rows of ``queryset.values(*value_columns())``
+    exactly as the serializer represents model instances, for list endpoints that read
+    only the columns they return (no model instance per row): each field reads the
+    column of its source (``current_revision.po_number`` is ``current_revision__po_number``,
+    a relation its key), a field that is no column reads ``Meta.value_functions[name](row)``
+    (whose columns ``Meta.value_function_columns`` names), and then gives the value to the
+    field's own ``to_representation`` (so a SerializerMethodField, whose value is the whole
+    instance, has no place in such a serializer). A missing value (NULL, or no related
+    row) is the field's default when it has one, as DRF answers a missing attribute, else
+    None."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DecimalField: DecimalField,
+    }
+
+    def get_fields(self):
+        built = type(self).__dict__.get("_built_fields")
+        if built is None:
+            built = super().get_fields()
+            type(self)._built_fields = built
+        return copy.deepcopy(built)
+
+    @classmethod
+    def value_columns(cls) -> tuple[str, ...]:
+        return cls._value_plan()[0]
+
+    @classmethod
+    def represent_values(cls, rows) -> list[dict]:
+        plan = cls._value_plan()[1]
+        out = []
+        for row in rows:
+            item = {}
+            for name, read, to_representation, default in plan:
+                value = read(row)
+                item[name] = default if value is None else to_representation(value)
+            out.append(item)
+        return out
+
+    @classmethod
+    def _value_plan(cls):
+        """(columns, [(name, read, to_representation, default)]), made once per class
+        from the fields of one instance (their to_representation needs no request)."""
+        plan = cls.__dict__.get("_plan")
+        if plan is None:
+            functions = getattr(cls.Meta, "value_functions", {})
+            steps, columns = [], []
+            for name, field in cls().fields.items():
+                if field.write_only:
+                    continue
+                if name not in functions:
+                    columns.append(_column(field))
+                read = functions.get(name) or operator.itemgetter(_column(field))
+                to_representation = field.to_representation
+                if isinstance(field, serializers.RelatedField) and field.use_pk_only_optimization():
+                    to_representation = functools.partial(_pk_only, field)
+                steps.append(
+                    (name, read, to_representation, field.get_default() if field.default is not empty else None)
+                )
+            columns = tuple(dict.fromkeys([*columns, *getattr(cls.Meta, "value_function_columns", ())]))
+            plan = cls._plan = (columns, steps)
+        return plan
+
+
+def _column(field) -> str:
+    """The ``values()`` column of a serializer field's source."""
+    return "__".join(field.source_attrs)
+
+
+def _pk_only(field, pk):
+    return field.to_representation(PKOnlyObject(pk=pk))
+
+
 class Pagination(PageNumberPagination):
-    """``page`` and ``page_size``, when given, must be whole numbers from 1 (400
+    """Every list endpoint's pages, without counting the rows: a page reads
+    ``page_size`` + 1 rows, and the extra row only tells whether there is a next page,
+    so a page costs the same whatever the size of the list (no COUNT). The answer is
+    ``{next, previous, results}``: ``next`` is null on the last page, ``previous`` on
+    the first.
+
+    ``page`` and ``page_size``, when given, must be whole numbers from 1 (400
     otherwise); a page past the end is a 404; ``page_size`` is capped at
-    max_page_size. ``page=last`` is the last page."""
+    max_page_size. ``page=last`` is the last page (the one request that counts)."""
 
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 200
+    # The highest OFFSET the database takes (a signed 64-bit integer).
+    max_offset = 2**63 - 1 - max_page_size - 1
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
@@ -106,6 +229,43 @@ class Pagination(PageNumberPagination):
         if raw in self.last_page_strings:
             return paginator.num_pages
         return positive_int_param(self.page_query_param, raw)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        size = self.get_page_size(request)
+        # The paginator only counts for page=last (num_pages).
+        number = self.get_page_number(request, self.django_paginator_class(queryset, size))
+        start = (number - 1) * size
+        rows = list(queryset[start : start + size + 1]) if start <= self.max_offset else []
+        if not rows and number > 1:
+            raise exceptions.NotFound(self.invalid_page_message)
+        self.number, self.has_next = number, len(rows) > size
+        return rows[:size]
+
+    def get_paginated_response(self, data):
+        return Response({"next": self.get_next_link(), "previous": self.get_previous_link(), "results": data})
+
+    def get_next_link(self):
+        if not self.has_next:
+            return None
+        return replace_query_param(self.request.build_absolute_uri(), self.page_query_param, self.number + 1)
+
+    def get_previous_link(self):
+        if self.number <= 1:
+            return None
+        url = self.request.build_absolute_uri()
+        if self.number == 2:
+            return remove_query_param(url, self.page_query_param)
+        return replace_query_param(url, self.page_query_param, self.number - 1)
+
+    def get_paginated_response_schema(self, schema):
+        """``{next, previous, results}`` (DRF's page without ``count``)."""
+        page = super().get_paginated_response_schema(schema)
+        page["properties"].pop("count")
+        page["required"] = ["next", "previous", "results"]
+        page["properties"]["next"]["description"] = "The next page; null on the last page."
+        page["properties"]["previous"]["description"] = "The previous page; null on the first page."
+        return page
 
 
 def _flatten(detail):

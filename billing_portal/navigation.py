@@ -1,10 +1,14 @@
 """The navigation bar, following the help articles' names (Cost Management + Billing).
 
 Each entry shows when its URL exists and the user may use it. The roles come from the
-cached grants, so the bar costs no queries beyond the one that reads them.
+cached grants, so the bar costs no queries beyond the one that reads them; the entries'
+URLs are reversed once per URLconf and script prefix, not on every page.
 """
 
-from django.urls import NoReverseMatch, reverse
+from functools import lru_cache
+
+from django.conf import settings
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts import permissions, two_factor
@@ -36,6 +40,18 @@ ENTRIES = [
 COUNTS = {"support:queue": waiting_count}
 
 
+@lru_cache(maxsize=16)
+def _entries(urlconf: str, script_prefix: str) -> tuple:
+    """(label, url name, url, who sees it) of the ENTRIES whose URL exists."""
+    entries = []
+    for label, url_name, visible in ENTRIES:
+        try:
+            entries.append((label, url_name, reverse(url_name, urlconf=urlconf), visible))
+        except NoReverseMatch:
+            continue
+    return tuple(entries)
+
+
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or two_factor.pending_step(request):
@@ -43,11 +59,7 @@ def navigation(request):
         return {"nav_entries": []}
     current = request.path
     entries = []
-    for label, url_name, visible in ENTRIES:
-        try:
-            url = reverse(url_name)
-        except NoReverseMatch:
-            continue
+    for label, url_name, url, visible in _entries(get_urlconf() or settings.ROOT_URLCONF, get_script_prefix()):
         if visible(user):
             active = current == url or (url != "/" and current.startswith(url))
             count = COUNTS[url_name]() if url_name in COUNTS else None

@@ -69,9 +69,22 @@ class PaymentTerms(models.TextChoices):
     BANK_TRANSFER = "bank_transfer", _("Bank transfer within 30 days")
 
 
+def amount_due(balance):
+    """An invoice's amount due for its balance (total - credited - paid): never below zero."""
+    return balance if balance > 0 else (balance * 0).copy_abs()
+
+
+def surplus(balance):
+    """What an invoice's balance says is to be refunded: the negative part, as a positive amount."""
+    return -balance if balance < 0 else (balance * 0).copy_abs()
+
+
 class Invoice(models.Model):
     number = models.CharField(_("invoice number"), max_length=32, unique=True)
-    account = models.ForeignKey("accounts.BillingAccount", on_delete=models.PROTECT, related_name="invoices")
+    # Indexed by invoice_account_list_idx (its first column).
+    account = models.ForeignKey(
+        "accounts.BillingAccount", on_delete=models.PROTECT, related_name="invoices", db_index=False
+    )
     profile = models.ForeignKey("accounts.BillingProfile", on_delete=models.PROTECT, related_name="invoices")
     period = models.DateField(_("billing period"))
     issue_date = models.DateField(_("invoice date"))
@@ -124,6 +137,12 @@ class Invoice(models.Model):
             # The invoice list's order: the first page of a large account is read in
             # index order and stops after a page, instead of sorting every invoice.
             models.Index(fields=["-issue_date", "-number"], name="invoice_list_order_idx"),
+            # The same per account (an account-level role sees the account's invoices),
+            # whole and filtered by status or period: a page of one account is read in
+            # index order without passing other accounts' invoices, whatever their number.
+            models.Index(fields=["account", "-issue_date", "-number"], name="invoice_account_list_idx"),
+            models.Index(fields=["account", "status", "-issue_date", "-number"], name="invoice_account_status_idx"),
+            models.Index(fields=["account", "period", "-issue_date", "-number"], name="invoice_account_period_idx"),
         ]
 
     def __str__(self):
@@ -137,14 +156,12 @@ class Invoice(models.Model):
     @property
     def amount_due(self):
         """What is still to pay: the balance, never below zero."""
-        balance = self.balance
-        return balance if balance > 0 else (balance * 0).copy_abs()
+        return amount_due(self.balance)
 
     @property
     def surplus(self):
         """Paid more than the invoice still asks (credited after it was paid): to refund."""
-        balance = self.balance
-        return -balance if balance < 0 else (balance * 0).copy_abs()
+        return surplus(self.balance)
 
     @property
     def is_payable(self) -> bool:

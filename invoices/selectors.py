@@ -2,6 +2,8 @@
 invoices of billing scopes they may see (accounts.permissions.can_view_invoices);
 another tenant's invoice is reported like one that does not exist (Http404)."""
 
+from functools import lru_cache
+
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -9,12 +11,16 @@ from accounts import permissions
 from accounts.models import BillingProfile
 from accounts.selectors import profiles_where
 
-from .models import CreditNote, Invoice, InvoiceRevision
+from .models import CreditNote, CreditNoteKind, Invoice, InvoiceRevision
 
 
 def invoice_profiles(user) -> list:
     """The billing profiles whose invoices the user may see (one query)."""
     return profiles_where(user, permissions.can_view_invoices)
+
+
+# Newest first: the order of every invoice list (the list indexes follow it).
+NEWEST_FIRST = ("-issue_date", "-number")
 
 
 def invoices_for_user(user, profiles: list | None = None) -> QuerySet[Invoice]:
@@ -29,8 +35,22 @@ def invoices_for_user(user, profiles: list | None = None) -> QuerySet[Invoice]:
     return (
         Invoice.objects.filter(scope)
         .select_related("account", "profile", "profile__account", "current_revision")
-        .order_by("-issue_date", "-number")
+        .order_by(*NEWEST_FIRST)
     )
+
+
+def invoice_values_for_user(user, columns: tuple[str, ...], *, named: bool = False) -> QuerySet:
+    """The invoices of ``invoices_for_user`` as the values of ``columns`` only (tuples,
+    or dicts when ``named``), for list pages that need no model instance per row."""
+    return _newest_first(tuple(columns), named).filter(permissions.can_view_invoices_filter(user))
+
+
+@lru_cache(maxsize=16)
+def _newest_first(columns: tuple[str, ...], named: bool) -> QuerySet:
+    """Resolving the columns costs about as much as the rest of a page's query, so it is
+    done once per column set; this queryset is only ever filtered (a copy), never read."""
+    invoices = Invoice.objects.order_by(*NEWEST_FIRST)
+    return invoices.values(*columns) if named else invoices.values_list(*columns)
 
 
 def has_invoice_scopes(user) -> bool:
@@ -39,11 +59,21 @@ def has_invoice_scopes(user) -> bool:
     return BillingProfile.objects.filter(scope).exists()
 
 
+def _invoice_with_scope(pk) -> Invoice:
+    """One invoice with its profile, account and current revision (Invoice.DoesNotExist
+    otherwise). The invoice's account is its profile's: read once, not joined twice."""
+    invoice = _WITH_SCOPE.get(pk=pk)
+    if invoice.account_id == invoice.profile.account_id:
+        invoice.account = invoice.profile.account
+    return invoice
+
+
+_WITH_SCOPE = Invoice.objects.select_related("profile__account", "current_revision")
+
+
 def get_invoice_for_user(user, pk) -> Invoice:
     try:
-        invoice = Invoice.objects.select_related("account", "profile", "profile__account", "current_revision").get(
-            pk=pk
-        )
+        invoice = _invoice_with_scope(pk)
     except (Invoice.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
     if not permissions.can_view_invoices(user, invoice.profile):
@@ -82,6 +112,33 @@ def credit_notes_for_invoice(invoice):
     return CreditNote.objects.filter(invoice_id=invoice.pk).select_related("applied_to").order_by("number")
 
 
+def credit_notes_on_invoice(invoice) -> list[CreditNote]:
+    """``credit_notes_for_invoice`` for an invoice's page. Every credit note adds its total
+    to the invoice's ``amount_credited`` (``services.write_credit_note``), and only a
+    correction of an invoice with nothing left to credit has a total of 0: an invoice
+    with a positive total and nothing credited has none, and costs no query."""
+    if invoice.amount_credited == 0 and invoice.total > 0:
+        return []
+    return list(credit_notes_for_invoice(invoice))
+
+
+def replacing_invoice(credit_notes) -> Invoice | None:
+    """The corrected invoice that replaces an invoice, from its credit notes (with
+    ``applied_to`` loaded): the one its correction credit note names. A correction writes
+    both at once (``services.invoice_correct``, once per invoice), so no query is needed."""
+    return next((note.applied_to for note in credit_notes if note.kind == CreditNoteKind.CORRECTION), None)
+
+
+def revisions_for_invoice(invoice) -> list[InvoiceRevision]:
+    """An invoice's revisions, newest first. Revisions are numbered from 1 and the current
+    one is the newest (an amendment adds the next number and makes it current), so an
+    invoice whose current revision is number 1 has no other: no query for it."""
+    current = invoice.current_revision
+    if current is not None and current.number == 1:
+        return [current]
+    return list(invoice.revisions.order_by("-number"))
+
+
 def credit_notes_for_user(user) -> QuerySet[CreditNote]:
     """Every credit note of the invoices the user may see, newest first (one query beyond
     the cached grants), with the invoice loaded: for a payment history."""
@@ -112,6 +169,6 @@ def get_invoice_to_credit(user, pk) -> Invoice:
     if not permissions.can_credit_invoices(user):
         return get_invoice_for_user(user, pk)
     try:
-        return Invoice.objects.select_related("account", "profile", "profile__account", "current_revision").get(pk=pk)
+        return _invoice_with_scope(pk)
     except (Invoice.DoesNotExist, ValueError, TypeError):
         raise Http404 from None

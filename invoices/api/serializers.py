@@ -1,9 +1,14 @@
 from decimal import Decimal
 
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from invoices.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, InvoiceRevision
+from accounts.models import scope_name
+from billing_portal.api import DecimalField, ModelSerializer
+from invoices import selectors
+from invoices.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, InvoiceRevision, amount_due, surplus
 
 
 class InvoiceRevisionSerializer(serializers.ModelSerializer):
@@ -48,15 +53,30 @@ class InvoiceLineSerializer(serializers.ModelSerializer):
         ]
 
 
-class InvoiceSerializer(serializers.ModelSerializer):
-    profile_name = serializers.CharField(source="profile.__str__", read_only=True)
+@extend_schema_field(OpenApiTypes.STR)
+class PeriodField(serializers.Field):
+    """A billing period (the first day of its month) as ``YYYY-MM``."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, value) -> str:
+        return f"{value:%Y-%m}"
+
+
+def _balance(row):
+    return row["total"] - row["amount_credited"] - row["amount_paid"]
+
+
+class InvoiceSerializer(ModelSerializer):
+    profile_name = serializers.StringRelatedField(source="profile")
     po_number = serializers.CharField(source="current_revision.po_number", default="", read_only=True)
     vat_id = serializers.CharField(source="current_revision.vat_id", default="", read_only=True)
-    period = serializers.SerializerMethodField()
-    amount_due = serializers.DecimalField(
+    period = PeriodField()
+    amount_due = DecimalField(
         max_digits=14, decimal_places=2, read_only=True, help_text="Total - amount credited - amount paid, not below 0."
     )
-    surplus = serializers.DecimalField(
+    surplus = DecimalField(
         max_digits=14, decimal_places=2, read_only=True, help_text="Paid more than the invoice still asks: to refund."
     )
 
@@ -88,9 +108,15 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "notified_at",
             "paid_at",
         ]
-
-    def get_period(self, invoice) -> str:
-        return f"{invoice.period:%Y-%m}"
+        # The values of the fields that are not a column, for rows of values (represent_values).
+        value_functions = {
+            "profile_name": lambda row: scope_name(
+                row["profile__account__name"], row["profile__name"], row["profile__is_default"]
+            ),
+            "amount_due": lambda row: amount_due(_balance(row)),
+            "surplus": lambda row: surplus(_balance(row)),
+        }
+        value_function_columns = ("profile__account__name", "profile__name", "profile__is_default")
 
 
 class CreditNoteLineSerializer(serializers.ModelSerializer):
@@ -169,7 +195,7 @@ class InvoiceDetailSerializer(InvoiceSerializer):
 
     def get_replaced_by(self, invoice) -> int | None:
         """The corrected invoice that replaces this one, if any."""
-        corrected = invoice.replaced_by.order_by("pk").first()
+        corrected = selectors.replacing_invoice(invoice.credit_notes.all())
         return corrected.pk if corrected else None
 
 

@@ -26,11 +26,20 @@ class InvoiceList(generics.ListAPIView):
     serializer_class = InvoiceSerializer
 
     def get_queryset(self):
-        refuse_blank_params(self.request.query_params, InvoiceFilterForm.base_fields)
-        form = InvoiceFilterForm(self.request.query_params)
+        # Only the columns the serializer returns, as values: no model instance per row.
+        invoices = selectors.invoice_values_for_user(self.request.user, InvoiceSerializer.value_columns(), named=True)
+        params = self.request.query_params
+        if not any(name in params for name in InvoiceFilterForm.base_fields):
+            return invoices
+        refuse_blank_params(params, InvoiceFilterForm.base_fields)
+        form = InvoiceFilterForm(params)
         if not form.is_valid():
             raise ValidationError(form.errors)
-        return form.apply(selectors.invoices_for_user(self.request.user))
+        return form.apply(invoices)
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer_class().represent_values(page))
 
 
 class InvoiceDetail(generics.RetrieveAPIView):
@@ -43,8 +52,8 @@ class InvoiceDetail(generics.RetrieveAPIView):
         # Loaded here so the serializer does a fixed number of queries.
         invoice._prefetched_objects_cache = {
             "lines": invoice.lines.select_related("subscription"),
-            "revisions": invoice.revisions.order_by("number"),
-            "credit_notes": selectors.credit_notes_for_invoice(invoice),
+            "revisions": selectors.revisions_for_invoice(invoice)[::-1],
+            "credit_notes": selectors.credit_notes_on_invoice(invoice),
         }
         return invoice
 

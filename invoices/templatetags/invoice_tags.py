@@ -5,7 +5,8 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.utils import translation
 
-from billing_portal.money import format_money
+from billing_portal.money import CURRENCIES, format_money
+from invoices import formatting
 
 register = template.Library()
 
@@ -16,7 +17,11 @@ def money(amount, currency):
     if amount in (None, ""):
         return ""
     try:
-        return format_money(Decimal(str(amount)), currency, translation.get_language() or "en")
+        value = Decimal(str(amount))
+        language = translation.get_language() or "en"
+        if currency in CURRENCIES:  # format_money's result, with the locale data read once
+            return formatting.money_formatter(currency, language)(value)
+        return format_money(value, currency, language)
     except (InvalidOperation, KeyError):
         return f"{amount} {currency}"
 

@@ -346,8 +346,8 @@ def test_list_endpoints_constant_queries_and_paginated(world, api_for, django_as
         make_subscription(extra, marketplace=i % 2 == 0)
     with django_assert_max_num_queries(small):
         body = client.get(url).json()
-    assert body["count"] > 30 and len(body["results"]) == 25 and body["next"]
-    assert len(client.get(f"{url}?page_size=200").json()["results"]) == body["count"]
+    assert len(body["results"]) == 25 and body["next"]
+    assert len(client.get(f"{url}?page_size=200").json()["results"]) > 30
 
 
 # --- OpenAPI schema and docs ------------------------------------------------------------------

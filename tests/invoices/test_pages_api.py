@@ -134,19 +134,47 @@ def test_pdf_rendered_on_demand_when_worker_lost_it(demo, issued, client_for):
 def test_api_list_filters_and_detail(demo, issued, api_for):
     api = api_for(demo.users["ca_owner"])
     data = api.get("/api/v1/invoices/").json()
-    assert data["count"] == 2
+    assert len(data["results"]) == 2 and data["next"] is None
     assert {row["number"] for row in data["results"]} == {
         issued[demo.profiles["woodgrove_nl"].pk].number,
         issued[demo.profiles["woodgrove_de"].pk].number,
     }
-    assert api.get("/api/v1/invoices/", {"status": "paid"}).json()["count"] == 0
-    assert api.get("/api/v1/invoices/", {"period": "2026-01"}).json()["count"] == 2
+    assert api.get("/api/v1/invoices/", {"status": "paid"}).json()["results"] == []
+    assert len(api.get("/api/v1/invoices/", {"period": "2026-01"}).json()["results"]) == 2
     bad = api.get("/api/v1/invoices/", {"period": "2026-99"})
     assert bad.status_code == 400 and "period" in bad.json()["fields"]
     invoice = issued[demo.profiles["woodgrove_nl"].pk]
     detail = api.get(f"/api/v1/invoices/{invoice.pk}/").json()
     assert detail["lines"][0]["amount"] == "10.00" and detail["revisions"][0]["number"] == 1
     assert detail["total"] == "12.10" and detail["vat_id"] == "NL820646660B01"
+
+
+def test_api_list_rows_are_what_the_serializer_gives_for_the_invoices(demo, issued, api_for):
+    """The list reads only the columns it returns (values, no model instances): its rows
+    are exactly InvoiceSerializer's representation of the invoices, for every kind of
+    row (credited, overpaid, replacing another, without a revision, a named profile)."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from invoices.api.serializers import InvoiceSerializer
+
+    first, second, third, *_ = Invoice.objects.order_by("pk")
+    now = timezone.now()
+    Invoice.objects.filter(pk=first.pk).update(
+        amount_paid=first.total + Decimal("5.25"), paid_at=now, notified_at=now, status=InvoiceStatus.PAID
+    )
+    Invoice.objects.filter(pk=second.pk).update(amount_credited=Decimal("1.10"), replaces=first)
+    Invoice.objects.filter(pk=third.pk).update(current_revision=None, payment_terms="bank_transfer")
+    everything = Invoice.objects.order_by("-issue_date", "-number")
+    expected = [dict(row) for row in InvoiceSerializer(everything, many=True).data]
+    assert InvoiceSerializer.represent_values(everything.values(*InvoiceSerializer.value_columns())) == expected
+    kinds = {(row["surplus"] != "0.00", row["replaces"] is not None, row["po_number"] == "") for row in expected}
+    assert len(kinds) > 2 and any(" / " in row["profile_name"] for row in expected)
+    # The endpoint answers the same rows for the invoices the user may see.
+    owner = demo.users["ca_owner"]
+    visible = [row for row in expected if row["account"] == demo.profiles["woodgrove_nl"].account_id]
+    assert api_for(owner).get("/api/v1/invoices/").json()["results"] == visible
 
 
 def _many_invoices(account, count):

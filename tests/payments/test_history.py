@@ -221,7 +221,7 @@ def test_the_page_is_paginated_newest_first(cards, client_for, clock):
     assert second.count('class="history-payment"') == 5 and "W0<" in second
     assert client.get(reverse("payments:history"), {"page": "x"}).status_code == 200
     body = client_for(cards.users["wd_invoice_admin"]).get("/api/v1/payment-history/", {"page_size": 10, "page": 3})
-    assert body.status_code == 200 and body.json()["count"] == 30 and len(body.json()["results"]) == 10
+    assert body.status_code == 200 and len(body.json()["results"]) == 10 and body.json()["next"] is None
     assert body.json()["results"][-1]["reference"] == "W0"
 
 
@@ -251,7 +251,7 @@ def test_the_page_costs_the_same_queries_for_one_row_or_twenty(cards, client_for
 def test_api_history_rows_and_errors(cards, world, api_for):
     api = api_for(cards.users["ca_bp_reader"])
     body = api.get("/api/v1/payment-history/").json()
-    assert body["count"] == 4 and body["next"] is None
+    assert len(body["results"]) == 4 and body["next"] is None
     first = body["results"][0]
     assert (first["kind"], first["id"], first["status"], first["document_url"]) == (
         "payment",

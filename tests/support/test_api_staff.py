@@ -265,7 +265,7 @@ def test_queue_lists_both_kinds_oldest_first_in_constant_queries(
     staff = api_for(demo.users["support"])
     with django_assert_max_num_queries(8):
         body = staff.get(QUEUE).json()
-    assert body["count"] == 4
+    assert len(body["results"]) == 4
     assert [r["kind"] for r in body["results"]] == ["pay_by_invoice"] * 3 + ["invoice_amendment"]
     assert body["results"][0]["id"] == contoso_request.pk
     created = [r["created_at"] for r in body["results"]]

@@ -1,0 +1,69 @@
+"""The invoice page's tables (``views.invoice_detail``), built once from escaped values
+like the list's rows (invoices.listing): per-cell template lookups, filters, lazy
+translations and ``{% url %}`` cost more than the rest of the page. Each value is
+formatted as the template did it (``formats.localize``, the ``date``, ``money`` and
+``unit_price`` filters) and escaped; the markup matches the columns of
+invoices/invoice_detail.html."""
+
+from html import escape
+
+from django.template.defaultfilters import date as date_filter
+from django.urls import reverse
+from django.utils import formats
+from django.utils.safestring import mark_safe
+from django.utils.timezone import template_localtime
+from django.utils.translation import gettext
+
+from .templatetags.invoice_tags import money, unit_price
+
+LINE_COLUMNS = ("subscription__name", "service_name", "is_marketplace", "meter", "quantity", "unit_price", "amount")
+_LINE = (
+    '    <tr><td>{subscription}</td><td>{service}{badge}</td><td>{meter}</td><td class="num">{quantity}</td>'
+    '<td class="num">{unit_price}</td><td class="num">{amount}</td></tr>\n'
+)
+_REVISION = (
+    "    <tr><td>{number}{badge}</td><td>{created}</td><td>{po_number}</td><td>{vat_id}</td><td>{reason}</td>"
+    '<td><a href="{url}">{download}</a></td></tr>\n'
+)
+_BADGE = ' <span class="badge">{}</span>'
+
+
+def line_rows(invoice) -> str:
+    """The invoice's lines (in their order) as table rows: one query, no model instances."""
+    currency = invoice.currency
+    badge = _BADGE.format(escape(gettext("Marketplace")))
+    out = []
+    for subscription, service, marketplace, meter, quantity, price, amount in invoice.lines.values_list(*LINE_COLUMNS):
+        out.append(
+            _LINE.format(
+                subscription=escape(subscription or "—"),
+                service=escape(service),
+                badge=badge if marketplace else "",
+                meter=escape(meter),
+                quantity=escape(str(formats.localize(quantity.normalize()))),
+                unit_price=escape(unit_price(price, currency)),
+                amount=escape(money(amount, currency)),
+            )
+        )
+    return mark_safe("".join(out))  # every value above is escaped
+
+
+def revision_rows(invoice, revisions) -> str:
+    """The revisions (newest first) as table rows, each with its PDF link."""
+    badge = _BADGE.format(escape(gettext("current")))
+    download = escape(gettext("Download"))
+    out = []
+    for revision in revisions:
+        out.append(
+            _REVISION.format(
+                number=escape(str(formats.localize(revision.number))),
+                badge=badge if revision.pk == invoice.current_revision_id else "",
+                created=escape(date_filter(template_localtime(revision.created_at), "SHORT_DATETIME_FORMAT")),
+                po_number=escape(revision.po_number or "—"),
+                vat_id=escape(revision.vat_id or "—"),
+                reason=escape(revision.reason or "—"),
+                url=escape(reverse("invoices:pdf", args=[invoice.pk, revision.number])),
+                download=download,
+            )
+        )
+    return mark_safe("".join(out))  # every value above is escaped
