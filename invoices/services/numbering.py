@@ -4,6 +4,7 @@ transaction that inserts the document, so a transaction that fails takes no numb
 two that run at once wait for each other (tests/invoices/test_postgres.py,
 tests/invoices/test_credit_notes.py)."""
 
+from django.db import connection
 from stdnum.iso7064 import mod_97_10
 
 from ..models import CreditNoteNumberSequence, InvoiceNumberSequence
@@ -33,11 +34,19 @@ def locked_sequence(model, year: int):
 
 
 def take_number(model, year: int) -> int:
-    """The next number of the year's series, taken under the row lock (kept until commit)."""
-    sequence = locked_sequence(model, year)
-    number = sequence.last_number + 1
-    model.objects.filter(year=year).update(last_number=number)
-    return number
+    """The next number of the year's series, taken under the row lock (kept until commit):
+    one ``UPDATE ... RETURNING`` (the year's row is created first when it is missing).
+    Inside a transaction only."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    sql = f"UPDATE {table} SET last_number = last_number + 1 WHERE year = %s RETURNING last_number"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [year])
+        row = cursor.fetchone()
+        if row is None:
+            locked_sequence(model, year)
+            cursor.execute(sql, [year])
+            row = cursor.fetchone()
+    return row[0]
 
 
 def next_invoice_number(year: int) -> tuple[str, str]:
