@@ -21,6 +21,7 @@ CORE_MODULES = {
     "billing_portal.api",
     "billing_portal.authentication",
     "billing_portal.cache",
+    "billing_portal.db",
     "billing_portal.card_numbers",
     "billing_portal.celery",
     "billing_portal.clock",

@@ -22,11 +22,11 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from billing_portal import clock
+from billing_portal.db import insert_once
 from billing_portal.errors import Conflict, DomainError, InvalidInput
 
 from ..models import IdempotencyRecord
@@ -114,13 +114,10 @@ def _take_over(record: IdempotencyRecord, now) -> IdempotencyRecord:
 def _claim(*, user, key: str, fingerprint: str) -> IdempotencyRecord:
     """The record this request works under: new, taken over, or completed (to replay)."""
     now = clock.now()
-    try:
-        with transaction.atomic():
-            return IdempotencyRecord.objects.create(
-                user=user, key=key, fingerprint=fingerprint, created_at=now, leased_at=now
-            )
-    except IntegrityError:
-        record = IdempotencyRecord.objects.get(user=user, key=key)
+    record = IdempotencyRecord(user=user, key=key, fingerprint=fingerprint, created_at=now, leased_at=now)
+    if insert_once(record, unique=("user", "key")):
+        return record
+    record = IdempotencyRecord.objects.get(user=user, key=key)
     if record.fingerprint != fingerprint:
         raise IdempotencyKeyReused(_("This Idempotency-Key was used for a different request."))
     if record.completed:
