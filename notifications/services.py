@@ -76,7 +76,6 @@ def notification_queue(
     return notification
 
 
-
 def render_notification(notification: Notification) -> tuple[str, str, str]:
     """Subject, plain text and HTML of a notification, in the recipient's language."""
     context = {**notification.context, "portal_base_url": settings.PORTAL_BASE_URL, "notification": notification}
