@@ -111,12 +111,14 @@ def _take_over(record: IdempotencyRecord, now) -> IdempotencyRecord:
     return record
 
 
-def _claim(*, user, key: str, fingerprint: str) -> IdempotencyRecord:
+def _claim(*, user, key: str, fingerprint: str, may_answer) -> IdempotencyRecord:
     """The record this request works under: new, taken over, or completed (to replay)."""
     now = clock.now()
     record = IdempotencyRecord(user=user, key=key, fingerprint=fingerprint, created_at=now, leased_at=now)
     if insert_once(record, unique=("user", "key")):
         return record
+    if may_answer is not None:
+        may_answer()
     record = IdempotencyRecord.objects.get(user=user, key=key)
     if record.fingerprint != fingerprint:
         raise IdempotencyKeyReused(_("This Idempotency-Key was used for a different request."))
@@ -132,11 +134,15 @@ def is_transient(status_code: int, body) -> bool:
     return status_code == 409 and isinstance(body, dict) and body.get("code") in TRANSIENT_CODES
 
 
-def answer_once(*, user, key: str, fingerprint: str, answer: Callable[[], tuple[int, dict]]) -> Answer:
+def answer_once(
+    *, user, key: str, fingerprint: str, answer: Callable[[], tuple[int, dict]], may_answer: Callable | None = None
+) -> Answer:
     """Give the answer of the request ``fingerprint`` sent with ``key`` by ``user``: the
     first final answer if there was one, else ``answer()`` (status code and body), kept
-    for repeats unless it is transient (is_transient). Raises IdempotencyKeyReused or IdempotencyInProgress."""
-    record = _claim(user=user, key=key, fingerprint=fingerprint)
+    for repeats unless it is transient (is_transient). Raises IdempotencyKeyReused or
+    IdempotencyInProgress. ``may_answer`` runs before anything is said about a key used
+    before (it raises if the caller may no longer see what the request is about)."""
+    record = _claim(user=user, key=key, fingerprint=fingerprint, may_answer=may_answer)
     if record.completed:
         return Answer(record.status_code, record.body, replayed=True)
     try:
