@@ -77,6 +77,10 @@ from .sandbox_cards import (  # noqa: F401 - the test cards and checks are part 
     validate_card,
 )
 
+# The sandbox's own records: what a real processor keeps on its side (query counts of the
+# portal leave them out: tests/payments/test_pay_queries.py, benchmarks/pay.py).
+TABLES = tuple(model._meta.db_table for model in (SandboxCard, SandboxSession, SandboxCharge, SandboxRefund))
+
 
 def _result(charge: SandboxCharge) -> ChargeResult:
     action_url = ""

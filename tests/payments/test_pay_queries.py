@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from payments import services
+from payments import sandbox, services
 from payments.models import Payment
 
 from .conftest import make_invoice
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 # The sandbox gateway stands in for the card processor; its own records of the charge
 # (the card looked up, the charge inserted) are not the portal's queries.
-SANDBOX_TABLES = ('"payments_sandboxcard"', '"payments_sandboxcharge"', '"payments_sandboxrefund"')
+SANDBOX_TABLES = tuple(f'"{table}"' for table in sandbox.TABLES)
 
 
 def _api(user) -> APIClient:
