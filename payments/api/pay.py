@@ -34,10 +34,11 @@ def _answer(payment) -> tuple[int, dict]:
     return (201 if payment.status == PaymentStatus.SUCCEEDED else 202), PaymentSerializer(payment).data
 
 
-def _pay(request, pk, key: str) -> tuple[int, dict]:
+def _pay(request, pk, key: str, keep) -> tuple[int, dict]:
     """The work of a pay request, as the answer to keep: a refusal is an answer too. The
     pay service reads the invoice and the card under the invoice's lock, and answers 404
-    for an invoice the caller may not see."""
+    for an invoice the caller may not see; the answer about a settled payment is kept in
+    the transaction that settles it."""
     try:
         serializer = PayRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -47,6 +48,7 @@ def _pay(request, pk, key: str) -> tuple[int, dict]:
             actor=request.user,
             source=PaymentSource.API,
             request_key=services.api_request_key(request.user, key),
+            in_settlement=lambda settled: keep(*_answer(settled)),
         )
     except DomainError as exc:
         return exc.status_code, error_body(exc.code, exc.message, exc.fields)
@@ -86,7 +88,7 @@ class InvoicePay(APIView):
                 user=request.user,
                 key=key,
                 fingerprint=services.request_fingerprint(invoice_id=pk, data=request.data),
-                answer=lambda: _pay(request, pk, key),
+                answer=lambda keep: _pay(request, pk, key, keep),
                 # A key used before is answered (replayed, refused, in progress) only to
                 # someone who may see the invoice: another tenant learns nothing from it.
                 may_answer=lambda: invoice_selectors.get_invoice_for_user(request.user, pk),

@@ -102,7 +102,7 @@ class _NoLongerPending(Exception):
     """Settled meanwhile: undo what the settling transaction wrote so far."""
 
 
-def _settle_pending(payment: Payment, outcome: dict) -> Payment:
+def _settle_pending(payment: Payment, outcome: dict, in_settlement) -> Payment:
     """Settle a payment that is pending. What a payment is (invoice, amount, card, who
     paid) never changes once it is made, so the caller's copy is used; its state is
     written from pending by a compare-and-set UPDATE. Locks in the order Pay now and
@@ -117,12 +117,15 @@ def _settle_pending(payment: Payment, outcome: dict) -> Payment:
         raise _NoLongerPending
     for name, value in outcome.items():
         setattr(payment, name, value)
+    if in_settlement is not None:
+        in_settlement(payment)
     if payment.status == PaymentStatus.FAILED:
         notify(payment, "payment_failed")
-        return payment
-    # Same transaction: there is never a succeeded payment without its receipt.
-    receipt = receipt_issue_new(payment=payment)
-    notify(payment, "payment_received", receipt=receipt)
+    else:
+        # Same transaction: there is never a succeeded payment without its receipt. Its
+        # number's lock is taken last, so it is held for the fewest statements.
+        receipt = receipt_issue_new(payment=payment)
+        notify(payment, "payment_received", receipt=receipt)
     return payment
 
 
@@ -149,11 +152,14 @@ def _settled_meanwhile(payment: Payment, status: str, gateway_reference: str) ->
     raise InvalidInput("unknown payment status")
 
 
-def payment_settle(*, payment: Payment, status: str, gateway_reference: str = "", failure_code: str = "") -> Payment:
+def payment_settle(
+    *, payment: Payment, status: str, gateway_reference: str = "", failure_code: str = "", in_settlement=None
+) -> Payment:
     """Step 3: record the gateway's answer on a pending payment (idempotent): one
     transaction; on success the invoice is paid (``invoice_record_payment``: one UPDATE
     while it still holds the values of the caller's copy), the receipt issued and
-    e-mailed."""
+    e-mailed. ``in_settlement(payment)``, if given, runs in that transaction once the
+    payment is settled from pending (see ``invoice_pay``)."""
     if status in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED):
         outcome = {
             "status": status,
@@ -163,13 +169,13 @@ def payment_settle(*, payment: Payment, status: str, gateway_reference: str = ""
         }
         try:
             with transaction.atomic():
-                return _settle_pending(payment, outcome)
+                return _settle_pending(payment, outcome, in_settlement)
         except _NoLongerPending:
             pass
     return _settled_meanwhile(payment, status, gateway_reference)
 
 
-def _settle_from(payment: Payment, result) -> Payment:
+def _settle_from(payment: Payment, result, in_settlement=None) -> Payment:
     """Record the gateway's answer: final (succeeded, failed), waiting for the customer's
     authentication, or not final yet (the payment stays pending)."""
     if result.requires_action:
@@ -177,7 +183,11 @@ def _settle_from(payment: Payment, result) -> Payment:
     if result.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED):
         return payment
     return payment_settle(
-        payment=payment, status=result.status, gateway_reference=result.reference, failure_code=result.failure_code
+        payment=payment,
+        status=result.status,
+        gateway_reference=result.reference,
+        failure_code=result.failure_code,
+        in_settlement=in_settlement,
     )
 
 
@@ -185,7 +195,7 @@ def _still_pending(payment: Payment) -> bool:
     return Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).exists()
 
 
-def _charge(payment: Payment) -> Payment:
+def _charge(payment: Payment, in_settlement=None) -> Payment:
     """Step 2 and 3: charge at the gateway (outside any transaction) and settle."""
     if clock.now() - payment.created_at >= RECONCILE_GIVE_UP and not _still_pending(payment):
         # Given up by the reconciler while this process stalled: never charge a payment
@@ -206,8 +216,10 @@ def _charge(payment: Payment) -> Payment:
         logger.warning("payment %s: gateway timeout; left pending for reconciliation", payment.pk)
         return payment
     except GatewayError as exc:
-        return payment_settle(payment=payment, status=PaymentStatus.FAILED, failure_code=exc.code)
-    return _settle_from(payment, result)
+        return payment_settle(
+            payment=payment, status=PaymentStatus.FAILED, failure_code=exc.code, in_settlement=in_settlement
+        )
+    return _settle_from(payment, result, in_settlement)
 
 
 def invoice_pay(
@@ -217,18 +229,22 @@ def invoice_pay(
     actor=None,
     source: str = PaymentSource.PAY_NOW,
     request_key: str | None = None,
+    in_settlement=None,
 ) -> Payment:
     """Pay an invoice's amount due with a card (PAY-3): at most one charge, whatever
     the concurrency. Returns the payment: succeeded, failed (declined) or pending (timeout).
     Not one transaction on purpose: see the module's docstring. Invoice and card are
     read again under the invoice's lock (``pending.payment_start``): a card that is not
-    one of the scope's (``None`` included) is refused."""
+    one of the scope's (``None`` included) is refused. ``in_settlement(payment)``: the
+    caller's own record of the outcome, written in the transaction that settles the
+    payment (the pay API keeps its Idempotency-Key answer there), not at all if the
+    payment stays pending."""
     payment, created = payment_start(
         invoice=invoice, payment_method=payment_method, actor=actor, source=source, request_key=request_key
     )
     if not created or payment.status != PaymentStatus.PENDING:
         return payment
-    return _charge(payment)
+    return _charge(payment, in_settlement)
 
 
 # --- Reconciling payments whose answer was lost -----------------------------------------------

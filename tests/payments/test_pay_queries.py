@@ -64,6 +64,10 @@ def test_pay_now_api_at_most_15_queries(cards, django_assert_max_num_queries):
         response = _api_pay(client, invoice, card)
     assert response.status_code == 201 and response.json()["status"] == "succeeded"
     assert len(_portal(queries)) <= 15, "\n".join(_portal(queries))
+    # The answer for the Idempotency-Key is kept in the settling transaction (no commit of its own).
+    statements = [q["sql"] for q in queries.captured_queries]
+    kept = next(i for i, sql in enumerate(statements) if sql.startswith('UPDATE "payments_idempotencyrecord"'))
+    assert kept < next(i for i, sql in enumerate(statements) if sql.startswith('INSERT INTO "payments_receipt"'))
     payment = Payment.objects.get(invoice=invoice)
     assert payment.receipt.number and invoice.notifications.filter(kind="payment_received").exists()
 
