@@ -39,6 +39,12 @@ def _pay(request, pk, key: str, keep) -> tuple[int, dict]:
     pay service reads the invoice and the card under the invoice's lock, and answers 404
     for an invoice the caller may not see; the answer about a settled payment is kept in
     the transaction that settles it."""
+    settled = []
+
+    def keep_settled(payment) -> None:
+        settled.append(_answer(payment))
+        keep(*settled[0])
+
     try:
         serializer = PayRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -48,13 +54,13 @@ def _pay(request, pk, key: str, keep) -> tuple[int, dict]:
             actor=request.user,
             source=PaymentSource.API,
             request_key=services.api_request_key(request.user, key),
-            in_settlement=lambda settled: keep(*_answer(settled)),
+            in_settlement=keep_settled,
         )
     except DomainError as exc:
         return exc.status_code, error_body(exc.code, exc.message, exc.fields)
     except Http404:
         return 404, error_body("not_found", "Not found.")
-    return _answer(payment)
+    return settled[0] if settled else _answer(payment)
 
 
 def _render(answer: services.Answer) -> Response:
