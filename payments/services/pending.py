@@ -56,14 +56,17 @@ def _locked_invoice(invoice, payment_method) -> Invoice:
         "profile__payment_methods", condition=Q(profile__payment_methods__pk=getattr(payment_method, "pk", None))
     )
     try:
-        return (
+        locked = (
             Invoice.objects.select_for_update(of=("self",))
             .annotate(chosen_card=card)
-            .select_related("account__signed_up_by", "profile__account", "chosen_card")
+            .select_related("account", "profile", "chosen_card")
             .get(pk=invoice.pk)
         )
     except Invoice.DoesNotExist:
         raise Http404 from None
+    if locked.profile.account_id == locked.account_id:
+        locked.profile.account = locked.account  # the same row: not read twice
+    return locked
 
 
 def _card_of_invoice_scope(invoice: Invoice) -> PaymentMethod:
