@@ -1,4 +1,5 @@
 """python -m benchmarks [--n 10000 --n 100000] [--pdf-renders 60] [--only billing|pdf|list|pay] [--keepdb]
+                      [--pay-requests 1000 --pay-concurrency 8 --pay-race 50]
 
 Runs against the database of DATABASE_URL (PostgreSQL for the budgets in docs/rules.md) in
 a separate test database (``test_<name>``, created and migrated here, dropped at the end
@@ -24,6 +25,11 @@ def main(argv=None):
     parser.add_argument("--list-requests", type=int, default=1000, help="requests per target in the list benchmark")
     parser.add_argument("--concurrency", type=int, default=8, help="client threads in the list benchmark")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers in the list benchmark (2 cores)")
+    parser.add_argument("--pay-requests", type=int, default=1000, help="payments in the pay benchmark (--workers)")
+    parser.add_argument("--pay-concurrency", type=int, default=8, help="client threads in the pay benchmark")
+    parser.add_argument(
+        "--pay-race", type=int, default=50, help="concurrent pay requests on one invoice (pay benchmark)"
+    )
     parser.add_argument("--chunk-size", type=int, default=None, help="subscriptions per chunk (default: the service's)")
     parser.add_argument("--keepdb", action="store_true", help="keep the benchmark database")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a budget is missed")
@@ -41,7 +47,7 @@ def main(argv=None):
     from django.db import connection
     from django.test.utils import setup_test_environment
 
-    from . import billing, invoice_list, pdf
+    from . import billing, invoice_list, pay, pdf
     from .results import load_average, table
 
     load_before = load_average()
@@ -60,6 +66,8 @@ def main(argv=None):
             results += invoice_list.run(
                 args.list_invoices, args.list_requests, args.concurrency, args.workers, args.list_big_invoices
             )
+        if args.only in (None, "pay"):
+            results += pay.run(args.pay_requests, args.pay_concurrency, args.workers, args.pay_race)
     finally:
         if not args.keepdb:
             connection.creation.destroy_test_db(old_name, verbosity=0)

@@ -2,6 +2,14 @@
 URLconf that adds a bare logged-in view (``/bench/hello/``) as the baseline. Never
 used by the portal itself."""
 
+from os import environ as _env
+
 from billing_portal.settings import *  # noqa: F403
 
 ROOT_URLCONF = "benchmarks.bench_urls"
+
+# The Pay now benchmark (benchmarks/pay.py) has the server publish its tasks to this
+# broker, as production does, instead of running them in the request.
+if _env.get("BENCH_BROKER_URL"):
+    CELERY_BROKER_URL = _env["BENCH_BROKER_URL"]
+    CELERY_TASK_ALWAYS_EAGER = False

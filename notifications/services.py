@@ -15,11 +15,12 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
 from billing_portal import clock, queue
+from billing_portal.db import insert_once
 
 from . import hooks
 from .models import Notification, NotificationStatus
@@ -60,18 +61,16 @@ def notification_queue(
     """
     if not recipient:
         return None
-    try:
-        with transaction.atomic():
-            notification = Notification.objects.create(
-                kind=kind,
-                recipient=recipient,
-                dedupe_key=dedupe_key[:200],
-                language=language if language in dict(settings.LANGUAGES) else "en",
-                context=context or {},
-                account=account,
-                invoice=invoice,
-            )
-    except IntegrityError:
+    notification = Notification(
+        kind=kind,
+        recipient=recipient,
+        dedupe_key=dedupe_key[:200],
+        language=language if language in dict(settings.LANGUAGES) else "en",
+        context=context or {},
+        account=account,
+        invoice=invoice,
+    )
+    if not insert_once(notification, unique=("dedupe_key",)):
         return None
     queue.publish_on_commit(SEND_TASK, notification.pk)
     return notification

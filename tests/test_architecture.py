@@ -20,6 +20,7 @@ CORE_MODULES = {
     "billing_portal.admin_site",
     "billing_portal.api",
     "billing_portal.cache",
+    "billing_portal.db",
     "billing_portal.card_numbers",
     "billing_portal.celery",
     "billing_portal.clock",

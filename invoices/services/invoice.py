@@ -15,41 +15,74 @@ from billing_portal.money import quantize
 from ..models import Invoice, InvoiceStatus
 from .notices import INVOICE_PAST_DUE, queue_invoice_notifications
 
+# What decides whether a payment can be added and what it changes: a row that still holds
+# the caller's values of these fields is updated without being read again.
+_PAYMENT_FIELDS = ("status", "amount_paid", "amount_credited", "total", "currency")
 
-@transaction.atomic
-def invoice_record_payment(*, invoice: Invoice, amount, paid_at: dt.datetime | None = None) -> Invoice:
-    """Add a payment of ``amount`` (in the invoice's currency) to the invoice. Fully
-    paid (payments and credit notes cover the total): status PAID and ``paid_at``;
-    otherwise the status stays due / past due. Refuses void and paid invoices,
-    non-positive amounts and more than is due (``amount_due``: total - credited - paid)."""
+
+def _clean_payment_amount(amount) -> Decimal:
     try:
         amount = Decimal(str(amount))
     except (InvalidOperation, ValueError):
         raise InvalidInput(_("The amount is not a number."), fields={"amount": [_("Enter a number.")]})
     if not amount.is_finite() or amount <= 0:
         raise InvalidInput(_("The amount must be more than zero."), fields={"amount": [_("Must be more than zero.")]})
-    locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
-    if locked.status == InvoiceStatus.VOID:
-        raise Conflict(_("This invoice is void and cannot be paid."), code="invoice_void")
-    if locked.status == InvoiceStatus.PAID:
-        raise Conflict(_("This invoice has already been paid."), code="invoice_paid")
-    amount = quantize(amount, locked.currency)
-    if amount > locked.amount_due:
-        raise InvalidInput(
-            _("The amount is more than the %(due)s still due.") % {"due": f"{locked.amount_due} {locked.currency}"},
+    return amount
+
+
+def _payment_refusal(invoice: Invoice, amount: Decimal):
+    """Why ``amount`` cannot be added to the invoice as it stands (an error), or None."""
+    if invoice.status == InvoiceStatus.VOID:
+        return Conflict(_("This invoice is void and cannot be paid."), code="invoice_void")
+    if invoice.status == InvoiceStatus.PAID:
+        return Conflict(_("This invoice has already been paid."), code="invoice_paid")
+    if quantize(amount, invoice.currency) > invoice.amount_due:
+        return InvalidInput(
+            _("The amount is more than the %(due)s still due.") % {"due": f"{invoice.amount_due} {invoice.currency}"},
             code="overpayment",
             fields={"amount": [_("More than the amount due.")]},
         )
-    locked.amount_paid += amount
-    fields = ["amount_paid"]
-    if locked.balance <= 0:
-        locked.status = InvoiceStatus.PAID
-        locked.paid_at = paid_at or clock.now()
-        fields += ["status", "paid_at"]
-    locked.save(update_fields=fields)
-    for name in ("amount_paid", "status", "paid_at"):
+    return None
+
+
+def _add_payment(invoice: Invoice, amount: Decimal, paid_at) -> dict:
+    """The changed fields once ``amount`` is paid on the invoice (set on it too)."""
+    invoice.amount_paid += quantize(amount, invoice.currency)
+    changes = {"amount_paid": invoice.amount_paid}
+    if invoice.balance <= 0:
+        invoice.status = InvoiceStatus.PAID
+        invoice.paid_at = paid_at or clock.now()
+        changes |= {"status": invoice.status, "paid_at": invoice.paid_at}
+    return changes
+
+
+def invoice_record_payment(*, invoice: Invoice, amount, paid_at: dt.datetime | None = None) -> Invoice:
+    """Add a payment of ``amount`` (in the invoice's currency) to the invoice. Fully
+    paid (payments and credit notes cover the total): status PAID and ``paid_at``;
+    otherwise the status stays due / past due. Refuses void and paid invoices,
+    non-positive amounts and more than is due (``amount_due``: total - credited - paid).
+
+    One UPDATE when the row still holds the values of ``invoice`` that decide it
+    (``_PAYMENT_FIELDS``: compare-and-set, as a caller that has just locked or read the
+    invoice has them); otherwise the row is locked and read, and decides. ``invoice``
+    is updated in place and returned."""
+    amount = _clean_payment_amount(amount)
+    if invoice.pk is not None and _payment_refusal(invoice, amount) is None:
+        expected = {name: getattr(invoice, name) for name in _PAYMENT_FIELDS}
+        before = {**expected, "paid_at": invoice.paid_at}
+        if Invoice.objects.filter(pk=invoice.pk, **expected).update(**_add_payment(invoice, amount, paid_at)):
+            return invoice
+        for name, value in before.items():  # changed meanwhile: the locked row decides
+            setattr(invoice, name, value)
+    with transaction.atomic():
+        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        refusal = _payment_refusal(locked, amount)
+        if refusal is not None:
+            raise refusal
+        locked.save(update_fields=list(_add_payment(locked, amount, paid_at)))
+    for name in (*_PAYMENT_FIELDS, "paid_at"):
         setattr(invoice, name, getattr(locked, name))
-    return locked
+    return invoice
 
 
 def settle_status(invoice: Invoice) -> list[str]:

@@ -6,6 +6,7 @@ tests/invoices/test_credit_notes.py). The billing run takes the lock as late as 
 its rows are written first, under provisional numbers, and numbered just before the
 commit (services/billing_run.py)."""
 
+from django.db import connection
 from stdnum.iso7064 import mod_97_10
 
 from ..models import CreditNoteNumberSequence, InvoiceNumberSequence
@@ -35,11 +36,19 @@ def locked_sequence(model, year: int):
 
 
 def take_number(model, year: int) -> int:
-    """The next number of the year's series, taken under the row lock (kept until commit)."""
-    sequence = locked_sequence(model, year)
-    number = sequence.last_number + 1
-    model.objects.filter(year=year).update(last_number=number)
-    return number
+    """The next number of the year's series, taken under the row lock (kept until commit):
+    one ``UPDATE ... RETURNING`` (the year's row is created first when it is missing).
+    Inside a transaction only."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    sql = f"UPDATE {table} SET last_number = last_number + 1 WHERE year = %s RETURNING last_number"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [year])
+        row = cursor.fetchone()
+        if row is None:
+            locked_sequence(model, year)
+            cursor.execute(sql, [year])
+            row = cursor.fetchone()
+    return row[0]
 
 
 def next_invoice_number(year: int) -> tuple[str, str]:

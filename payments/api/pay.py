@@ -10,8 +10,9 @@ from rest_framework.views import APIView
 from billing_portal.api import error_body, errors
 from billing_portal.errors import DomainError
 from invoices import selectors as invoice_selectors
+from invoices.models import Invoice
 from payments import declines, selectors, services
-from payments.models import PaymentSource, PaymentStatus
+from payments.models import PaymentMethod, PaymentSource, PaymentStatus
 
 from .serializers import PaymentSerializer, PayRequestSerializer
 
@@ -33,24 +34,33 @@ def _answer(payment) -> tuple[int, dict]:
     return (201 if payment.status == PaymentStatus.SUCCEEDED else 202), PaymentSerializer(payment).data
 
 
-def _pay(request, pk, key: str) -> tuple[int, dict]:
-    """The work of a pay request, as the answer to keep: a refusal is an answer too."""
+def _pay(request, pk, key: str, keep) -> tuple[int, dict]:
+    """The work of a pay request, as the answer to keep: a refusal is an answer too. The
+    pay service reads the invoice and the card under the invoice's lock, and answers 404
+    for an invoice the caller may not see; the answer about a settled payment is kept in
+    the transaction that settles it."""
+    settled = []
+
+    def keep_settled(payment) -> None:
+        settled.append(_answer(payment))
+        keep(*settled[0])
+
     try:
-        invoice = invoice_selectors.get_invoice_for_user(request.user, pk)
         serializer = PayRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         payment = services.invoice_pay(
-            invoice=invoice,
-            payment_method=selectors.card_of_scope(invoice.profile, serializer.validated_data["payment_method"]),
+            invoice=Invoice(pk=pk),
+            payment_method=PaymentMethod(pk=serializer.validated_data["payment_method"]),
             actor=request.user,
             source=PaymentSource.API,
             request_key=services.api_request_key(request.user, key),
+            in_settlement=keep_settled,
         )
     except DomainError as exc:
         return exc.status_code, error_body(exc.code, exc.message, exc.fields)
     except Http404:
         return 404, error_body("not_found", "Not found.")
-    return _answer(payment)
+    return settled[0] if settled else _answer(payment)
 
 
 def _render(answer: services.Answer) -> Response:
@@ -79,14 +89,15 @@ class InvoicePay(APIView):
     )
     def post(self, request, pk):
         key = services.clean_key(request.headers.get("Idempotency-Key"))
-        # Visibility first, so that another tenant learns nothing from the key.
-        invoice_selectors.get_invoice_for_user(request.user, pk)
         try:
             answer = services.answer_once(
                 user=request.user,
                 key=key,
                 fingerprint=services.request_fingerprint(invoice_id=pk, data=request.data),
-                answer=lambda: _pay(request, pk, key),
+                answer=lambda keep: _pay(request, pk, key, keep),
+                # A key used before is answered (replayed, refused, in progress) only to
+                # someone who may see the invoice: another tenant learns nothing from it.
+                may_answer=lambda: invoice_selectors.get_invoice_for_user(request.user, pk),
             )
         except services.IdempotencyInProgress as exc:
             return _render_in_progress(exc)

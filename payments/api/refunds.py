@@ -110,7 +110,7 @@ class PaymentRefunds(generics.ListAPIView):
                 user=request.user,
                 key=key,
                 fingerprint=services.request_fingerprint(invoice_id=f"refund:{payment.pk}", data=request.data),
-                answer=lambda: _refund(request, payment, key),
+                answer=lambda _keep: _refund(request, payment, key),
             )
         except services.IdempotencyInProgress as exc:
             return _render_in_progress(exc)

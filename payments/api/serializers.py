@@ -1,6 +1,7 @@
 from django_countries.serializer_fields import CountryField as _CountryField
 from rest_framework import serializers
 
+from billing_portal.api import FieldsBuiltOnce
 from payments import declines
 from payments.card_data import INVALID_CHOICE
 from payments.models import CardSetup, Payment, PaymentMethod, PaymentMethodEvent
@@ -137,7 +138,7 @@ class PaymentMethodEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PaymentSerializer(serializers.ModelSerializer):
+class PaymentSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     invoice_number = serializers.CharField(source="invoice.number", read_only=True)
     failure_detail = serializers.SerializerMethodField()
     action_url = serializers.SerializerMethodField(

@@ -1,7 +1,8 @@
 """Writes of the payments app, by concern:
 
 * ``cards``: add a card through the gateway's page, make it active, update, remove (PM-1..PM-6);
-* ``charges``: pay an invoice by card, settle, reconcile, the automatic charge (PAY-1..PAY-4);
+* ``pending``, ``charges``: pay an invoice by card (the pending payment, the charge, the
+  settlement), reconcile, the automatic charge (PAY-1..PAY-4);
 * ``collection``: dunning of declined automatic charges, bank transfers recorded by support;
 * ``idempotency``: the pay API's Idempotency-Key records;
 * ``receipts``: the receipt and payment-failed e-mails;

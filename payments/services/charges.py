@@ -3,9 +3,9 @@
 A card payment is three steps, because the gateway call must not run inside a
 database transaction (it may take seconds, and a lock held that long would stall
 every other request on the invoice):
-  1. ``payment_start``  (one transaction): lock the invoice row, check it can be paid,
-     insert a pending Payment. The unique constraint "one pending or succeeded card
-     charge per invoice" and the row lock make concurrent attempts fail here.
+  1. ``payment_start``  (one transaction, ``pending``): lock the invoice row, check it
+     can be paid, insert a pending Payment. The unique constraint "one pending or
+     succeeded card charge per invoice" and the row lock make concurrent attempts fail here.
   2. the gateway charge, with the payment's own idempotency key;
   3. ``payment_settle`` (one transaction): record the outcome; on success add the
      amount to the invoice (invoices.services.invoice_record_payment), issue the
@@ -20,24 +20,23 @@ customer is back, a webhook) or the reconciler finds it final.
 
 import datetime as _dt
 import logging
-import uuid
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import reverse
-from django.utils.translation import gettext as _
 
 from accounts import permissions
 from accounts.models import AgreementType, SubscriptionStatus
 from billing_portal import clock
-from billing_portal.errors import Conflict, DomainError, InvalidInput, NotAllowed
+from billing_portal.errors import DomainError, InvalidInput
 from invoices import services as invoice_services
-from invoices.models import Invoice, InvoiceStatus
+from invoices.models import Invoice
 
 from ..gateway import GatewayError, GatewayTimeout, get_gateway
 from ..models import Payment, PaymentKind, PaymentMethod, PaymentSource, PaymentStatus
 from .authentication import AUTHENTICATION_EXPIRED, AUTHENTICATION_WINDOW, payment_await_action
-from .receipt_documents import receipt_issue
+from .pending import payment_start
+from .receipt_documents import receipt_issue_new
 from .receipts import notify
 from .refunds import refunds_reconcile_pending
 
@@ -52,8 +51,6 @@ RECONCILE_GIVE_UP = _dt.timedelta(minutes=15)
 # The failure code of a payment given up that way. Should its charge still arrive (a
 # stalled process charging late), the payment is flagged ``needs_refund``.
 NOT_PROCESSED = "not_processed"
-# Sources where a person asked for the payment (their right to pay is checked).
-_BY_A_PERSON = (PaymentSource.PAY_NOW, PaymentSource.API)
 
 
 def scope_active_card(profile) -> PaymentMethod | None:
@@ -77,126 +74,18 @@ def scope_active_card(profile) -> PaymentMethod | None:
     )
 
 
-# --- Step 1: the pending payment ------------------------------------------------------------
-
-
-def _require_payer(actor, source: str, invoice: Invoice) -> None:
-    if actor is not None and source in _BY_A_PERSON and not permissions.can_pay_invoices(actor, invoice.profile):
-        raise NotAllowed(_("Your role may see this invoice but not pay it."))
-
-
-def _earlier_payment(invoice: Invoice, request_key: str | None) -> Payment | None:
-    """The payment a repeat of the same request (form token, API key, retry step) made."""
-    if not request_key:
-        return None
-    existing = Payment.objects.filter(request_key=request_key).first()
-    if existing is not None and existing.invoice_id != invoice.pk:
-        raise Conflict(_("This form was used for another invoice."), code="request_key_reused")
-    return existing
-
-
-def _card_of_invoice_scope(invoice: Invoice, payment_method: PaymentMethod | None) -> PaymentMethod:
-    method = PaymentMethod.objects.filter(pk=payment_method.pk).first() if payment_method else None
-    if method is None or method.removed_at is not None or method.profile_id != invoice.profile_id:
-        raise InvalidInput(
-            _("Choose one of the cards of this billing account."),
-            code="invalid_payment_method",
-            fields={"payment_method": [_("Choose one of the cards of this billing account.")]},
-        )
-    return method
-
-
-def _refuse_in_progress() -> None:
-    raise Conflict(
-        _("A payment of this invoice is already being processed. Wait a moment and look at the invoice again."),
-        code="payment_in_progress",
-    )
-
-
-def _refuse_unpayable(invoice: Invoice) -> None:
-    if invoice.status == InvoiceStatus.PAID:
-        raise Conflict(_("This invoice has already been paid."), code="invoice_paid")
-    if invoice.status == InvoiceStatus.VOID:
-        raise Conflict(_("This invoice is void and cannot be paid."), code="invoice_void")
-    if not invoice.is_payable or invoice.amount_due <= 0:
-        raise Conflict(_("Nothing is due on this invoice."), code="nothing_due")
-    if invoice.pays_by_bank_transfer:
-        raise Conflict(
-            _("This invoice is paid by bank transfer. Quote the payment reference %(reference)s.")
-            % {"reference": invoice.payment_reference},
-            code="pays_by_bank_transfer",
-        )
-    open_payment = Payment.objects.filter(
-        invoice=invoice, kind=PaymentKind.CARD, status__in=[PaymentStatus.PENDING, PaymentStatus.SUCCEEDED]
-    ).first()
-    if open_payment is not None and open_payment.status == PaymentStatus.PENDING:
-        _refuse_in_progress()
-    if open_payment is not None:
-        raise Conflict(_("This invoice has already been paid."), code="invoice_paid")
-
-
-def _refuse_expired(method: PaymentMethod) -> None:
-    if method.is_expired:
-        raise InvalidInput(
-            _("This card has expired. Update its expiry date or add another card."),
-            code="expired_card",
-            fields={"payment_method": [_("This card has expired.")]},
-        )
-
-
-def _insert_pending(*, invoice: Invoice, method: PaymentMethod, actor, source: str, request_key) -> Payment:
-    try:
-        with transaction.atomic():
-            return Payment.objects.create(
-                invoice=invoice,
-                account_id=invoice.account_id,
-                profile_id=invoice.profile_id,
-                kind=PaymentKind.CARD,
-                source=source,
-                amount=invoice.amount_due,
-                currency=invoice.currency,
-                payment_method=method,
-                card=str(method)[:80],
-                gateway=method.gateway,
-                gateway_key=f"pay_{uuid.uuid4().hex}",
-                request_key=request_key or None,
-                initiated_by=actor,
-                created_at=clock.now(),
-            )
-    except IntegrityError:
-        # Another attempt got in first (the constraint holds even without the lock).
-        _refuse_in_progress()
-
-
-@transaction.atomic
-def payment_start(
-    *, invoice, payment_method: PaymentMethod, actor=None, source: str, request_key: str | None = None
-) -> tuple[Payment, bool]:
-    """Step 1: lock the invoice and record a pending card payment of the amount due.
-    Returns (payment, created); a repeated ``request_key`` returns the first payment."""
-    locked = Invoice.objects.select_for_update(of=("self",)).select_related("profile__account").get(pk=invoice.pk)
-    _require_payer(actor, source, locked)
-    existing = _earlier_payment(locked, request_key)
-    if existing is not None:
-        return existing, False
-    method = _card_of_invoice_scope(locked, payment_method)
-    _refuse_unpayable(locked)
-    _refuse_expired(method)
-    payment = _insert_pending(invoice=locked, method=method, actor=actor, source=source, request_key=request_key)
-    return payment, True
-
-
 # --- Step 2 and 3: the charge and its outcome -------------------------------------------------
 
 
 def _record_on_invoice(payment: Payment) -> None:
+    """Add the payment to its invoice (whose row that locks), or flag it for a refund."""
     try:
-        with transaction.atomic():
-            invoice_services.invoice_record_payment(
-                invoice=payment.invoice, amount=payment.amount, paid_at=payment.settled_at
-            )
+        invoice_services.invoice_record_payment(
+            invoice=payment.invoice, amount=payment.amount, paid_at=payment.settled_at
+        )
     except DomainError as exc:
         # Paid meanwhile by another route (a bank transfer): the card money must go back.
+        # (A refusal writes nothing, so the transaction carries on.)
         payment.needs_refund = True
         logger.warning(
             "payment %s succeeded on invoice %s that no longer owed it: %s", payment.pk, payment.invoice_id, exc.code
@@ -209,12 +98,44 @@ def _charged_after_giving_up(payment: Payment, status: str) -> bool:
     return payment.status == PaymentStatus.FAILED and status == PaymentStatus.SUCCEEDED and not payment.needs_refund
 
 
+class _NoLongerPending(Exception):
+    """Settled meanwhile: undo what the settling transaction wrote so far."""
+
+
+def _settle_pending(payment: Payment, outcome: dict, in_settlement) -> Payment:
+    """Settle a payment that is pending. What a payment is (invoice, amount, card, who
+    paid) never changes once it is made, so the caller's copy is used; its state is
+    written from pending by a compare-and-set UPDATE. Locks in the order Pay now and
+    refunds take them: the invoice, then the payment."""
+    payment.settled_at = outcome["settled_at"]
+    if outcome["status"] == PaymentStatus.FAILED:
+        payment.invoice = Invoice.objects.select_for_update().get(pk=payment.invoice_id)
+    else:
+        _record_on_invoice(payment)
+        outcome["needs_refund"] = payment.needs_refund
+    if not Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(**outcome):
+        raise _NoLongerPending
+    for name, value in outcome.items():
+        setattr(payment, name, value)
+    if in_settlement is not None:
+        in_settlement(payment)
+    if payment.status == PaymentStatus.FAILED:
+        notify(payment, "payment_failed")
+    else:
+        # Same transaction: there is never a succeeded payment without its receipt. Its
+        # number's lock is taken last, so it is held for the fewest statements.
+        receipt = receipt_issue_new(payment=payment)
+        notify(payment, "payment_received", receipt=receipt)
+    return payment
+
+
 @transaction.atomic
-def payment_settle(*, payment: Payment, status: str, gateway_reference: str = "", failure_code: str = "") -> Payment:
-    """Step 3: record the gateway's answer on a pending payment (idempotent)."""
+def _settled_meanwhile(payment: Payment, status: str, gateway_reference: str) -> Payment:
+    """The payment is no longer pending (or the status is unknown): its locked, current
+    row decides."""
     locked = (
         Payment.objects.select_for_update(of=("self",))
-        .select_related("account__signed_up_by", "initiated_by")
+        .select_related("invoice", "payment_method", "account__signed_up_by", "initiated_by")
         .get(pk=payment.pk)
     )
     if _charged_after_giving_up(locked, status):
@@ -228,27 +149,33 @@ def payment_settle(*, payment: Payment, status: str, gateway_reference: str = ""
         return locked
     if locked.status != PaymentStatus.PENDING:
         return locked
-    if status not in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED):
-        raise InvalidInput("unknown payment status")
-    locked.status = status
-    locked.gateway_reference = gateway_reference[:64]
-    locked.failure_code = failure_code[:40]
-    locked.settled_at = clock.now()
-    locked.invoice = Invoice.objects.select_for_update().get(pk=locked.invoice_id)
-    if status == PaymentStatus.FAILED:
-        locked.save(update_fields=["status", "gateway_reference", "failure_code", "settled_at"])
-        notify(locked, "payment_failed")
-        return locked
-    _record_on_invoice(locked)
-    locked.save(update_fields=["status", "gateway_reference", "failure_code", "settled_at", "needs_refund"])
-    locked.invoice.refresh_from_db()
-    # Same transaction: there is never a succeeded payment without its receipt.
-    receipt = receipt_issue(payment=locked)
-    notify(locked, "payment_received", receipt=receipt)
-    return locked
+    raise InvalidInput("unknown payment status")
 
 
-def _settle_from(payment: Payment, result) -> Payment:
+def payment_settle(
+    *, payment: Payment, status: str, gateway_reference: str = "", failure_code: str = "", in_settlement=None
+) -> Payment:
+    """Step 3: record the gateway's answer on a pending payment (idempotent): one
+    transaction; on success the invoice is paid (``invoice_record_payment``: one UPDATE
+    while it still holds the values of the caller's copy), the receipt issued and
+    e-mailed. ``in_settlement(payment)``, if given, runs in that transaction once the
+    payment is settled from pending (see ``invoice_pay``)."""
+    if status in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED):
+        outcome = {
+            "status": status,
+            "gateway_reference": gateway_reference[:64],
+            "failure_code": failure_code[:40],
+            "settled_at": clock.now(),
+        }
+        try:
+            with transaction.atomic():
+                return _settle_pending(payment, outcome, in_settlement)
+        except _NoLongerPending:
+            pass
+    return _settled_meanwhile(payment, status, gateway_reference)
+
+
+def _settle_from(payment: Payment, result, in_settlement=None) -> Payment:
     """Record the gateway's answer: final (succeeded, failed), waiting for the customer's
     authentication, or not final yet (the payment stays pending)."""
     if result.requires_action:
@@ -256,16 +183,24 @@ def _settle_from(payment: Payment, result) -> Payment:
     if result.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED):
         return payment
     return payment_settle(
-        payment=payment, status=result.status, gateway_reference=result.reference, failure_code=result.failure_code
+        payment=payment,
+        status=result.status,
+        gateway_reference=result.reference,
+        failure_code=result.failure_code,
+        in_settlement=in_settlement,
     )
 
 
-def _charge(payment: Payment) -> Payment:
+def _still_pending(payment: Payment) -> bool:
+    return Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).exists()
+
+
+def _charge(payment: Payment, in_settlement=None) -> Payment:
     """Step 2 and 3: charge at the gateway (outside any transaction) and settle."""
-    current = Payment.objects.filter(pk=payment.pk).values_list("status", flat=True).first()
-    if current != PaymentStatus.PENDING:
-        # Settled meanwhile (e.g. given up by the reconciler while this process stalled):
-        # never charge a payment that is no longer pending.
+    if clock.now() - payment.created_at >= RECONCILE_GIVE_UP and not _still_pending(payment):
+        # Given up by the reconciler while this process stalled: never charge a payment
+        # that is no longer pending. (Only a stall that long lets that happen; a charge
+        # arriving after the give-up all the same is flagged for refund when settled.)
         return Payment.objects.select_related("invoice", "payment_method").get(pk=payment.pk)
     try:
         result = get_gateway(payment.gateway).charge(
@@ -281,8 +216,10 @@ def _charge(payment: Payment) -> Payment:
         logger.warning("payment %s: gateway timeout; left pending for reconciliation", payment.pk)
         return payment
     except GatewayError as exc:
-        return payment_settle(payment=payment, status=PaymentStatus.FAILED, failure_code=exc.code)
-    return _settle_from(payment, result)
+        return payment_settle(
+            payment=payment, status=PaymentStatus.FAILED, failure_code=exc.code, in_settlement=in_settlement
+        )
+    return _settle_from(payment, result, in_settlement)
 
 
 def invoice_pay(
@@ -292,17 +229,22 @@ def invoice_pay(
     actor=None,
     source: str = PaymentSource.PAY_NOW,
     request_key: str | None = None,
+    in_settlement=None,
 ) -> Payment:
     """Pay an invoice's amount due with a card (PAY-3): at most one charge, whatever
     the concurrency. Returns the payment: succeeded, failed (declined) or pending (timeout).
-    Not one transaction on purpose: see the module's docstring. A card that is not one of
-    the scope's (``None`` included) is refused."""
+    Not one transaction on purpose: see the module's docstring. Invoice and card are
+    read again under the invoice's lock (``pending.payment_start``): a card that is not
+    one of the scope's (``None`` included) is refused. ``in_settlement(payment)``: the
+    caller's own record of the outcome, written in the transaction that settles the
+    payment (the pay API keeps its Idempotency-Key answer there), not at all if the
+    payment stays pending."""
     payment, created = payment_start(
         invoice=invoice, payment_method=payment_method, actor=actor, source=source, request_key=request_key
     )
     if not created or payment.status != PaymentStatus.PENDING:
         return payment
-    return _charge(payment)
+    return _charge(payment, in_settlement)
 
 
 # --- Reconciling payments whose answer was lost -----------------------------------------------

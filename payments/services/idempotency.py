@@ -22,11 +22,11 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from billing_portal import clock
+from billing_portal.db import insert_once
 from billing_portal.errors import Conflict, DomainError, InvalidInput
 
 from ..models import IdempotencyRecord
@@ -111,16 +111,15 @@ def _take_over(record: IdempotencyRecord, now) -> IdempotencyRecord:
     return record
 
 
-def _claim(*, user, key: str, fingerprint: str) -> IdempotencyRecord:
+def _claim(*, user, key: str, fingerprint: str, may_answer) -> IdempotencyRecord:
     """The record this request works under: new, taken over, or completed (to replay)."""
     now = clock.now()
-    try:
-        with transaction.atomic():
-            return IdempotencyRecord.objects.create(
-                user=user, key=key, fingerprint=fingerprint, created_at=now, leased_at=now
-            )
-    except IntegrityError:
-        record = IdempotencyRecord.objects.get(user=user, key=key)
+    record = IdempotencyRecord(user=user, key=key, fingerprint=fingerprint, created_at=now, leased_at=now)
+    if insert_once(record, unique=("user", "key")):
+        return record
+    if may_answer is not None:
+        may_answer()
+    record = IdempotencyRecord.objects.get(user=user, key=key)
     if record.fingerprint != fingerprint:
         raise IdempotencyKeyReused(_("This Idempotency-Key was used for a different request."))
     if record.completed:
@@ -135,26 +134,51 @@ def is_transient(status_code: int, body) -> bool:
     return status_code == 409 and isinstance(body, dict) and body.get("code") in TRANSIENT_CODES
 
 
-def answer_once(*, user, key: str, fingerprint: str, answer: Callable[[], tuple[int, dict]]) -> Answer:
+def answer_once(
+    *,
+    user,
+    key: str,
+    fingerprint: str,
+    answer: Callable[[Callable[[int, dict], None]], tuple[int, dict]],
+    may_answer: Callable | None = None,
+) -> Answer:
     """Give the answer of the request ``fingerprint`` sent with ``key`` by ``user``: the
-    first final answer if there was one, else ``answer()`` (status code and body), kept
-    for repeats unless it is transient (is_transient). Raises IdempotencyKeyReused or IdempotencyInProgress."""
-    record = _claim(user=user, key=key, fingerprint=fingerprint)
+    first final answer if there was one, else ``answer(keep)`` (status code and body),
+    kept for repeats unless it is transient (is_transient). The work may call
+    ``keep(status_code, body)`` with its answer itself, in its own transaction (so that
+    its writes and the kept answer commit together); otherwise the answer is kept once
+    the work returns. Raises IdempotencyKeyReused or IdempotencyInProgress.
+    ``may_answer`` runs before anything is said about a key used before (it raises if
+    the caller may no longer see what the request is about)."""
+    record = _claim(user=user, key=key, fingerprint=fingerprint, may_answer=may_answer)
     if record.completed:
         return Answer(record.status_code, record.body, replayed=True)
+    kept = []
+
+    def keep(status_code: int, body: dict) -> None:
+        if not is_transient(status_code, body):
+            _keep(record, status_code, body)
+            kept.append(status_code)
+
     try:
-        status_code, body = answer()
+        status_code, body = answer(keep)
     except Exception:
         # Nothing was kept: the client may retry with the same key (a payment made
         # meanwhile is found again through its request key).
         IdempotencyRecord.objects.filter(pk=record.pk, completed=False, leased_at=record.leased_at).delete()
         raise
+    if kept:
+        return Answer(status_code, body)
     if is_transient(status_code, body):
         IdempotencyRecord.objects.filter(pk=record.pk, completed=False, leased_at=record.leased_at).delete()
         return Answer(status_code, body)
+    _keep(record, status_code, body)
+    return Answer(status_code, body)
+
+
+def _keep(record: IdempotencyRecord, status_code: int, body: dict) -> None:
     # The first answer is the one replayed (a slow original finishing after a take-over
     # does not overwrite it).
     IdempotencyRecord.objects.filter(pk=record.pk, completed=False).update(
         completed=True, status_code=status_code, body=body
     )
-    return Answer(status_code, body)

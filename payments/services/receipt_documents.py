@@ -42,15 +42,24 @@ def _card_facts(payment: Payment) -> tuple[str, str]:
     return "", ""
 
 
+def _require_settling_transaction() -> None:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("receipt_issue must run inside the transaction that settles the payment")
+
+
 def receipt_issue(*, payment: Payment) -> Receipt:
     """The receipt of a succeeded payment, issued now if it has none yet (idempotent).
     Must run inside the transaction that records the payment as succeeded, after the
     payment and its invoice are locked."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("receipt_issue must run inside the transaction that settles the payment")
+    _require_settling_transaction()
     existing = Receipt.objects.filter(payment_id=payment.pk).first()
-    if existing is not None:
-        return existing
+    return existing if existing is not None else receipt_issue_new(payment=payment)
+
+
+def receipt_issue_new(*, payment: Payment) -> Receipt:
+    """``receipt_issue`` for a payment that has just become succeeded in this transaction
+    (its row updated from pending, so locked): it cannot have a receipt yet."""
+    _require_settling_transaction()
     if payment.status != PaymentStatus.SUCCEEDED:
         raise ValueError(f"payment {payment.pk} has not succeeded: no receipt")
     today = clock.today()

@@ -107,6 +107,22 @@ def test_record_payment_partial_then_full(demo, issued, clock):
         services.invoice_record_payment(invoice=invoice, amount="1.00")
 
 
+def test_record_payment_with_an_old_copy_is_decided_by_the_current_row(demo, issued, django_assert_num_queries):
+    invoice = issued[demo.profiles["contoso"].pk]  # 45.38 due
+    old_copy = Invoice.objects.get(pk=invoice.pk)
+    with django_assert_num_queries(1):  # a current copy: one compare-and-set UPDATE
+        services.invoice_record_payment(invoice=invoice, amount="40.00")
+    # The old copy still says 45.38 due; the row says 5.38: the row decides.
+    with pytest.raises(DomainError):
+        services.invoice_record_payment(invoice=old_copy, amount="10.00")
+    services.invoice_record_payment(invoice=old_copy, amount="5.38")
+    assert (old_copy.status, old_copy.amount_paid) == (InvoiceStatus.PAID, Decimal("45.38"))
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.amount_paid) == (InvoiceStatus.PAID, Decimal("45.38"))
+    with pytest.raises(DomainError):
+        services.invoice_record_payment(invoice=Invoice.objects.get(pk=invoice.pk), amount="0.01")
+
+
 def test_record_payment_refuses_bad_amounts_and_void(demo, issued):
     invoice = issued[demo.profiles["contoso"].pk]
     for amount in ("0", "-1", "abc", "1000.00"):

@@ -7,6 +7,7 @@ import hashlib
 import json
 
 import pytest
+from django.db import transaction
 
 from billing_portal.errors import InvalidInput
 from payments.models import IdempotencyRecord
@@ -29,7 +30,7 @@ class Work:
 
 
 def _once(user, work, *, key="k-1", fingerprint="fp"):
-    return idempotency.answer_once(user=user, key=key, fingerprint=fingerprint, answer=work)
+    return idempotency.answer_once(user=user, key=key, fingerprint=fingerprint, answer=lambda _keep: work())
 
 
 def _leave_in_progress(user, *, key="k-1", fingerprint="fp"):
@@ -107,6 +108,29 @@ def test_only_one_repeat_takes_a_stale_record_over(clock):
 
     assert _once(user, work_while_another_repeat_arrives).status_code == 201
     assert seen == [120]
+
+
+def test_an_answer_the_work_keeps_in_its_own_transaction_commits_with_its_writes():
+    user = UserFactory()
+
+    def work(keep):
+        with transaction.atomic():
+            keep(201, {"id": 1})
+            assert IdempotencyRecord.objects.get(user=user, key="k-1").completed
+        return 201, {"id": 1}
+
+    first = idempotency.answer_once(user=user, key="k-1", fingerprint="fp", answer=work)
+    assert (first.status_code, first.replayed) == (201, False)
+    assert _once(user, Work(202, {"id": 2})).replayed
+
+    def work_rolled_back(keep):
+        with transaction.atomic():
+            keep(201, {"id": 3})
+            raise RuntimeError("the settlement failed")
+
+    with pytest.raises(RuntimeError):
+        idempotency.answer_once(user=user, key="k-2", fingerprint="fp", answer=work_rolled_back)
+    assert not IdempotencyRecord.objects.filter(user=user, key="k-2").exists()
 
 
 def test_work_that_raises_leaves_no_record_so_the_key_can_be_used_again():

@@ -232,6 +232,31 @@ def test_pay_api_idempotency_key(cards, api_for):
     assert api_for(cards.users["ca_owner"]).get(f"/api/v1/payments/{payments['results'][0]['id']}/").status_code == 404
 
 
+def test_pay_api_key_used_before_is_answered_only_to_who_still_sees_the_invoice(cards, api_for):
+    """PAY-1: a repeat is not replayed (nor refused as another request) to a user who has
+    lost the right to see the invoice since: 404, as for any invoice they may not see."""
+    from accounts.models import RoleAssignment
+    from accounts.permissions import forget_grants
+    from accounts.services import role_assign
+
+    co_admin = UserFactory()
+
+    role_assign(user=co_admin, role="account_admin", account=cards.accounts["contoso"])
+    invoice = make_invoice(cards.profiles["contoso"])
+    card = _active(cards.profiles["contoso"])
+    url = f"/api/v1/invoices/{invoice.pk}/pay/"
+    first = api_for(co_admin).post(url, {"payment_method": card.pk}, format="json", HTTP_IDEMPOTENCY_KEY="k")
+    assert first.status_code == 201
+    RoleAssignment.objects.filter(user=co_admin).delete()
+    forget_grants(co_admin)  # as a new request would read them
+    for body in ({"payment_method": card.pk}, {"payment_method": card.pk + 1}):
+        repeat = api_for(co_admin).post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="k")
+        assert repeat.status_code == 404 and "Idempotent-Replayed" not in repeat
+    fresh = api_for(co_admin).post(url, {"payment_method": card.pk}, format="json", HTTP_IDEMPOTENCY_KEY="new")
+    assert fresh.status_code == 404
+    assert Payment.objects.filter(invoice=invoice).count() == 1
+
+
 def test_pay_api_decline_is_402_with_code_and_guidance(cards, api_for):
     admin = cards.users["wd_admin"]
     card = give_card(cards, cards.profiles["contoso"], "4000000000003006", make_active=False)

@@ -30,7 +30,7 @@ class ProcessDied(BaseException):
 
 
 def _die_after_payment_start(monkeypatch):
-    def dying_charge(payment):
+    def dying_charge(payment, in_settlement=None):
         raise ProcessDied
 
     monkeypatch.setattr(services, "_charge", dying_charge)
