@@ -260,16 +260,20 @@ class Workers:
         self.names = [f"bench-billing-{i}@{os.uname().nodename}" for i in range(count)]
         self.logs = [Path(log_dir) / f"worker-{i}.log" for i in range(count)]
         self.processes = []
-        for name, log in zip(self.names, self.logs, strict=True):
-            command = [sys.executable, "-m", "celery", "-A", "billing_portal", "worker", "-Q", "billing"]
-            command += ["--pool", "solo", "-n", name, "--without-gossip", "--without-mingle", "--without-heartbeat"]
-            command += ["-l", "warning"]
-            with open(log, "wb") as out:
-                self.processes.append(
-                    subprocess.Popen(  # noqa: S603 - fixed command
-                        command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        try:
+            for name, log in zip(self.names, self.logs, strict=True):
+                command = [sys.executable, "-m", "celery", "-A", "billing_portal", "worker", "-Q", "billing"]
+                command += ["--pool", "solo", "-n", name, "--without-gossip", "--without-mingle"]
+                command += ["--without-heartbeat", "-l", "warning"]
+                with open(log, "wb") as out:
+                    self.processes.append(
+                        subprocess.Popen(  # noqa: S603 - fixed command
+                            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                        )
                     )
-                )
+        except BaseException:
+            self.stop()
+            raise
 
     def check_alive(self) -> None:
         for process, log in zip(self.processes, self.logs, strict=True):

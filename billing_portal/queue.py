@@ -56,7 +56,9 @@ def publish(name: str, *args) -> bool:
         logger.warning("broker unavailable, not publishing %s(%s): left to the sweeper", name, _shown(args))
         return False
     try:
-        task.apply_async(args, retry=False)
+        # argsrepr given: Celery would otherwise build a safe repr of a chunk's 500 ids
+        # for the message header on every publish.
+        task.apply_async(args, retry=False, argsrepr=f"({_shown(args)})")
     except Exception as exc:  # noqa: BLE001 - kombu and redis raise many kinds; none may reach the request
         _broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
         logger.warning(
