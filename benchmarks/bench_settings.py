@@ -1,6 +1,6 @@
 """Settings for the invoice-list load benchmark only: the project's settings with a
-URLconf that adds a bare logged-in view (``/bench/hello/``) as the baseline. Never
-used by the portal itself."""
+URLconf that adds the baselines (``benchmarks.bench_urls``: ``/bench/hello/``,
+``/bench/layout/``, ``/bench/api/``). Never used by the portal itself."""
 
 from os import environ as _env
 

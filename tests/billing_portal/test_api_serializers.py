@@ -47,3 +47,17 @@ def test_decimal_field_examples_match_drf(value):
     for kwargs in ({"max_digits": 14, "decimal_places": 2}, {"max_digits": 14, "decimal_places": 2, "localize": True}):
         ours, drf = _both(kwargs, Decimal(value))
         assert repr(ours) == repr(drf)
+
+
+def test_model_serializer_fields_built_once_label_in_the_active_language():
+    """The labels stay lazy: fields built once per class still speak the reader's language."""
+    from django.utils import translation
+
+    from invoices.api.serializers import InvoiceSerializer
+
+    with translation.override("nl"):
+        dutch = str(InvoiceSerializer().fields["issue_date"].label)
+    with translation.override("en"):
+        english = str(InvoiceSerializer().fields["issue_date"].label)
+        assert InvoiceSerializer().fields["issue_date"] is not InvoiceSerializer().fields["issue_date"]
+    assert (english, dutch) == ("Invoice date", "Factuurdatum")
