@@ -1,6 +1,5 @@
 """Pay API: pay an invoice (with ``Idempotency-Key``), list its payments, read one."""
 
-from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
@@ -58,8 +57,8 @@ def _pay(request, pk, key: str, keep) -> tuple[int, dict]:
         )
     except DomainError as exc:
         return exc.status_code, error_body(exc.code, exc.message, exc.fields)
-    except Http404:
-        return 404, error_body("not_found", "Not found.")
+    # Http404 (an invoice the caller may not see) is not an answer to keep: the key stays
+    # unused, as if the request had been refused before it was claimed.
     return settled[0] if settled else _answer(payment)
 
 

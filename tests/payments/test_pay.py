@@ -238,6 +238,7 @@ def test_pay_api_key_used_before_is_answered_only_to_who_still_sees_the_invoice(
     from accounts.models import RoleAssignment
     from accounts.permissions import forget_grants
     from accounts.services import role_assign
+    from payments.models import IdempotencyRecord
 
     co_admin = UserFactory()
 
@@ -253,7 +254,9 @@ def test_pay_api_key_used_before_is_answered_only_to_who_still_sees_the_invoice(
         repeat = api_for(co_admin).post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="k")
         assert repeat.status_code == 404 and "Idempotent-Replayed" not in repeat
     fresh = api_for(co_admin).post(url, {"payment_method": card.pk}, format="json", HTTP_IDEMPOTENCY_KEY="new")
-    assert fresh.status_code == 404
+    assert fresh.status_code == 404 and fresh.json()["code"] == "not_found"
+    # A 404 is not kept for the key: nothing was said about the invoice.
+    assert not IdempotencyRecord.objects.filter(user=co_admin, key="new").exists()
     assert Payment.objects.filter(invoice=invoice).count() == 1
 
 
