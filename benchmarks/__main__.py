@@ -15,7 +15,9 @@ import sys
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--n", type=int, action="append", help="subscriptions to bill (repeatable; default 10000)")
+    parser.add_argument(
+        "--n", type=int, action="append", help="subscriptions to bill (repeatable; default 10000 and 100000)"
+    )
     parser.add_argument("--pdf-renders", type=int, default=60, help="PDF renders to time (default 60)")
     parser.add_argument("--only", choices=["billing", "pdf", "list", "pay"], help="run one benchmark")
     parser.add_argument("--list-invoices", type=int, default=10_000, help="invoices in the list benchmark's account")
@@ -59,7 +61,7 @@ def main(argv=None):
     print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})", flush=True)
     try:
         if args.only in (None, "billing"):
-            results += billing.run_sizes(args.n or [10_000], chunk_size=args.chunk_size)
+            results += billing.run_sizes(args.n or [10_000, 100_000], chunk_size=args.chunk_size)
         if args.only in (None, "pdf"):
             results += pdf.run(args.pdf_renders)
         if args.only in (None, "list"):
