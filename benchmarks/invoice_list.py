@@ -53,7 +53,7 @@ BIG_EMAIL = "list.big@bench.example"
 PASSWORD = "bench-list-2026"  # noqa: S105 - a throw-away user in the benchmark database
 MONTHS = 100  # one invoice per billing profile and month: 100 profiles for 10,000 invoices
 FILTERED = "/invoices/?status=past_due"
-ROUNDS = 5  # the requests of every target are sent in this many rounds, targets interleaved
+ROUNDS = 10  # the requests of every target are sent in this many rounds, targets interleaved
 
 
 def seed(total: int, *, email: str = EMAIL, prefix: str = "INV-LIST-", name: str = "List bench"):
