@@ -9,11 +9,11 @@ import uuid
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from payments import sandbox, services
 from payments.models import Payment
+from tests.factories import api_key_for
 
 from .conftest import make_invoice
 
@@ -27,7 +27,7 @@ SANDBOX_TABLES = tuple(f'"{table}"' for table in sandbox.TABLES)
 def _api(user) -> APIClient:
     """A client with a real API token (token authentication reads it: one query)."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key_for(user)}")
     return client
 
 
