@@ -441,10 +441,11 @@ def report(results: dict) -> list:
         if name not in rps:
             continue
         label = "api_list_25" if name == "api_list" else name
-        if name == "api_list_200":
+        if name == "api_list_200":  # its budget: within 3 x of page_size=25 (below)
             rows.append(info(f"list.{label}", rps[name], "req/s", ratio=rps[name] / api))
-        else:
-            rows.append(at_least(f"list.{label}", rps[name], "req/s", 0.5, ratio=rps[name] / api, on_ratio=True))
+            rows.append(info(f"list.{label}_p95", results[name]["p95"], "ms"))
+            continue
+        rows.append(at_least(f"list.{label}", rps[name], "req/s", 0.5, ratio=rps[name] / api, on_ratio=True))
         rows.append(at_most(f"list.{label}_p95", results[name]["p95"], "ms", 100))
     # page_size=200 costs at most 3 x page_size=25 (time per request: the inverse of req/s).
     rows.append(at_most("list.api_200_vs_25", rps["api_list"] / rps["api_list_200"], "x", 3))

@@ -276,6 +276,14 @@ class Pagination(PageNumberPagination):
             return remove_query_param(url, self.page_query_param)
         return replace_query_param(url, self.page_query_param, self.number - 1)
 
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        parameters[0]["description"] = (
+            "A page number from 1, or `last`. Pages are not counted: `next` is null on the last page."
+        )
+        parameters[1]["description"] = f"Rows per page, 1 to {self.max_page_size} (default {self.page_size})."
+        return parameters
+
     def get_paginated_response_schema(self, schema):
         """``{next, previous, results}`` (DRF's page without ``count``)."""
         page = super().get_paginated_response_schema(schema)

@@ -117,3 +117,5 @@ def test_api_schema_documents_pages_without_count(client):
     page = schema["components"]["schemas"]["PaginatedInvoiceList"]
     assert set(page["properties"]) == {"next", "previous", "results"} and "count" not in page["required"]
     assert page["properties"]["next"]["nullable"] is True
+    parameters = {p["name"]: p for p in schema["paths"]["/api/v1/invoices/"]["get"]["parameters"]}
+    assert "not counted" in parameters["page"]["description"] and "200" in parameters["page_size"]["description"]
