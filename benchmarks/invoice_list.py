@@ -31,7 +31,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 from decimal import Decimal
@@ -43,6 +42,7 @@ from django.db.models import OuterRef, Subquery
 
 from accounts import services as account_services
 from accounts.models import BillingProfile
+from benchmarks.clients import drive
 from benchmarks.results import at_least, at_most, info
 from invoices import services
 from invoices.models import Invoice, InvoiceLine, InvoiceRevision, InvoiceStatus, PaymentTerms
@@ -299,44 +299,18 @@ def load(port: int, path: str, cookie: str, requests: int, concurrency: int, exp
     200 and contain ``expect`` (so a redirect to sign-in cannot pass for speed). The
     request carries the Cookie header ``cookie`` and any other ``headers``."""
     headers = {**(headers or {}), **({"Cookie": cookie} if cookie else {})}
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    remaining = [requests]
 
-    def worker():
-        while True:
-            with lock:
-                if remaining[0] <= 0 or len(errors) > 10:
-                    return
-                remaining[0] -= 1
-            started = time.perf_counter()
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                conn.request("GET", path, headers=headers)
-                response = conn.getresponse()
-                body = response.read()
-                conn.close()
-            except OSError as exc:
-                with lock:
-                    errors.append(repr(exc))
-                continue
-            elapsed = time.perf_counter() - started
-            with lock:
-                if response.status != 200 or expect not in body:
-                    errors.append(f"{response.status} {body[:80]!r}")
-                else:
-                    latencies.append(elapsed)
+    def send(_job):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            body = response.read()
+        finally:
+            conn.close()
+        return None if response.status == 200 and expect in body else f"{response.status} {body[:80]!r}"
 
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    wall = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - wall
-    if errors:
-        raise RuntimeError(f"{path}: {len(errors)} bad answers, e.g. {errors[0]}")
+    latencies, wall = drive(range(requests), concurrency, send, path)
     return summary(path, latencies, wall)
 
 

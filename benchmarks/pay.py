@@ -37,6 +37,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts import services as account_services
 from benchmarks.billing import _publishing
+from benchmarks.clients import drive
 from benchmarks.invoice_list import Server, load
 from benchmarks.results import at_least, at_most, info
 from invoices import services as invoice_services
@@ -148,40 +149,14 @@ def _pay_request(port: int, token: str, invoice_id: int, card_id: int) -> tuple[
 def pay_load(port: int, token: str, card_id: int, invoice_ids: list[int], concurrency: int) -> dict:
     """Pay every invoice of ``invoice_ids`` once, ``concurrency`` threads back to back;
     every answer must be 201 with the payment succeeded."""
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    todo = iter(invoice_ids)
 
-    def worker():
-        while True:
-            with lock:
-                invoice_id = next(todo, None)
-                if invoice_id is None or len(errors) > 10:
-                    return
-            started = time.perf_counter()
-            try:
-                status, body = _pay_request(port, token, invoice_id, card_id)
-            except OSError as exc:
-                with lock:
-                    errors.append(repr(exc))
-                continue
-            elapsed = time.perf_counter() - started
-            with lock:
-                if status != 201 or b'"status":"succeeded"' not in body.replace(b" ", b""):
-                    errors.append(f"{status} {body[:120]!r}")
-                else:
-                    latencies.append(elapsed)
+    def send(invoice_id):
+        status, body = _pay_request(port, token, invoice_id, card_id)
+        if status != 201 or b'"status":"succeeded"' not in body.replace(b" ", b""):
+            return f"{status} {body[:120]!r}"
+        return None
 
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    wall = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - wall
-    if errors:
-        raise RuntimeError(f"pay: {len(errors)} bad answers, e.g. {errors[0]}")
+    latencies, wall = drive(invoice_ids, concurrency, send, "pay")
     return {"latencies": latencies, "wall": wall}
 
 
