@@ -8,21 +8,17 @@ defined here, and the app that cares registers its receiver in ``AppConfig.ready
   keyword arguments ``account``, ``old``, ``new`` and ``actor``, whichever door changed
   it (profile page, VAT page, API). purchase_orders registers the VAT-1 history record;
   an error in a receiver rolls the change back.
-* ``account_email`` — a provider: e-mails a user about their access (the password-reset
-  link, "your password was changed"), with keyword arguments ``kind`` (the template
-  folder ``emails/<kind>/``, kept in this app), ``user``, ``dedupe_key`` and ``context``
-  (JSON-serialisable, never a secret). notifications provides it: the e-mail is recorded
-  and sent once by its Celery task (notifications.account_mail).
 * ``send_email`` — a provider: records an e-mail to send once and sends it after the
   transaction commits, with the keyword arguments of
   ``notifications.services.notification_queue`` (``kind``, ``recipient``,
   ``dedupe_key``, ``language``, ``context``, ``account``), which notifications
-  registers. The e-mails of accounts (members: invitation, roles changed, removed)
-  keep their templates in ``accounts/templates/emails/<kind>/``.
+  registers. Every e-mail of accounts goes through it (members: invitation, roles
+  changed, removed; access: the password-reset link, "your password was changed"); the
+  templates stay in ``accounts/templates/emails/<kind>/``, and a context never holds a
+  secret (the reset link is made when the e-mail is rendered, notifications.account_mail).
 """
 
 from billing_portal.hooks import Hook, Provider
 
 vat_number_changed = Hook("accounts.vat_number_changed")
-account_email = Provider("accounts.account_email")
 send_email = Provider("accounts.send_email")

@@ -4,7 +4,7 @@ and resetting a forgotten one by e-mail (docs/operations.md, "Passwords").
 **Resetting.** ``password_reset_request`` answers the same whether or not the address
 belongs to an account (the page always says "if an account has this address, we sent
 a link"); only an active user with a password gets the e-mail. The e-mail is recorded
-and sent once by a Celery task (``accounts.hooks.account_email``, provided by the
+and sent once by a Celery task (``accounts.hooks.send_email``, provided by the
 notifications app). Its link is Django's password-reset token
 (``default_token_generator``), made when the e-mail is rendered
 (``password_reset_email_context``, called by notifications.account_mail), so no link is
@@ -81,9 +81,10 @@ def user_update_profile(*, user: User, full_name: str, language: str) -> User:
 
 
 def _queue_changed_email(user: User, how: str) -> None:
-    hooks.account_email(
+    hooks.send_email(
         kind=CHANGED_KIND,
-        user=user,
+        recipient=user.email,
+        language=user.language,
         dedupe_key=f"{CHANGED_KIND}:{user.pk}:{uuid.uuid4().hex}",
         context={"how": how, "email": user.email},
     )
@@ -141,9 +142,10 @@ def password_reset_request(*, email: str, address: str) -> None:
     if _count(f"password-reset:user:{user.pk}") > RESET_EMAILS_PER_USER:
         return
     with transaction.atomic():
-        hooks.account_email(
+        hooks.send_email(
             kind=RESET_KIND,
-            user=user,
+            recipient=user.email,
+            language=user.language,
             dedupe_key=f"{RESET_KIND}:{user.pk}:{uuid.uuid4().hex}",
             context={"user_id": user.pk},
         )

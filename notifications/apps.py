@@ -13,6 +13,5 @@ class NotificationsConfig(AppConfig):
         from . import account_mail, hooks, services, tasks  # noqa: F401
 
         # The e-mails of the accounts app, below this one (docs/architecture.md, hooks).
-        account_hooks.account_email.register(account_mail.queue_account_email)
         account_hooks.send_email.register(services.notification_queue)
         hooks.render_context.register(account_mail.password_reset_link)
