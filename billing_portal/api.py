@@ -138,7 +138,7 @@ class DecimalField(serializers.DecimalField):
         return super().to_representation(value)
 
 
-class ModelSerializer(serializers.ModelSerializer):
+class ModelSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     """The API's model serializers: DRF's, with DecimalField above for decimal columns,
     and the fields built from the model once per class (DRF builds them on every
     instance, about 2 ms for an invoice's; they depend on the class only) and copied
@@ -159,13 +159,6 @@ class ModelSerializer(serializers.ModelSerializer):
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DecimalField: DecimalField,
     }
-
-    def get_fields(self):
-        built = type(self).__dict__.get("_built_fields")
-        if built is None:
-            built = super().get_fields()
-            type(self)._built_fields = built
-        return copy.deepcopy(built)
 
     @classmethod
     def value_columns(cls) -> tuple[str, ...]:
