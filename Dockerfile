@@ -16,4 +16,5 @@ RUN PORTAL_MODE=production SECRET_KEY=collectstatic-only-not-a-runtime-secret-01
         ALLOWED_HOSTS=localhost PAYMENT_GATEWAY=sandbox python manage.py collectstatic --noinput
 USER portal
 EXPOSE 8000
-CMD ["gunicorn", "billing_portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+# gunicorn.conf.py: the WSGI app, 0.0.0.0:8000, 3 workers of 4 threads (WEB_CONCURRENCY, WEB_THREADS).
+CMD ["gunicorn"]

@@ -16,13 +16,14 @@
   ``KEPT_AFTER_END`` so that a call with it says "revoked", like an expired one says
   "expired", and is then deleted (with expired ones) when the owner next makes a token.
 * **On each API call** (accounts.token_auth) the key costs one query, the token with its
-  user (``token_for_key``); ``last_used_at`` is written at most once a minute per token
+  user and the user's role assignments (``token_for_key``); ``last_used_at`` is written at most once a minute per token
   (``note_use``), so a busy script adds one UPDATE a minute, not one per request.
 
 Objects of another user are reported as not existing (``Http404``), as in
 accounts.selectors.
 """
 
+import functools
 import hashlib
 import secrets
 from datetime import timedelta
@@ -38,7 +39,7 @@ from billing_portal import clock
 from billing_portal.card_numbers import refuse_card_number
 from billing_portal.errors import InvalidInput, NotAllowed
 
-from . import permissions, two_factor
+from . import grants, permissions, two_factor
 from .token_models import ApiToken, ApiTokenOrigin
 
 EXPIRY_DAYS = (30, 90, 365)
@@ -198,9 +199,33 @@ def api_tokens_revoke_by_operator(*, tokens: QuerySet[ApiToken], actor) -> int:
 # --- Checking a key (accounts.token_auth) ----------------------------------------------------------
 
 
+@functools.cache
+def _token_query() -> tuple[QuerySet, list[str], list[str]]:
+    """The query of ``token_for_key`` (built once): the token's columns, its user's, then
+    the ``grants.COLUMNS`` of each of the user's role assignments."""
+    token_columns = [f.attname for f in ApiToken._meta.concrete_fields]
+    user_columns = [f.attname for f in ApiToken._meta.get_field("user").related_model._meta.concrete_fields]
+    query = ApiToken.objects.values_list(
+        *token_columns,
+        *(f"user__{c}" for c in user_columns),
+        *(f"user__role_assignments__{c}" for c in grants.COLUMNS),
+    )
+    return query, token_columns, user_columns
+
+
 def token_for_key(key: str) -> ApiToken | None:
-    """The token of ``key`` with its user: the one query of a token-authenticated call."""
-    return ApiToken.objects.select_related("user").filter(key_hash=hash_key(key)).first()
+    """The token of ``key`` with its user and the user's role assignments: the one query
+    of a token-authenticated call (one row per assignment; ``grants.remember_grants``)."""
+    query, token_columns, user_columns = _token_query()
+    rows = list(query.filter(key_hash=hash_key(key)))
+    if not rows:
+        return None
+    user_at, grants_at = len(token_columns), len(token_columns) + len(user_columns)
+    token = ApiToken.from_db(query.db, token_columns, rows[0][:user_at])
+    user = ApiToken.user.field.related_model.from_db(query.db, user_columns, rows[0][user_at:grants_at])
+    grants.remember_grants(user, (row[grants_at:] for row in rows))
+    token.user = user
+    return token
 
 
 def token_refusal(token: ApiToken, now) -> tuple[str, str] | None:

@@ -8,46 +8,14 @@ predicates here too, so the service, the page, the API and the templates ask one
 function; services give the reason for a refusal.
 
 A user's role assignments are read with one query per request and cached on the user
-object (``grants``), so list pages stay at a constant number of queries.
+object (``grants``, accounts.grants), so list pages stay at a constant number of queries.
 """
-
-from dataclasses import dataclass
 
 from django.db.models import Q
 
-from .models import AgreementType, BillingAccount, BillingProfile, Channel, PaymentMode, RoleAssignment, Subscription
+from .grants import Grant, forget_grants, grants  # noqa: F401 - read through this module
+from .models import AgreementType, BillingAccount, BillingProfile, Channel, PaymentMode, Subscription
 from .roles import ACCOUNT_ROLES, PROFILE_ROLES, Role
-
-_CACHE_ATTR = "_portal_grants"
-
-
-@dataclass(frozen=True)
-class Grant:
-    role: str
-    account_id: int
-    profile_id: int | None
-    agreement_type: str
-
-
-# The query of ``grants``, its columns resolved once (only ever filtered, never read).
-_GRANT_ROWS = RoleAssignment.objects.values_list("role", "account_id", "profile_id", "account__agreement_type")
-
-
-def grants(user) -> tuple[Grant, ...]:
-    """The user's role assignments (cached on the user object for this request)."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return ()
-    cached = getattr(user, _CACHE_ATTR, None)
-    if cached is None:
-        cached = tuple(Grant(*row) for row in _GRANT_ROWS.filter(user_id=user.pk))
-        setattr(user, _CACHE_ATTR, cached)
-    return cached
-
-
-def forget_grants(user) -> None:
-    """Drop the cached assignments (call after changing a user's roles)."""
-    if hasattr(user, _CACHE_ATTR):
-        delattr(user, _CACHE_ATTR)
 
 
 def account_roles(user, account: BillingAccount) -> set[str]:

@@ -57,7 +57,9 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds of the bare view before each scenario (default 10)",
     )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2, for 2 cores)")
-    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (default 1: sync workers)")
+    parser.add_argument(
+        "--threads", type=int, default=4, help="threads per gunicorn worker (default 4, as gunicorn.conf.py)"
+    )
     parser.add_argument(
         "--periods",
         type=int,

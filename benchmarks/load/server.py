@@ -68,8 +68,7 @@ class Server:
             "--backlog",
             "2048",
         ]
-        if threads > 1:
-            command += ["--threads", str(threads)]
+        command += ["--threads", str(threads)]  # the rest of gunicorn.conf.py applies (gthread)
         self.process = subprocess.Popen(  # noqa: S603 - fixed command
             command,
             cwd=ROOT,

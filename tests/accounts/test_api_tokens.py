@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from accounts import api_tokens
+from accounts import api_tokens, permissions
 from accounts.models import ApiToken, ApiTokenOrigin
 from billing_portal.errors import InvalidInput, NotAllowed
 from tests.factories import api_key_for, confirmed_totp_device, sign_in_with_verified_device, totp_code
@@ -230,6 +230,21 @@ def test_token_authentication_is_one_query_and_writes_last_used_once_a_minute(ow
     later = _queries(token_client, "/api/v1/me/")
     assert len([q for q in later if q.startswith("UPDATE")]) == 1
     assert ApiToken.objects.get(user=owner).last_used_at == clock.now() > first_use
+
+
+@pytest.mark.parametrize("persona", ["ca_owner", "bp1_owner", "support"])
+def test_token_check_reads_the_users_role_assignments_in_its_one_query(world, persona, django_assert_num_queries):
+    """The token, its user and every role assignment (account- and profile-level, or none)
+    in one query; the permission predicates then ask no more."""
+    user = world.users[persona]
+    expected = set(permissions.grants(type(user).objects.get(pk=user.pk)))
+    key = api_key_for(user)
+    with django_assert_num_queries(1):
+        token = api_tokens.token_for_key(key)
+        assert set(permissions.grants(token.user)) == expected
+        assert token.user.pk == user.pk and token.user.email == user.email and token.user_id == user.pk
+    assert token._state.db == "default" and not token._state.adding
+    assert api_tokens.token_for_key(key + "x") is None
 
 
 def test_expired_token_is_refused_with_401_in_the_users_language(world, clock):

@@ -11,7 +11,7 @@ def test_compose_has_the_full_stack():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
     assert set(services) == {"postgres", "redis", "web", "worker", "beat", "mailcatcher"}
-    assert "gunicorn billing_portal.wsgi:application" in services["web"]["command"]
+    assert "gunicorn --access-logfile -" in services["web"]["command"]  # the rest: gunicorn.conf.py
     assert "migrate" in services["web"]["command"]
     assert "-Q default,billing,pdf,email" in services["worker"]["command"]
     assert services["beat"]["command"].startswith("celery -A billing_portal beat")
@@ -39,3 +39,14 @@ def test_image_installs_the_runtime_requirements_only():
     assert not [line for line in lines[user_line:] if line.startswith("USER ") and line != "USER portal"]
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".venv", ".git", "db.sqlite3*"} <= set(ignored)
+
+
+def test_every_web_start_uses_the_threaded_gunicorn_config():
+    """gunicorn.conf.py is the one place of the web process's settings: the image and
+    compose start plain ``gunicorn`` in the directory that holds it."""
+    config: dict = {}
+    exec((ROOT / "gunicorn.conf.py").read_text(), config)  # noqa: S102 - the repository's own file
+    assert config["wsgi_app"] == "billing_portal.wsgi:application"
+    assert config["worker_class"] == "gthread" and config["threads"] >= 2 and config["workers"] >= 2
+    assert 'CMD ["gunicorn"]' in (ROOT / "Dockerfile").read_text()
+    assert "WORKDIR /app" in (ROOT / "Dockerfile").read_text()

@@ -1,0 +1,25 @@
+"""gunicorn's settings for the portal, read from the working directory by every start of
+the web process: the Dockerfile, docker-compose.yml, docs/operations.md and the
+benchmarks (which give ``--bind`` and ``--workers`` on the command line).
+
+Threaded workers (``gthread``): a portal request spends much of its time waiting, on
+PostgreSQL (a payment commits twice), on Redis (publishing its e-mail) and on the card
+processor (a charge may take seconds); a thread that waits leaves the worker's other
+threads to run, so a slow processor answer never holds up a whole worker. Each thread
+has its own database connection (``DB_CONN_MAX_AGE`` keeps it open): at most
+``workers x threads`` connections per machine.
+
+``WEB_CONCURRENCY`` (workers per machine, default 3) and ``WEB_THREADS`` (threads per
+worker, default 4) tune it; docs/operations.md, "Processes".
+"""
+
+import os
+
+wsgi_app = "billing_portal.wsgi:application"
+bind = os.environ.get("WEB_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+worker_class = "gthread"
+threads = int(os.environ.get("WEB_THREADS", "4"))
+# A worker silent for longer is restarted (the card processor's timeout, 10 s, is shorter).
+timeout = 30
+graceful_timeout = 30
