@@ -13,7 +13,6 @@ Two ways to run (README, docs/operations.md):
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -226,70 +225,9 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Billing portal <billing@port
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Celery ---------------------------------------------------------------------------
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
-CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", REDIS_URL or "cache+memory://")
-# Without a broker, tasks execute in-process (as in the test suite; tests that need a real worker start one).
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
-CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_TASK_SERIALIZER = "json"
-CELERY_RESULT_SERIALIZER = "json"
-CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 600)
-CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 540)
-CELERY_RESULT_EXPIRES = 3600
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Publishing from a request never waits long for the broker (billing_portal/queue.py):
-# no publish retry, a one-second connect timeout; a failed publish is left to the sweeper.
-CELERY_TASK_PUBLISH_RETRY = False
-CELERY_BROKER_CONNECTION_TIMEOUT = 1
-# A message taken by a worker that died is delivered again after the visibility timeout: just longer than
-# the longest task may run. The sweeper takes over sooner (stuck billing chunks after a minute).
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 60,
-    "socket_connect_timeout": 1,
-    # Longer than the transport's one-second BRPOP poll of an idle worker.
-    "socket_timeout": 3,
-}
-CELERY_TASK_DEFAULT_QUEUE = "default"
-# Tasks are routed by name: billing_* to "billing", render_* to "pdf", send_* to "email".
-CELERY_TASK_ROUTES = {
-    "*.tasks.billing_*": {"queue": "billing"},
-    "*.tasks.render_*": {"queue": "pdf"},
-    "*.tasks.send_*": {"queue": "email"},
-}
-CELERY_BEAT_SCHEDULE = {
-    "start-billing-for-closed-periods": {
-        "task": "invoices.tasks.billing_start_closed_periods",
-        "schedule": crontab(minute=15, hour="*/6"),
-    },
-    "mark-invoices-past-due": {
-        "task": "invoices.tasks.invoices_mark_past_due",
-        "schedule": crontab(minute=30, hour=3),
-    },
-    # Every 30 s: stuck billing chunks are taken over after a minute, so a run whose
-    # worker died finishes within two minutes (invoices/services/sweeper.py).
-    "sweep-unfinished-work": {
-        "task": "invoices.tasks.sweep_unfinished_work",
-        "schedule": 30.0,
-    },
-    "charge-missed-automatic-charges": {
-        "task": "payments.tasks.payments_charge_missed",
-        "schedule": 300.0,
-    },
-    "reconcile-pending-payments": {
-        "task": "payments.tasks.payments_reconcile_pending",
-        "schedule": 900.0,
-    },
-    # Stored Stripe webhook events whose processing was lost or failed (payments/services/webhooks.py).
-    "process-stored-webhook-events": {"task": "payments.tasks.payments_process_webhook_events", "schedule": 60.0},
-    "retry-declined-card-charges": {
-        "task": "payments.tasks.payments_retry_declined",
-        "schedule": crontab(minute=0),
-    },
-}
+# Broker, queues, routes, the periodic schedule and its one-node-at-a-time scheduler:
+# billing_portal/celery_settings.py.
+from .celery_settings import *  # noqa: E402, F403
 
 # --- REST framework and OpenAPI -------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,7 +1,11 @@
 """docker-compose.yml starts the full stack through the same variables as the README."""
 
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,3 +54,19 @@ def test_every_web_start_uses_the_threaded_gunicorn_config():
     assert config["worker_class"] == "gthread" and config["threads"] >= 2 and config["workers"] >= 2
     assert 'CMD ["gunicorn"]' in (ROOT / "Dockerfile").read_text()
     assert "WORKDIR /app" in (ROOT / "Dockerfile").read_text()
+
+
+@pytest.mark.skipif(
+    not shutil.which("docker-compose") and not os.environ.get("CI"), reason="docker-compose is not installed"
+)
+def test_compose_file_is_what_docker_compose_reads():
+    """``docker-compose config`` (CI installs it) checks the file as compose reads it."""
+    env = {**os.environ, "SECRET_KEY": "compose-config-check-only"}
+    result = subprocess.run(
+        ["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
