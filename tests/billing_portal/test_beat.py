@@ -35,9 +35,7 @@ def _start_beat(tmp_path, name: str, queue: str, prefix: str, *, default_schedul
     log = open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
     command = [sys.executable, "-m", "celery", "-A", "billing_portal", "beat", "-l", "info"]
     command += ["--schedule", str(tmp_path / f"{name}-schedule"), "--pidfile", ""]
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     process.log_file = log
     return process
 
