@@ -23,3 +23,12 @@ threads = int(os.environ.get("WEB_THREADS", "4"))
 # A worker silent for longer is restarted (the card processor's timeout, 10 s, is shorter).
 timeout = 30
 graceful_timeout = 30
+
+
+def child_exit(server, worker):
+    """A worker that exits leaves its metrics files for the scrape to add up as dead:
+    prometheus-client's multiprocess mode (PROMETHEUS_MULTIPROC_DIR, docs/operations.md)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

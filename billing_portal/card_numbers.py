@@ -68,6 +68,24 @@ def contains_card_number(value) -> bool:
     return False
 
 
+CARD_NUMBER_MASK = "[card number removed]"
+
+
+def mask_card_numbers(value: str) -> str:
+    """``value`` with every run of digits that holds a card number replaced by
+    ``CARD_NUMBER_MASK`` (log lines and error reports: never a card number leaves)."""
+    if not value or not any(ch.isdigit() for ch in value):
+        return value
+
+    def mask(match):
+        run = match.group(0)
+        if sum(ch.isdigit() for ch in run) >= MIN_DIGITS and any(luhn_valid(c) for c in _candidates(run)):
+            return CARD_NUMBER_MASK
+        return run
+
+    return _DIGIT_RUN.sub(mask, value)
+
+
 def card_number_error(field: str) -> InvalidInput:
     message = str(CARD_NUMBER_REFUSED)
     return InvalidInput(message, code=CARD_NUMBER_REFUSED_CODE, fields={field: [message]})

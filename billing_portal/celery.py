@@ -4,6 +4,8 @@ import os
 
 from celery import Celery
 
+from . import observability  # noqa: F401 - request ids in task headers, task runs counted
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "billing_portal.settings")
 
 app = Celery("billing_portal")

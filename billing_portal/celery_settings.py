@@ -46,6 +46,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Longer than the transport's one-second BRPOP poll of an idle worker.
     "socket_timeout": 3,
 }
+# Workers log through the portal's LOGGING (request ids, JSON lines, card numbers masked).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Tasks are routed by name: billing_* to "billing", render_* to "pdf", send_* to "email".
 CELERY_TASK_ROUTES = {

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import views
+from . import metrics_view, views
 
 api_v1 = [
     path("", include("accounts.api.urls")),
@@ -14,6 +14,8 @@ api_v1 = [
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    # Prometheus metrics: off unless METRICS_TOKEN is set, and only for its bearer.
+    path("metrics", metrics_view.metrics, name="metrics"),
     # Browsers ask for /favicon.ico whatever the page says; the pages link the SVG.
     path("favicon.ico", views.favicon, name="favicon"),
     path("language/", views.set_language, name="set_language"),

@@ -144,6 +144,14 @@ PAGES = {
             200: "anonymous wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual"
         },
     ),
+    # Off without METRICS_TOKEN (the tests set none): the same 404 for everyone; with it,
+    # only its bearer (tests/billing_portal/test_observability.py).
+    "metrics": Entry(
+        {},
+        {
+            404: "anonymous wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual"
+        },
+    ),
     "favicon": Entry(
         {},
         {

@@ -78,6 +78,7 @@ def test_table_never_lets_another_tenant_in():
             "accounts:invitation",
             *public,
             "healthz",
+            "metrics",
             "favicon",
             "set_language",
             "accounts:logout",

@@ -27,7 +27,7 @@ from django.urls import reverse
 
 from accounts import permissions
 from accounts.models import AgreementType, SubscriptionStatus
-from billing_portal import clock
+from billing_portal import clock, observability
 from billing_portal.errors import DomainError, InvalidInput
 from invoices import services as invoice_services
 from invoices.models import Invoice
@@ -117,6 +117,7 @@ def _settle_pending(payment: Payment, outcome: dict, in_settlement) -> Payment:
         raise _NoLongerPending
     for name, value in outcome.items():
         setattr(payment, name, value)
+    observability.count_payment(payment.status, payment.source)
     if in_settlement is not None:
         in_settlement(payment)
     if payment.status == PaymentStatus.FAILED:
