@@ -10,8 +10,10 @@ from django.utils.translation import gettext
 
 from accounts import permissions
 from accounts.models import BillingAccount, BillingProfile, scope_name
+from billing_portal import clock
 
 from . import formatting
+from .filters import PARAMS
 from .models import InvoiceStatus, PaymentTerms
 
 PAGE_SIZE = 25
@@ -84,7 +86,8 @@ def page(queryset, number) -> ListPage:
 # the rest of the page. Every value is escaped; the markup matches the page's columns
 # in invoices/invoice_list.html, the payment cell matches invoices/_payment.html.
 _ROW = (
-    '<tr><td><a href="{url}">{number}</a></td><td>{scope}</td><td>{period}</td><td>{issue_date}</td>'
+    '<tr><td class="select"><input type="checkbox" name="invoice" value="{pk}" form="invoice-selection"'
+    ' aria-label="{select_label} {number}"></td><td><a href="{url}">{number}</a></td><td>{scope}</td><td>{period}</td><td>{issue_date}</td>'
     '<td>{due_date}</td><td class="num">{total}</td>'
     '<td><span class="status status-{status}">{status_label}</span></td><td>{payment}</td></tr>\n'
 )
@@ -144,7 +147,9 @@ def rows(user, page_rows, seller) -> str:
     language = translation.get_language() or "en"
     status_labels = {value: escape(str(label)) for value, label in InvoiceStatus.choices}
     payable = {InvoiceStatus.DUE, InvoiceStatus.PAST_DUE}
-    bank_label, reference_label, pay_label = (escape(gettext(t)) for t in ("Bank transfer", "reference", "Pay now"))
+    bank_label, reference_label, pay_label, select_label = (
+        escape(gettext(t)) for t in ("Bank transfer", "reference", "Pay now", "Select")
+    )
     iban = escape(seller["iban"])
     detail_url = formatting.url_maker("invoices:detail")
     pay_url = formatting.url_maker("payments:pay")
@@ -178,6 +183,8 @@ def rows(user, page_rows, seller) -> str:
                 payment = _PAY_NOW.format(url=pay_url(pk), label=pay_label)
         out.append(
             _ROW.format(
+                pk=int(pk),
+                select_label=select_label,
                 url=detail_url(pk),
                 number=escape(number),
                 scope=scopes.names[profile_id],
@@ -193,19 +200,20 @@ def rows(user, page_rows, seller) -> str:
     return mark_safe("".join(out))  # every value above is escaped
 
 
-# The filter form's HTML (two includes/field.html and their widgets cost about as much
-# as the rest of the page) depends only on the language and the submitted values; a
-# valid or empty form's HTML is kept per process (bounded), a form with errors is
-# always rendered.
+# The filter form's HTML (its includes and widgets cost about as much as the rest of the
+# page) depends only on the language, the year, the submitted values and the user's
+# billing profiles and subscriptions (the choices); a valid or empty form's HTML is kept
+# per process (bounded), a form with errors is always rendered.
 _FILTERS_HTML: dict = {}
 _FILTERS_HTML_MAX = 256
+_FILTER_KEYS = (*PARAMS, *(f"{name}_{part}" for name in ("period_from", "period_to") for part in ("month", "year")))
 
 
 def filters_html(form, language: str) -> str:
     """The filter form's HTML (``invoices/_list_filters.html``)."""
     if form.is_bound and not form.is_valid():
         return render_to_string("invoices/_list_filters.html", {"form": form})
-    key = (language, form.is_bound, form.data.get("status"), form.data.get("period"))
+    key = (language, clock.today().year, form.is_bound, tuple(form.data.get(k) for k in _FILTER_KEYS), form.scopes)
     html = _FILTERS_HTML.get(key)
     if html is None:
         html = render_to_string("invoices/_list_filters.html", {"form": form})
