@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from accounts import permissions
-from accounts.models import BillingProfile, Subscription, scope_name
+from accounts.models import Subscription, scope_name
 from accounts.selectors import profiles_where
 
 from .models import CreditNote, CreditNoteKind, Invoice, InvoiceRevision
@@ -76,12 +76,6 @@ def invoice_filter_scopes(user) -> list[tuple]:
         (uuid, name, pk, profile_id, None if is_default else scope_name(account_name, profile_name, is_default))
         for uuid, name, pk, profile_id, account_name, profile_name, is_default in rows
     ]
-
-
-def has_invoice_scopes(user) -> bool:
-    """Is there any billing profile whose invoices the user may see? (one query)"""
-    scope = permissions.can_view_invoices_filter(user, account_field="account_id", profile_field="pk")
-    return BillingProfile.objects.filter(scope).exists()
 
 
 def _invoice_with_scope(pk) -> Invoice:

@@ -44,7 +44,8 @@ def invoice_list(request):
             "query": _list_query(data),
             "listed_valid": not form.is_bound or form.is_valid(),
             "zip_limit": settings.INVOICE_ZIP_MAX_INVOICES,
-            "has_profiles": bool(page.object_list) or selectors.has_invoice_scopes(user),
+            # Every invoice line names its subscription: without one, the user has no invoice.
+            "has_profiles": bool(page.object_list) or bool(form.scopes),
         },
     )
 
