@@ -72,8 +72,8 @@ class MonthWidget(forms.MultiWidget):
         years = [("", _("Year")), *((str(year), str(year)) for year in range(this_year + 1, FIRST_YEAR - 1, -1))]
         super().__init__(
             {
-                "_month": forms.Select(attrs={"aria-label": _("Month")}, choices=months),
-                "_year": forms.Select(attrs={"aria-label": _("Year")}, choices=years),
+                "month": forms.Select(attrs={"aria-label": _("Month")}, choices=months),
+                "year": forms.Select(attrs={"aria-label": _("Year")}, choices=years),
             },
             attrs,
         )

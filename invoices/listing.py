@@ -6,7 +6,7 @@ from html import escape
 from django.template.loader import render_to_string
 from django.utils import formats, translation
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from accounts import permissions
 from accounts.models import BillingAccount, BillingProfile, scope_name
@@ -86,11 +86,36 @@ def page(queryset, number) -> ListPage:
 # the rest of the page. Every value is escaped; the markup matches the page's columns
 # in invoices/invoice_list.html, the payment cell matches invoices/_payment.html.
 _ROW = (
-    '<tr><td class="select"><input type="checkbox" name="invoice" value="{pk}" form="invoice-selection"'
-    ' aria-label="{select_label} {number}"></td><td><a href="{url}">{number}</a></td><td>{scope}</td><td>{period}</td><td>{issue_date}</td>'
-    '<td>{due_date}</td><td class="num">{total}</td>'
-    '<td><span class="status status-{status}">{status_label}</span></td><td>{payment}</td></tr>\n'
+    '<tr><td class="select" data-label="@select@"><input type="checkbox" name="invoice" value="{pk}"'
+    ' form="invoice-selection" aria-label="{select_label} {number}"></td>'
+    '<td data-label="@invoice@"><a href="{url}">{number}</a></td><td data-label="@scope@">{scope}</td>'
+    '<td data-label="@period@">{period}</td><td data-label="@issue_date@">{issue_date}</td>'
+    '<td data-label="@due_date@">{due_date}</td><td class="num" data-label="@total@">{total}</td>'
+    '<td data-label="@status@"><span class="status status-{status}">{status_label}</span></td>'
+    '<td data-label="@payment@">{payment}</td></tr>\n'
 )
+# The column names each cell carries for the stacked rows of a phone (table-stacked),
+# put into the row's markup once per page.
+_LABELS = {
+    "select": gettext_noop("Select"),
+    "invoice": gettext_noop("Invoice"),
+    "scope": gettext_noop("Billing scope"),
+    "period": gettext_noop("Billing period"),
+    "issue_date": gettext_noop("Invoice date"),
+    "due_date": gettext_noop("Due date"),
+    "total": gettext_noop("Total"),
+    "status": gettext_noop("Status"),
+    "payment": gettext_noop("Payment"),
+}
+
+
+def _row_markup() -> str:
+    markup = _ROW
+    for key, label in _LABELS.items():
+        markup = markup.replace(f"@{key}@", escape(gettext(label)).replace("{", "{{").replace("}", "}}"))
+    return markup
+
+
 _BANK_TRANSFER = (
     '<span class="payment-instructions">{label}: IBAN {iban} · {reference_label} <code>{reference}</code></span>'
 )
@@ -154,6 +179,7 @@ def rows(user, page_rows, seller) -> str:
     detail_url = formatting.url_maker("invoices:detail")
     pay_url = formatting.url_maker("payments:pay")
     scopes = _Scopes(user, page_rows)
+    row = _row_markup()
     dates: dict = {}
     out = []
     for (
@@ -182,7 +208,7 @@ def rows(user, page_rows, seller) -> str:
             elif pay_url is not None and scopes.can_pay(profile_id):
                 payment = _PAY_NOW.format(url=pay_url(pk), label=pay_label)
         out.append(
-            _ROW.format(
+            row.format(
                 pk=int(pk),
                 select_label=select_label,
                 url=detail_url(pk),
