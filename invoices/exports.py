@@ -12,7 +12,7 @@ selectors): a selected invoice of another tenant is a 404, as its page is. A con
 number of queries whatever the number of invoices, when their PDFs are stored. CSV files
 are UTF-8 with a byte-order mark (Excel reads them as UTF-8), numbers with a decimal
 point and no grouping, dates as YYYY-MM-DD, and a text cell that starts with ``=``,
-``+``, ``-``, ``@`` (or a tab or carriage return) gets a leading ``'``, so that a
+``+``, ``-``, ``@`` (or a tab, carriage return or line feed) gets a leading ``'``, so that a
 spreadsheet never reads it as a formula.
 """
 
@@ -61,7 +61,8 @@ LINE_COLUMNS = (
     "tax_amount",
     "is_marketplace",
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A cell starting with one of these is read as a formula by Excel / LibreOffice (CSV injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 _CHUNK = 64 * 1024
 
 
@@ -188,17 +189,21 @@ def zip_response(user, params) -> StreamingHttpResponse:
 # --- CSV -----------------------------------------------------------------------------------
 
 
+def safe_cell(value) -> str:
+    """A text cell safe to open in a spreadsheet: a leading apostrophe when it would be
+    read as a formula (every CSV export of the portal)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
 def cell(value) -> str:
     """One CSV cell: numbers with a decimal point, dates as YYYY-MM-DD, text made safe
     from formula injection."""
-    if value is None:
-        return ""
     if isinstance(value, Decimal):
         return f"{value:f}"
     if isinstance(value, dt.date):
         return value.isoformat()
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return safe_cell(value)
 
 
 class _Echo:

@@ -58,32 +58,29 @@ def _list_query(params) -> str:
     return query.urlencode()
 
 
-def _back_to_list(request, error: DomainError):
-    messages.error(request, error.message)
-    query = _list_query(request.GET)
-    return redirect(reverse("invoices:list") + (f"?{query}" if query else ""))
-
-
 @login_required
 @require_safe
 def invoice_download(request):
     """The PDFs of the selected invoices, or of every invoice the filter lists, as one ZIP
     (invoices.exports). A refusal (nothing selected, too many) goes back to the list with
     its message."""
-    try:
-        return exports.zip_response(request.user, request.GET)
-    except DomainError as error:
-        return _back_to_list(request, error)
+    return _export(request, exports.zip_response)
 
 
 @login_required
 @require_safe
 def invoice_export(request):
     """The invoices the filter lists as CSV (invoices.exports)."""
+    return _export(request, exports.csv_response)
+
+
+def _export(request, respond):
     try:
-        return exports.csv_response(request.user, request.GET)
+        return respond(request.user, request.GET)
     except DomainError as error:
-        return _back_to_list(request, error)
+        messages.error(request, error.message)
+        query = _list_query(request.GET)
+        return redirect(reverse("invoices:list") + (f"?{query}" if query else ""))
 
 
 @login_required

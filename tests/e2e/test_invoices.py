@@ -14,18 +14,10 @@ import pytest
 
 from invoices import demo as invoices_demo
 from invoices.models import Invoice
+from tests.e2e.test_pay_by_invoice import SIZES, _nothing_overflows
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SIZES = {
-    "desktop": {"viewport": {"width": 1280, "height": 800}},
-    "phone": {
-        "viewport": {"width": 390, "height": 844},
-        "is_mobile": True,
-        "has_touch": True,
-        "device_scale_factor": 2,
-    },
-}
 # Each language's persona (web direct: Contoso in English, Fabrikam in Dutch) and texts.
 LANGUAGES = {
     "en": {
@@ -82,17 +74,6 @@ def sized_page(browser, live_server, size):
     context.close()
 
 
-def _fits(page, size):
-    if size != "phone":
-        return
-    wide = page.evaluate(
-        "() => [...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > innerWidth)"
-        ".map(e => e.tagName + '.' + e.className).slice(0, 5)"
-    )
-    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1] == SIZES["phone"]["viewport"]["width"], f"{page.url} overflows: {widths} {wide}"
-
-
 def _download(page, click) -> tuple[str, bytes]:
     with page.expect_download() as info:
         click()
@@ -117,7 +98,7 @@ def test_invoices_filter_download_and_export(sized_page, size, language, tmp_pat
     rows = page.locator("#invoice-list tbody tr")
     assert rows.count() == 3
     assert page.locator("fieldset.month-field legend").first.inner_text() == text["from"]
-    _fits(page, size)
+    _nothing_overflows(page, size, "invoices")
 
     # Nothing ticked: back to the list with the message.
     page.click("#download-selected")
@@ -138,7 +119,7 @@ def test_invoices_filter_download_and_export(sized_page, size, language, tmp_pat
     assert page.locator("select[name=period_from_month] option:checked").inner_text() == (
         page.locator(f"select[name=period_from_month] option[value='{invoice.period.month}']").inner_text()
     )
-    _fits(page, size)
+    _nothing_overflows(page, size, "invoices")
 
     # The ticked invoice as a ZIP of its PDF.
     page.check(f"input[name=invoice][value='{invoice.pk}']")
@@ -165,7 +146,7 @@ def test_invoices_filter_download_and_export(sized_page, size, language, tmp_pat
         heading.startswith(f"{text['subscription']}: {subscription.name}")
         and str(subscription.subscription_id) in heading
     )
-    _fits(page, size)
+    _nothing_overflows(page, size, "invoices")
     name, data = _download(page, lambda: page.click(f"text={text['lines']}"))
     lines = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert name == f"{invoice.number}-lines.csv" and len(lines) == invoice.lines.count() + 1

@@ -155,12 +155,12 @@ def test_list_rows_escape_names(client_for):
     assert "<script>x</script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
     assert f"{account.name} / Extra 0" not in html  # renamed above
     # The scope column is str(profile): the account's name, then the profile's unless default.
-    assert f"<td>{escape(account.name)} / &lt;script&gt;x&lt;/script&gt;</td>" in html
-    assert f"<td>{escape(str(scopes[0]))}</td>" in html
+    assert f'<td data-label="Billing scope">{escape(account.name)} / &lt;script&gt;x&lt;/script&gt;</td>' in html
+    assert f'<td data-label="Billing scope">{escape(str(scopes[0]))}</td>' in html
     web_direct, _account, (default,) = _account_with_profiles(1, agreement_type="web_direct")
     _invoices([default], 1, start=5)
     assert (
-        f"<td>{escape(default.account.name)}</td>"
+        f'<td data-label="Billing scope">{escape(default.account.name)}</td>'
         in client_for(web_direct).get(reverse("invoices:list")).content.decode()
     )
 
