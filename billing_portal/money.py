@@ -35,7 +35,18 @@ def quantize(amount, currency: str) -> Decimal:
     return Decimal(amount).quantize(minor_unit(currency), rounding=ROUND_HALF_UP)
 
 
+# The Babel locale of each interface language (Irish English: euro sign first, day-first dates).
+LOCALES = {"en": "en_IE", "nl": "nl_NL"}
+
+
 def format_money(amount, currency: str, language: str = "en") -> str:
     """Human display in the reader's language: "€1,234.50" (en) or "€ 1.234,50" (nl)."""
-    locale = {"en": "en_IE", "nl": "nl_NL"}.get(language, "en_IE")
-    return format_currency(Decimal(amount), currency, locale=locale)
+    return format_currency(Decimal(amount), currency, locale=LOCALES.get(language, "en_IE"))
+
+
+def format_unit_price(amount, currency: str, language: str = "en") -> str:
+    """A unit price (up to six decimals) in the money format of ``format_money``: the
+    currency's minor digits at least, every further decimal that is not zero ("€0.0184",
+    "€ 0,0184", "€10.00")."""
+    value = Decimal(amount).normalize()
+    return format_currency(value, currency, locale=LOCALES.get(language, "en_IE"), decimal_quantization=False)

@@ -280,20 +280,14 @@ SPECTACULAR_SETTINGS = {
 # Request bodies above this size are refused (bytes).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 
+# --- Invoices ------------------------------------------------------------------------------
+# The seller printed on invoices, the invoice e-mail's PDF attachment and the ZIP download's
+# limit: billing_portal/invoice_settings.py.
+from .invoice_settings import *  # noqa: E402, F403
+
 # --- Payments -----------------------------------------------------------------------------
 # PAYMENT_GATEWAY and the Stripe adapter's keys and addresses: billing_portal/payment_settings.py.
 from .payment_settings import *  # noqa: E402, F403
-
-# --- The seller printed on invoices ------------------------------------------------------------
-PORTAL_SELLER = {
-    "name": env_str("SELLER_NAME", "Portal Cloud Services B.V."),
-    "address": env_str("SELLER_ADDRESS", "Stationsplein 1, 1012 AB Amsterdam"),
-    "country": env_str("SELLER_COUNTRY", "NL"),
-    "vat_id": env_str("SELLER_VAT_ID", "NL810433941B01"),
-    "iban": env_str("SELLER_IBAN", "NL91ABNA0417164300"),
-    "bic": env_str("SELLER_BIC", "ABNANL2A"),
-    "bank": env_str("SELLER_BANK", "ABN AMRO Bank N.V."),
-}
 
 # --- Security ----------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -13,3 +13,5 @@ class InvoicesConfig(AppConfig):
         from . import services, tasks  # noqa: F401 - tasks registers the Celery tasks by name
 
         notification_hooks.sent.register(services.invoice_date_notified)
+        notification_hooks.attachments.register(services.invoice_ready_attachments)
+        notification_hooks.render_context.register(services.invoice_ready_context)

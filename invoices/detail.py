@@ -14,11 +14,28 @@ from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
 from django.utils.translation import gettext
 
+from .formatting import by_subscription
 from .templatetags.invoice_tags import money, unit_price
 
-LINE_COLUMNS = ("subscription__name", "service_name", "is_marketplace", "meter", "quantity", "unit_price", "amount")
+LINE_COLUMNS = (
+    "subscription_id",
+    "subscription__name",
+    "subscription__subscription_id",
+    "service_name",
+    "is_marketplace",
+    "meter",
+    "quantity",
+    "unit_price",
+    "amount",
+)
+# The lines of each subscription under its heading (name and ID: two subscriptions of an
+# invoice may have the same name and the same services), as on the PDF.
+_GROUP = (
+    '    <tr class="line-group"><th scope="colgroup" colspan="5">{label}: {name}'
+    ' <span class="subscription-id">{subscription_id}</span></th></tr>\n'
+)
 _LINE = (
-    '    <tr><td>{subscription}</td><td>{service}{badge}</td><td>{meter}</td><td class="num">{quantity}</td>'
+    '    <tr><td>{service}{badge}</td><td>{meter}</td><td class="num">{quantity}</td>'
     '<td class="num">{unit_price}</td><td class="num">{amount}</td></tr>\n'
 )
 _REVISION = (
@@ -29,14 +46,28 @@ _BADGE = ' <span class="badge">{}</span>'
 
 
 def line_rows(invoice) -> str:
-    """The invoice's lines (in their order) as table rows: one query, no model instances."""
+    """The invoice's lines as table rows, under a heading per subscription (in the order of
+    their first line, lines in their order): one query, no model instances."""
     currency = invoice.currency
     badge = _BADGE.format(escape(gettext("Marketplace")))
+    label, none = escape(gettext("Subscription")), escape(gettext("No subscription"))
     out = []
-    for subscription, service, marketplace, meter, quantity, price, amount in invoice.lines.values_list(*LINE_COLUMNS):
+    for _pk, group in by_subscription(invoice.lines.values_list(*LINE_COLUMNS), key=lambda row: row[0]):
+        name, subscription_id = group[0][1:3]
+        out.append(
+            _GROUP.format(
+                label=label, name=escape(name) if name else none, subscription_id=escape(str(subscription_id or ""))
+            )
+        )
+        out += _lines(group, currency, badge)
+    return mark_safe("".join(out))  # every value above is escaped
+
+
+def _lines(group, currency, badge) -> list[str]:
+    out = []
+    for *_subscription, service, marketplace, meter, quantity, price, amount in group:
         out.append(
             _LINE.format(
-                subscription=escape(subscription or "—"),
                 service=escape(service),
                 badge=badge if marketplace else "",
                 meter=escape(meter),
@@ -45,7 +76,7 @@ def line_rows(invoice) -> str:
                 amount=escape(money(amount, currency)),
             )
         )
-    return mark_safe("".join(out))  # every value above is escaped
+    return out
 
 
 def revision_rows(invoice, revisions) -> str:

@@ -6,13 +6,13 @@ from django.http import FileResponse, Http404
 from accounts import permissions
 
 from . import selectors, services
+from .formatting import revision_file_name
 
 
 def pdf_file_name(revision) -> str:
     """``INV-2026-000123.pdf`` for the invoice as issued, ``INV-2026-000123-r2.pdf`` for a
     later revision (PO-5: earlier revisions stay readable under their own name)."""
-    suffix = f"-r{revision.number}" if revision.number > 1 else ""
-    return f"{revision.invoice.number}{suffix}.pdf"
+    return revision_file_name(revision.invoice.number, revision.number)
 
 
 def revision_pdf_response(user, invoice_id: int, revision_number: int | None = None) -> FileResponse:
@@ -32,16 +32,8 @@ def support_revision_pdf_response(user, invoice_id: int, revision_number: int | 
 
 
 def _revision_pdf(revision) -> FileResponse:
-    if not revision.pdf:
-        services.invoice_revision_render_pdf(revision_id=revision.pk)
-        revision.refresh_from_db(fields=["pdf", "pdf_rendered_at"])
-    if not revision.pdf:
+    if not services.invoice_revision_stored_pdf(revision):
         raise Http404
-    if not revision.pdf.storage.exists(revision.pdf.name):
-        services.invoice_revision_restore_pdf(revision_id=revision.pk)
-        revision.refresh_from_db(fields=["pdf", "pdf_rendered_at"])
-        if not revision.pdf:
-            raise Http404
     content = revision.pdf.open("rb")
     return FileResponse(content, as_attachment=True, filename=pdf_file_name(revision), content_type="application/pdf")
 

@@ -8,7 +8,8 @@ locale's symbols; anything else (negative, more decimals, unusual patterns) goes
 ``format_money``. A test compares both for many amounts in every currency and language.
 
 ``url_maker(name)`` turns one ``reverse()`` into a function of the object id, for
-pages that link every row to the same view.
+pages that link every row to the same view. ``by_subscription`` groups an invoice's lines
+under their subscriptions (page and PDF).
 """
 
 from decimal import Decimal
@@ -18,16 +19,14 @@ from babel import Locale
 from babel.numbers import get_currency_precision, get_currency_symbol, get_decimal_symbol, get_group_symbol
 from django.urls import NoReverseMatch, reverse
 
-from billing_portal.money import format_money
+from billing_portal.money import LOCALES, format_money
 
-# The same language-to-locale choice as billing_portal.money.format_money.
-_LOCALES = {"en": "en_IE", "nl": "nl_NL"}
 _SENTINEL = 918273645
 
 
 @lru_cache(maxsize=64)
 def money_formatter(currency: str, language: str):
-    locale = Locale.parse(_LOCALES.get(language, "en_IE"))
+    locale = Locale.parse(LOCALES.get(language, "en_IE"))
     pattern = locale.currency_formats["standard"]
     digits = get_currency_precision(currency)
     simple = (
@@ -65,3 +64,21 @@ def url_maker(name: str):
         return None
     head, _, tail = url.rpartition(str(_SENTINEL))
     return lambda pk: f"{head}{int(pk)}{tail}"
+
+
+def by_subscription(lines, key) -> list[tuple]:
+    """An invoice's lines grouped by their subscription (``key(line)``): (key, lines) in the
+    order of each subscription's first line, the lines in their order. For the invoice's
+    page and PDF, which print each subscription's lines under its heading."""
+    groups: dict = {}
+    for line in lines:
+        groups.setdefault(key(line), []).append(line)
+    return list(groups.items())
+
+
+def revision_file_name(invoice_number: str, revision_number: int) -> str:
+    """The file name of a revision's PDF as people get it (download, ZIP, e-mail):
+    ``INV-2026-000123.pdf`` as issued, ``INV-2026-000123-r2.pdf`` for a later revision
+    (PO-5: earlier revisions stay readable under their own name)."""
+    suffix = f"-r{revision_number}" if revision_number > 1 else ""
+    return f"{invoice_number}{suffix}.pdf"

@@ -6,12 +6,14 @@ from html import escape
 from django.template.loader import render_to_string
 from django.utils import formats, translation
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from accounts import permissions
 from accounts.models import BillingAccount, BillingProfile, scope_name
+from billing_portal import clock
 
 from . import formatting
+from .filters import PARAMS
 from .models import InvoiceStatus, PaymentTerms
 
 PAGE_SIZE = 25
@@ -84,10 +86,36 @@ def page(queryset, number) -> ListPage:
 # the rest of the page. Every value is escaped; the markup matches the page's columns
 # in invoices/invoice_list.html, the payment cell matches invoices/_payment.html.
 _ROW = (
-    '<tr><td><a href="{url}">{number}</a></td><td>{scope}</td><td>{period}</td><td>{issue_date}</td>'
-    '<td>{due_date}</td><td class="num">{total}</td>'
-    '<td><span class="status status-{status}">{status_label}</span></td><td>{payment}</td></tr>\n'
+    '<tr><td class="select" data-label="@select@"><input type="checkbox" name="invoice" value="{pk}"'
+    ' form="invoice-selection" aria-label="{select_label} {number}"></td>'
+    '<td data-label="@invoice@"><a href="{url}">{number}</a></td><td data-label="@scope@">{scope}</td>'
+    '<td data-label="@period@">{period}</td><td data-label="@issue_date@">{issue_date}</td>'
+    '<td data-label="@due_date@">{due_date}</td><td class="num" data-label="@total@">{total}</td>'
+    '<td data-label="@status@"><span class="status status-{status}">{status_label}</span></td>'
+    '<td data-label="@payment@">{payment}</td></tr>\n'
 )
+# The column names each cell carries for the stacked rows of a phone (table-stacked),
+# put into the row's markup once per page.
+_LABELS = {
+    "select": gettext_noop("Select"),
+    "invoice": gettext_noop("Invoice"),
+    "scope": gettext_noop("Billing scope"),
+    "period": gettext_noop("Billing period"),
+    "issue_date": gettext_noop("Invoice date"),
+    "due_date": gettext_noop("Due date"),
+    "total": gettext_noop("Total"),
+    "status": gettext_noop("Status"),
+    "payment": gettext_noop("Payment"),
+}
+
+
+def _row_markup() -> str:
+    markup = _ROW
+    for key, label in _LABELS.items():
+        markup = markup.replace(f"@{key}@", escape(gettext(label)).replace("{", "{{").replace("}", "}}"))
+    return markup
+
+
 _BANK_TRANSFER = (
     '<span class="payment-instructions">{label}: IBAN {iban} · {reference_label} <code>{reference}</code></span>'
 )
@@ -144,11 +172,14 @@ def rows(user, page_rows, seller) -> str:
     language = translation.get_language() or "en"
     status_labels = {value: escape(str(label)) for value, label in InvoiceStatus.choices}
     payable = {InvoiceStatus.DUE, InvoiceStatus.PAST_DUE}
-    bank_label, reference_label, pay_label = (escape(gettext(t)) for t in ("Bank transfer", "reference", "Pay now"))
+    bank_label, reference_label, pay_label, select_label = (
+        escape(gettext(t)) for t in ("Bank transfer", "reference", "Pay now", "Select")
+    )
     iban = escape(seller["iban"])
     detail_url = formatting.url_maker("invoices:detail")
     pay_url = formatting.url_maker("payments:pay")
     scopes = _Scopes(user, page_rows)
+    row = _row_markup()
     dates: dict = {}
     out = []
     for (
@@ -177,7 +208,9 @@ def rows(user, page_rows, seller) -> str:
             elif pay_url is not None and scopes.can_pay(profile_id):
                 payment = _PAY_NOW.format(url=pay_url(pk), label=pay_label)
         out.append(
-            _ROW.format(
+            row.format(
+                pk=int(pk),
+                select_label=select_label,
                 url=detail_url(pk),
                 number=escape(number),
                 scope=scopes.names[profile_id],
@@ -193,19 +226,20 @@ def rows(user, page_rows, seller) -> str:
     return mark_safe("".join(out))  # every value above is escaped
 
 
-# The filter form's HTML (two includes/field.html and their widgets cost about as much
-# as the rest of the page) depends only on the language and the submitted values; a
-# valid or empty form's HTML is kept per process (bounded), a form with errors is
-# always rendered.
+# The filter form's HTML (its includes and widgets cost about as much as the rest of the
+# page) depends only on the language, the year, the submitted values and the user's
+# billing profiles and subscriptions (the choices); a valid or empty form's HTML is kept
+# per process (bounded), a form with errors is always rendered.
 _FILTERS_HTML: dict = {}
 _FILTERS_HTML_MAX = 256
+_FILTER_KEYS = (*PARAMS, *(f"{name}_{part}" for name in ("period_from", "period_to") for part in ("month", "year")))
 
 
 def filters_html(form, language: str) -> str:
     """The filter form's HTML (``invoices/_list_filters.html``)."""
     if form.is_bound and not form.is_valid():
         return render_to_string("invoices/_list_filters.html", {"form": form})
-    key = (language, form.is_bound, form.data.get("status"), form.data.get("period"))
+    key = (language, clock.today().year, form.is_bound, tuple(form.data.get(k) for k in _FILTER_KEYS), form.scopes)
     html = _FILTERS_HTML.get(key)
     if html is None:
         html = render_to_string("invoices/_list_filters.html", {"form": form})

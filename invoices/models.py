@@ -12,6 +12,7 @@ newest.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -35,12 +36,10 @@ class Charge(models.Model):
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES)
     is_marketplace = models.BooleanField(_("marketplace service"), default=False)
     source = models.CharField(_("source"), max_length=64, blank=True)
-    # Identifier of the usage record this charge came from (unique when given), so
-    # that importing the same file twice adds nothing.
+    # The usage record this charge came from (unique when given): importing a file twice adds nothing.
     external_id = models.CharField(_("usage record ID"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("recorded"), default=timezone.now)
-    # Why the billing run did not invoice this charge ("" while it is billable), e.g.
-    # ``MARKETPLACE_ON_INVOICE_SCOPE`` (PBI-4).
+    # Why the billing run did not invoice it ("" while billable), e.g. ``MARKETPLACE_ON_INVOICE_SCOPE`` (PBI-4).
     not_billed_reason = models.CharField(_("not billed because"), max_length=64, blank=True)
 
     class Meta:
@@ -81,8 +80,8 @@ def surplus(balance):
 
 class Invoice(models.Model):
     number = models.CharField(_("invoice number"), max_length=32, unique=True)
-    # Indexed by invoice_account_list_idx (its first column). Every index of the table
-    # costs each query's planning and each insert, so none is kept twice.
+    # Indexed by invoice_account_list_idx (its first column): every index costs each
+    # query's planning and each insert, so none is kept twice.
     account = models.ForeignKey(
         "accounts.BillingAccount", on_delete=models.PROTECT, related_name="invoices", db_index=False
     )
@@ -116,8 +115,7 @@ class Invoice(models.Model):
     current_revision = models.ForeignKey(
         "InvoiceRevision", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    # When the invoice-ready e-mail went out; for enterprise it opens the
-    # seven-day PO window of PO-7.
+    # When the invoice-ready e-mail went out; for enterprise it opens the seven-day PO window of PO-7.
     notified_at = models.DateTimeField(_("notification sent"), null=True, blank=True)
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
@@ -127,8 +125,7 @@ class Invoice(models.Model):
         verbose_name_plural = _("invoices")
         ordering = ["-issue_date", "-number"]
         constraints = [
-            # One invoice per scope and period; a corrected invoice that replaces it is
-            # the only other one (it names the invoice it replaces).
+            # One invoice per scope and period; a corrected invoice (it names the one it replaces) is another.
             models.UniqueConstraint(
                 fields=["profile", "period"],
                 condition=Q(replaces__isnull=True),
@@ -147,6 +144,10 @@ class Invoice(models.Model):
             models.Index(fields=["account", "-issue_date", "-number"], name="invoice_account_list_idx"),
             models.Index(fields=["account", "status", "-issue_date", "-number"], name="invoice_account_status_idx"),
             models.Index(fields=["account", "period", "-issue_date", "-number"], name="invoice_account_period_idx"),
+            # The list's other orders and its amount search (invoices.filters), per account, either way.
+            models.Index(fields=["account", "number"], name="invoice_account_number_idx"),
+            models.Index(fields=["account", "total", "number"], name="invoice_account_total_idx"),
+            models.Index(fields=["account", "due_date", "number"], name="invoice_account_due_idx"),
         ]
 
     def __str__(self):
@@ -200,7 +201,11 @@ class InvoiceRevision(models.Model):
         verbose_name_plural = _("invoice revisions")
         ordering = ["invoice_id", "number"]
         constraints = [models.UniqueConstraint(fields=["invoice", "number"], name="revision_number_unique")]
-        indexes = [models.Index(fields=["pdf_rendered_at"], name="revision_pdf_pending_idx", condition=Q(pdf=""))]
+        indexes = [
+            models.Index(fields=["pdf_rendered_at"], name="revision_pdf_pending_idx", condition=Q(pdf="")),
+            # The list's search by PO number (invoices.filters.search: case does not matter).
+            models.Index(Upper("po_number"), name="revision_po_number_idx"),
+        ]
 
     def __str__(self):
         return f"{self.invoice.number} r{self.number}"
@@ -342,8 +347,7 @@ class CreditNote(models.Model):
     amount_applied = models.DecimalField(_("amount applied"), default=0, **MONEY)
     pdf = models.FileField(_("PDF"), upload_to="credit_notes/%Y/%m/", blank=True)
     pdf_rendered_at = models.DateTimeField(_("PDF rendered"), null=True, blank=True)
-    # A repeat of the same request (API Idempotency-Key, admin form token, a refund)
-    # finds this credit note instead of crediting twice.
+    # A repeat of a request (API Idempotency-Key, admin form token, a refund) finds this credit note.
     request_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
     request_fingerprint = models.CharField(max_length=64, blank=True)
     created_by = models.ForeignKey(

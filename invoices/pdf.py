@@ -26,6 +26,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from .formatting import by_subscription
+
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 
 STYLESHEET = """
@@ -56,6 +58,8 @@ th { background: #eef1f5; font-size: 8.5pt; }
 .credit-lines .service { width: 32%%; } .credit-lines .meter { width: 30%%; }
 .credit-lines .amount { width: 23%%; } .credit-lines .vat { width: 15%%; }
 .facts td { border: none; padding: 0.5mm 2mm 0.5mm 0; }
+.lines .line-group td { background: #f6f7f9; font-weight: bold; padding-top: 2.5mm; }
+.line-group .subscription-id { font-weight: normal; font-size: 8pt; color: #444; }
 """
 
 
@@ -88,11 +92,15 @@ def invoice_html(revision) -> str:
         context = {
             "invoice": invoice,
             "revision": revision,
-            "lines": list(invoice.lines.all()),
+            "line_groups": by_subscription(invoice.lines.select_related("subscription"), key=_subscription),
             "seller": settings.PORTAL_SELLER,
             "language": language,
         }
         return render_to_string("invoices/pdf/invoice.html", context)
+
+
+def _subscription(line):
+    return line.subscription
 
 
 def credit_note_html(credit_note) -> str:

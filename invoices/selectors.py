@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from accounts import permissions
-from accounts.models import BillingProfile
+from accounts.models import Subscription, scope_name
 from accounts.selectors import profiles_where
 
 from .models import CreditNote, CreditNoteKind, Invoice, InvoiceRevision
@@ -53,10 +53,29 @@ def _newest_first(columns: tuple[str, ...], named: bool) -> QuerySet:
     return invoices.values(*columns) if named else invoices.values_list(*columns)
 
 
-def has_invoice_scopes(user) -> bool:
-    """Is there any billing profile whose invoices the user may see? (one query)"""
-    scope = permissions.can_view_invoices_filter(user, account_field="account_id", profile_field="pk")
-    return BillingProfile.objects.filter(scope).exists()
+def invoice_filter_scopes(user) -> list[tuple]:
+    """The subscriptions whose invoices the user may see, for the list's billing profile and
+    subscription filters (invoices.filters), in one query: (subscription ID, name, pk,
+    billing profile id, the profile's name, None for a default profile, which the
+    interface never shows). Every invoice line names its subscription and a subscription
+    never leaves its account, so these are the scopes of every invoice the user sees."""
+    rows = (
+        Subscription.objects.filter(permissions.can_view_invoices_filter(user))
+        .order_by("profile__account__name", "profile__name", "name", "pk")
+        .values_list(
+            "subscription_id",
+            "name",
+            "pk",
+            "profile_id",
+            "profile__account__name",
+            "profile__name",
+            "profile__is_default",
+        )
+    )
+    return [
+        (uuid, name, pk, profile_id, None if is_default else scope_name(account_name, profile_name, is_default))
+        for uuid, name, pk, profile_id, account_name, profile_name, is_default in rows
+    ]
 
 
 def _invoice_with_scope(pk) -> Invoice:

@@ -1,13 +1,16 @@
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.http import require_safe
 
 from accounts import permissions
+from billing_portal.errors import DomainError
 
-from . import detail, downloads, hooks, listing, selectors
-from .forms import InvoiceFilterForm
+from . import detail, downloads, exports, hooks, listing, selectors
+from .filters import InvoiceFilterForm
 
 # The pages of the list (invoices.listing); PAGE_SIZE is named here for the tests.
 PAGE_SIZE = listing.PAGE_SIZE
@@ -21,12 +24,15 @@ def invoice_list(request):
     last page (like Paginator.get_page), not a 404: a bookmarked page of a list that
     has shrunk still shows invoices."""
     user = request.user
-    form = InvoiceFilterForm(request.GET or None)
+    data = request.GET
+    if "period" in data and not any(name.startswith("period_") for name in data):
+        # One period (a link of an earlier list): the range of that one month.
+        data = data.copy()
+        data["period_from"] = data["period_to"] = data.pop("period")[-1]
+    form = InvoiceFilterForm(data or None, scopes=selectors.invoice_filter_scopes(user))
     invoices = form.apply(selectors.invoice_values_for_user(user, listing.LIST_COLUMNS))
     page = listing.page(invoices, request.GET.get("page"))
     rows = listing.rows(user, page.object_list, settings.PORTAL_SELLER)
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "invoices/invoice_list.html",
@@ -35,10 +41,53 @@ def invoice_list(request):
             "page": page,
             "rows": rows,
             "has_rows": bool(page.object_list),
-            "query": query.urlencode(),
-            "has_profiles": bool(page.object_list) or selectors.has_invoice_scopes(user),
+            "query": _list_query(data),
+            "listed_valid": not form.is_bound or form.is_valid(),
+            "zip_limit": settings.INVOICE_ZIP_MAX_INVOICES,
+            # Every invoice line names its subscription: without one, the user has no invoice.
+            "has_profiles": bool(page.object_list) or bool(form.scopes),
         },
     )
+
+
+def _list_query(params) -> str:
+    """The list's filter as a query string (no page, no selection)."""
+    query = params.copy()
+    for name in ("page", "invoice", "selected"):
+        query.pop(name, None)
+    return query.urlencode()
+
+
+@login_required
+@require_safe
+def invoice_download(request):
+    """The PDFs of the selected invoices, or of every invoice the filter lists, as one ZIP
+    (invoices.exports). A refusal (nothing selected, too many) goes back to the list with
+    its message."""
+    return _export(request, exports.zip_response)
+
+
+@login_required
+@require_safe
+def invoice_export(request):
+    """The invoices the filter lists as CSV (invoices.exports)."""
+    return _export(request, exports.csv_response)
+
+
+def _export(request, respond):
+    try:
+        return respond(request.user, request.GET)
+    except DomainError as error:
+        messages.error(request, error.message)
+        query = _list_query(request.GET)
+        return redirect(reverse("invoices:list") + (f"?{query}" if query else ""))
+
+
+@login_required
+@require_safe
+def invoice_lines_export(request, pk):
+    """One invoice's lines as CSV (invoices.exports)."""
+    return exports.lines_csv_response(request.user, pk)
 
 
 @login_required

@@ -102,6 +102,9 @@ def notification_send(*, notification_id: int) -> bool:
         subject, text, html = render_notification(notification)
         message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [notification.recipient])
         message.attach_alternative(html, "text/html")
+        for files in hooks.attachments(notification=notification):
+            for filename, content, mimetype in files:
+                message.attach(filename, content, mimetype)
         notification.attempts += 1
         try:
             message.send()

@@ -331,6 +331,31 @@ PAGES = {
             404: "wd_admin ea_admin support wd_individual",
         },
     ),
+    # The exports of the list follow the list (the invoices the user sees): support staff
+    # and anyone seeing no invoice are sent back to the list with "nothing to download";
+    # the CSV of an empty list is its header row.
+    "invoices:download": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager wd_individual",
+            302: "anonymous support",
+        },
+    ),
+    "invoices:export": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            302: "anonymous",
+        },
+    ),
+    "invoices:lines_export": Entry(
+        {"pk": "invoice"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            302: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
+        },
+    ),
     "invoices:pdf": Entry(
         {"pk": "invoice", "revision": "revision"},
         {
@@ -870,6 +895,30 @@ API = {
         {
             200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
             401: "anonymous",
+        },
+    ),
+    # Support staff see no invoice: nothing to download (400), an empty CSV.
+    "/api/v1/invoices/download/": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager wd_individual",
+            400: "support",
+            401: "anonymous",
+        },
+    ),
+    "/api/v1/invoices/export/": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            401: "anonymous",
+        },
+    ),
+    "/api/v1/invoices/{id}/lines/export/": Entry(
+        {"id": "invoice"},
+        {
+            200: "ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager",
+            401: "anonymous",
+            404: "wd_admin ea_admin support wd_individual",
         },
     ),
     "/api/v1/invoices/{id}/": Entry(

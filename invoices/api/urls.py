@@ -4,7 +4,10 @@ from . import credit_notes, views
 
 urlpatterns = [
     path("invoices/", views.InvoiceList.as_view(), name="api-invoices"),
+    path("invoices/download/", views.InvoiceDownload.as_view(), name="api-invoices-download"),
+    path("invoices/export/", views.InvoiceExport.as_view(), name="api-invoices-export"),
     path("invoices/<int:pk>/", views.InvoiceDetail.as_view(), name="api-invoice"),
+    path("invoices/<int:pk>/lines/export/", views.InvoiceLinesExport.as_view(), name="api-invoice-lines-export"),
     path("invoices/<int:pk>/pdf/", views.InvoicePdf.as_view(), name="api-invoice-pdf"),
     path("invoices/<int:pk>/pdf/<int:revision>/", views.InvoiceRevisionPdf.as_view(), name="api-invoice-pdf-revision"),
     path("invoices/<int:pk>/credit-notes/", credit_notes.InvoiceCreditNotes.as_view(), name="api-invoice-credit-notes"),

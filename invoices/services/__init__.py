@@ -31,12 +31,21 @@ from .documents import (
     forget_missing_pdf,
     invoice_revision_render_pdf,
     invoice_revision_restore_pdf,
+    invoice_revision_stored_pdf,
     invoice_revisions_render_pdf,
     store_pdf_once,
 )
 from .drafts import address_lines, payment_terms_for
 from .invoice import invoice_record_payment, invoice_record_refund, invoice_void, invoices_mark_past_due, settle_status
-from .notices import INVOICE_CORRECTED, INVOICE_PAST_DUE, INVOICE_READY, invoice_date_notified, invoices_notify_ready
+from .notices import (
+    INVOICE_CORRECTED,
+    INVOICE_PAST_DUE,
+    INVOICE_READY,
+    invoice_date_notified,
+    invoice_ready_attachments,
+    invoice_ready_context,
+    invoices_notify_ready,
+)
 from .numbering import credit_note_number, invoice_number, payment_reference, take_number
 from .sweeper import SWEEP_AFTER, sweep_unfinished_work
 from .usage_import import USAGE_FIELDS, ImportReport, charge_import, check_may_import, read_usage_csv
@@ -67,11 +76,14 @@ __all__ = [
     "invoice_amend",
     "invoice_correct",
     "invoice_date_notified",
+    "invoice_ready_attachments",
+    "invoice_ready_context",
     "invoice_number",
     "invoice_record_payment",
     "invoice_record_refund",
     "invoice_revision_render_pdf",
     "invoice_revision_restore_pdf",
+    "invoice_revision_stored_pdf",
     "invoice_revisions_render_pdf",
     "store_pdf_once",
     "invoice_void",

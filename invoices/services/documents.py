@@ -69,6 +69,19 @@ def invoice_revision_restore_pdf(*, revision_id: int) -> bool:
     return forget_missing_pdf(InvoiceRevision, revision_id) and invoice_revision_render_pdf(revision_id=revision_id)
 
 
+def invoice_revision_stored_pdf(revision) -> bool:
+    """Make sure a revision's PDF is in storage, as a download needs it: rendered now if the
+    worker has not stored it yet, rendered again if its stored file is gone. Returns
+    whether it is there; ``revision.pdf`` names it then."""
+    if not revision.pdf:
+        invoice_revision_render_pdf(revision_id=revision.pk)
+        revision.refresh_from_db(fields=["pdf", "pdf_rendered_at"])
+    if revision.pdf and not revision.pdf.storage.exists(revision.pdf.name):
+        invoice_revision_restore_pdf(revision_id=revision.pk)
+        revision.refresh_from_db(fields=["pdf", "pdf_rendered_at"])
+    return bool(revision.pdf)
+
+
 def credit_note_render_pdf(*, credit_note_id: int) -> bool:
     """Render and store the PDF of a credit note, once (as ``invoice_revision_render_pdf``)."""
     credit_note = CreditNote.objects.select_related("invoice", "revision").filter(pk=credit_note_id).first()

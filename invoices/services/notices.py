@@ -10,7 +10,9 @@ from accounts.models import AgreementType, RoleAssignment
 from accounts.roles import Role
 from notifications.services import notification_queue, unique_recipients
 
+from ..formatting import revision_file_name
 from ..models import Invoice, InvoiceStatus
+from .documents import invoice_revision_stored_pdf
 
 INVOICE_READY = "invoice_ready"
 INVOICE_PAST_DUE = "invoice_past_due"
@@ -106,6 +108,32 @@ def invoice_date_notified(*, notification) -> None:
         Invoice.objects.filter(pk=notification.invoice_id, notified_at__isnull=True).update(
             notified_at=notification.sent_at
         )
+
+
+def invoice_ready_attachments(*, notification) -> list[tuple[str, bytes, str]]:
+    """``notifications.hooks.attachments``: the invoice-ready e-mail carries the PDF of the
+    invoice's current revision besides the link (unless ``INVOICE_EMAIL_ATTACH_PDF`` is
+    off), the stored one, rendered now if the worker has not stored it yet."""
+    if notification.kind != INVOICE_READY or not notification.invoice_id or not settings.INVOICE_EMAIL_ATTACH_PDF:
+        return []
+    invoice = Invoice.objects.select_related("current_revision").filter(pk=notification.invoice_id).first()
+    revision = invoice.current_revision if invoice else None
+    if revision is None:
+        return []
+    revision.invoice = invoice
+    if not invoice_revision_stored_pdf(revision):
+        return []
+    with revision.pdf.open("rb") as pdf:
+        content = pdf.read()
+    return [(revision_file_name(invoice.number, revision.number), content, "application/pdf")]
+
+
+def invoice_ready_context(*, notification) -> dict:
+    """``notifications.hooks.render_context``: the invoice-ready e-mail says whether its PDF
+    is attached (``INVOICE_EMAIL_ATTACH_PDF`` as it is when the e-mail is sent)."""
+    if notification.kind != INVOICE_READY:
+        return {}
+    return {"pdf_attached": settings.INVOICE_EMAIL_ATTACH_PDF}
 
 
 @transaction.atomic

@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.utils import translation
 
-from billing_portal.money import CURRENCIES, format_money
+from billing_portal.money import CURRENCIES, format_money, format_unit_price
 from invoices import formatting
 
 register = template.Library()
@@ -28,14 +28,14 @@ def money(amount, currency):
 
 @register.filter
 def unit_price(amount, currency):
-    """Unit prices may have up to six decimals; show them all when they matter."""
-    value = Decimal(str(amount))
-    if value == value.quantize(Decimal("0.01")):
-        return money(value, currency)
-    text = f"{value.normalize():f}"
-    if (translation.get_language() or "en") == "nl":
-        text = text.replace(".", ",")
-    return f"{text} {currency}"
+    """Unit prices may have up to six decimals: all that are not zero are shown, in the
+    money format (the currency's sign and at least its minor digits), on page and PDF."""
+    if amount in (None, ""):
+        return ""
+    try:
+        return format_unit_price(Decimal(str(amount)), currency, translation.get_language() or "en")
+    except (InvalidOperation, KeyError, ValueError):
+        return f"{amount} {currency}"
 
 
 @register.filter

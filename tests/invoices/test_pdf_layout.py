@@ -86,8 +86,11 @@ def test_pdf_linear_in_pages_800_lines_every_line_once_with_the_header_on_every_
         assert header == HEADER
         assert positions == tables[0][1]
         assert rows  # no page with a header alone
-    services = [row[0] for _header, _positions, rows in tables for row in rows]
-    assert services == [f"Service {n:03d}" for n in range(1, LINES + 1)]
+    cells = [row[0] for _header, _positions, rows in tables for row in rows]
+    # The lines of the one subscription under its heading (name and ID), then every line once.
+    subscription = long_revision.invoice.lines.first().subscription
+    assert cells[0] == f"Subscription: {subscription.name} {subscription.subscription_id}"
+    assert cells[1:] == [f"Service {n:03d}" for n in range(1, LINES + 1)]
     last_page = _text(document.pages[-1]._page_box)
     assert "Total" in last_page and "€9,680.00" in last_page
     assert f"{len(document.pages)} / {len(document.pages)}" in last_page
