@@ -116,6 +116,17 @@ def payable_methods(profile) -> list[PaymentMethod]:
     ]
 
 
+def subscriptions_of_scope(profile) -> list[Subscription]:
+    """The subscriptions of a web-direct scope that can get a new active card (not
+    cancelled), by name, with their active card."""
+    return list(
+        Subscription.objects.filter(profile=profile)
+        .exclude(status=SubscriptionStatus.CANCELLED)
+        .select_related("payment_method")
+        .order_by("name", "pk")
+    )
+
+
 def card_of_scope(profile, pk) -> PaymentMethod | None:
     """A card of the scope that is not removed, or None (the pay service refuses None)."""
     return PaymentMethod.objects.filter(pk=pk, profile=profile, removed_at__isnull=True).first()
@@ -197,3 +208,4 @@ def get_refund_for_user(user, pk) -> Refund:
     if not permissions.can_view_invoices(user, refund.profile):
         raise Http404
     return refund
+
