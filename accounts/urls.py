@@ -5,8 +5,9 @@ from . import member_views, password_views, token_views, two_factor_views, views
 
 app_name = "accounts"
 
+# The overview ("", accounts:overview) reads every app, so its view is in the wiring
+# (billing_portal.overview_views); billing_portal/urls.py adds it to this namespace.
 urlpatterns = [
-    path("", views.overview, name="overview"),
     path("sign-in/", views.LoginView.as_view(), name="login"),
     path("sign-in/code/", two_factor_views.verify, name="two_factor_verify"),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),

@@ -33,16 +33,6 @@ class LoginView(auth_views.LoginView):
         return two_factor.step_url(step, url) if step else url
 
 
-@login_required
-def overview(request):
-    rows = selectors.account_overview(request.user)
-    return render(
-        request,
-        "accounts/overview.html",
-        {"rows": rows, "works_support_queue": permissions.can_work_support_queue(request.user)},
-    )
-
-
 SUBSCRIPTIONS_PER_PAGE = 50
 
 
@@ -166,4 +156,4 @@ def account_profile(request, pk):
     )
 
 
-__all__ = ["LoginView", "overview", "subscription_list", "subscription_detail", "account_profile", "marketplace_remove"]
+__all__ = ["LoginView", "subscription_list", "subscription_detail", "account_profile", "marketplace_remove"]

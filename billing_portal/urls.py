@@ -2,9 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import metrics_view, views
+from accounts import urls as accounts_urls
+
+from . import metrics_view, overview_api, overview_views, views
 
 api_v1 = [
+    path("overview/", overview_api.OverviewView.as_view(), name="api-overview"),
     path("", include("accounts.api.urls")),
     path("", include("payments.api.urls")),
     path("", include("invoices.api.urls")),
@@ -27,7 +30,14 @@ urlpatterns = [
     path("", include("invoices.urls")),
     path("", include("purchase_orders.urls")),
     path("", include("support.urls")),
-    path("", include("accounts.urls")),
+    # The overview keeps its name in the accounts namespace (accounts:overview): it is the
+    # signed-in user's home, but reads every app, so its view is in the wiring.
+    path(
+        "",
+        include(
+            ([path("", overview_views.overview, name="overview"), *accounts_urls.urlpatterns], accounts_urls.app_name)
+        ),
+    ),
 ]
 
 handler400 = "billing_portal.views.handler400"

@@ -2,16 +2,20 @@
 invoices of billing scopes they may see (accounts.permissions.can_view_invoices);
 another tenant's invoice is reported like one that does not exist (Http404)."""
 
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, F, Min, Q, QuerySet, Sum, Value, Window
+from django.db.models.functions import Greatest, RowNumber
 from django.http import Http404
 
 from accounts import permissions
 from accounts.models import Subscription, scope_name
 from accounts.selectors import profiles_where
 
-from .models import CreditNote, CreditNoteKind, Invoice, InvoiceRevision
+from .models import CreditNote, CreditNoteKind, Invoice, InvoiceRevision, InvoiceStatus
 
 
 def invoice_profiles(user) -> list:
@@ -191,3 +195,68 @@ def get_invoice_to_credit(user, pk) -> Invoice:
         return _invoice_with_scope(pk)
     except (Invoice.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+# --- What a billing scope owes (the overview) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Owed:
+    """A billing scope's open invoices, summed: what is still to pay (``balance_due``),
+    of which past due, the next due date of an invoice not yet past due, and the invoice
+    to pay first (the open invoice due earliest)."""
+
+    invoice_count: int
+    open_count: int
+    balance_due: Decimal
+    past_due_amount: Decimal
+    past_due_count: int
+    next_due_date: dt.date | None
+    first_to_pay: Invoice | None
+
+
+_OPEN = (InvoiceStatus.DUE, InvoiceStatus.PAST_DUE)
+_AMOUNT_DUE = Greatest(F("total") - F("amount_credited") - F("amount_paid"), Value(Decimal("0")))
+
+
+def owed_by_scope(profile_ids: list[int]) -> dict[int, Owed]:
+    """What each of these billing profiles owes, whatever their number and their
+    invoices': two queries (the sums per profile; the open invoice due first per
+    profile). The caller chose profiles the user may see (can_view_invoices). Amounts are
+    in the scope's currency: every invoice of a scope is billed in its account's."""
+    if not profile_ids:
+        return {}
+    sums = (
+        Invoice.objects.filter(profile_id__in=profile_ids)
+        .values("profile_id")
+        .annotate(
+            invoice_count=Count("pk"),
+            open_count=Count("pk", filter=Q(status__in=_OPEN)),
+            balance_due=Sum(_AMOUNT_DUE, filter=Q(status__in=_OPEN)),
+            past_due_amount=Sum(_AMOUNT_DUE, filter=Q(status=InvoiceStatus.PAST_DUE)),
+            past_due_count=Count("pk", filter=Q(status=InvoiceStatus.PAST_DUE)),
+            next_due_date=Min("due_date", filter=Q(status=InvoiceStatus.DUE)),
+        )
+        .order_by()
+    )
+    first = {
+        invoice.profile_id: invoice
+        for invoice in Invoice.objects.filter(profile_id__in=profile_ids, status__in=_OPEN)
+        .annotate(
+            place=Window(RowNumber(), partition_by=[F("profile_id")], order_by=[F("due_date").asc(), F("pk").asc()])
+        )
+        .filter(place=1)
+    }
+    zero = Decimal("0.00")
+    return {
+        row["profile_id"]: Owed(
+            invoice_count=row["invoice_count"],
+            open_count=row["open_count"],
+            balance_due=row["balance_due"] or zero,
+            past_due_amount=row["past_due_amount"] or zero,
+            past_due_count=row["past_due_count"],
+            next_due_date=row["next_due_date"],
+            first_to_pay=first.get(row["profile_id"]),
+        )
+        for row in sums
+    }

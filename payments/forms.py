@@ -43,6 +43,44 @@ class AddCardForm(NoCardNumbersForm):
     country = _country_field()
 
 
+class PayAddCardForm(AddCardForm):
+    """Pay now's "+ Add a new card": the card form of the payment-methods page, where the
+    box makes the new card the active one for automatic payments in the same step (PM-4).
+    Web direct asks for which subscription: the card becomes active for it and for every
+    subscription that uses the same card. ``offer_make_active=False`` (PBI-5, or no
+    subscription to make it active for) hides the box; a box sent all the same goes to
+    the card service, which refuses it."""
+
+    def __init__(self, *args, subscriptions=(), offer_make_active=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.subscriptions = {str(s.subscription_id): s for s in subscriptions}
+        make_active = self.fields["make_active"]
+        make_active.label = _("Also use this card for automatic payments")
+        if not offer_make_active:
+            make_active.widget = forms.HiddenInput()
+        if self.subscriptions:
+            self.fields["subscription_id"] = forms.ChoiceField(
+                label=_("Subscription"),
+                choices=[(key, _subscription_label(s)) for key, s in self.subscriptions.items()],
+                required=False,
+                help_text=_(
+                    "The new card becomes the active payment method for this subscription and for every "
+                    "subscription that uses the same card."
+                ),
+            )
+            self.order_fields(["make_active", "subscription_id"])
+
+    def chosen_subscription(self):
+        """The subscription chosen for the new card (web direct), or None."""
+        return self.subscriptions.get(self.cleaned_data.get("subscription_id") or "")
+
+
+def _subscription_label(subscription) -> str:
+    card = subscription.payment_method
+    using = str(card) if card is not None and card.removed_at is None else _("no card")
+    return f"{subscription.name} · {using}"
+
+
 class UpdateCardForm(NoCardNumbersForm):
     """PM-5: holder name, expiry and billing address. The number cannot change."""
 

@@ -17,6 +17,7 @@ number                    outcome                                         when
 4000 0000 0000 0002       generic decline (``card_declined``)             card entry
 4000 0000 0000 0069       expired card (``expired_card``)                 card entry
 4000 0000 0000 9995       insufficient funds (``insufficient_funds``)     every charge
+4000 0000 0000 0127       incorrect security code (``incorrect_cvc``)     every charge
 4000 0000 0000 3006       international transactions not allowed          every charge
 4000 0000 0000 3410       recurring payments not allowed                  every charge
 4000 0000 0000 0341       generic decline (``card_declined``)             every charge

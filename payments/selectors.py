@@ -3,7 +3,8 @@ unknown or other-tenant ids raise Http404."""
 
 import uuid
 
-from django.db.models import Prefetch
+from django.db.models import Count, F, Prefetch, Q, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.http import Http404
 
 from accounts import permissions
@@ -116,6 +117,17 @@ def payable_methods(profile) -> list[PaymentMethod]:
     ]
 
 
+def subscriptions_of_scope(profile) -> list[Subscription]:
+    """The subscriptions of a web-direct scope that can get a new active card (not
+    cancelled), by name, with their active card."""
+    return list(
+        Subscription.objects.filter(profile=profile)
+        .exclude(status=SubscriptionStatus.CANCELLED)
+        .select_related("payment_method")
+        .order_by("name", "pk")
+    )
+
+
 def card_of_scope(profile, pk) -> PaymentMethod | None:
     """A card of the scope that is not removed, or None (the pay service refuses None)."""
     return PaymentMethod.objects.filter(pk=pk, profile=profile, removed_at__isnull=True).first()
@@ -197,3 +209,64 @@ def get_refund_for_user(user, pk) -> Refund:
     if not permissions.can_view_invoices(user, refund.profile):
         raise Http404
     return refund
+
+
+# --- The overview: each scope's last payment and active card ---------------------------------
+
+
+def last_payments(profile_ids: list[int]) -> dict[int, Payment]:
+    """The newest succeeded payment (card or bank transfer) of each billing profile: one
+    query whatever the number of profiles and payments. The caller chose profiles whose
+    invoices the user may see (can_view_invoices, the payment history's rule)."""
+    if not profile_ids:
+        return {}
+    # The payment history's order (payments.history): when it was settled, else made.
+    newest_first = [Coalesce("settled_at", "created_at").desc(), F("pk").desc()]
+    return {
+        payment.profile_id: payment
+        for payment in Payment.objects.filter(profile_id__in=profile_ids, status=PaymentStatus.SUCCEEDED)
+        .annotate(place=Window(RowNumber(), partition_by=[F("profile_id")], order_by=newest_first))
+        .filter(place=1)
+    }
+
+
+def active_cards(profiles) -> dict[int, PaymentMethod | None]:
+    """The card that pays each scope's invoices automatically, as
+    ``services.scope_active_card`` answers for one scope (a test holds them to the same
+    answer): a customer-agreement profile's active card; for web direct the card active
+    on the most active subscriptions (newest on a tie); none for a scope that pays by
+    invoice (PBI-5) or an enrollment. One query whatever the number of scopes."""
+    with_cards = [p for p in profiles if not permissions.pays_by_invoice(p)]
+    found: dict[int, PaymentMethod | None] = {p.pk: None for p in profiles}
+    if not with_cards:
+        return found
+    cards = PaymentMethod.objects.filter(profile_id__in=[p.pk for p in with_cards], removed_at__isnull=True).annotate(
+        subscriptions=Count(
+            "active_for_subscriptions", filter=Q(active_for_subscriptions__status=SubscriptionStatus.ACTIVE)
+        )
+    )
+    by_profile: dict[int, list[PaymentMethod]] = {}
+    for card in cards:
+        by_profile.setdefault(card.profile_id, []).append(card)
+    for profile in with_cards:
+        candidates = by_profile.get(profile.pk, [])
+        if profile.account.agreement_type == AgreementType.CUSTOMER_AGREEMENT:
+            found[profile.pk] = next((c for c in candidates if c.pk == profile.payment_method_id), None)
+            continue
+        used = [c for c in candidates if c.subscriptions > 0]
+        found[profile.pk] = max(used, key=lambda c: (c.subscriptions, c.created_at, c.pk), default=None)
+    return found
+
+
+def first_subscriptions(profile_ids: list[int]) -> dict[int, uuid.UUID]:
+    """The first subscription (by name) of each web-direct scope that is not cancelled:
+    the one whose payment-methods page adds a scope's first card. One query."""
+    if not profile_ids:
+        return {}
+    first = (
+        Subscription.objects.filter(profile_id__in=profile_ids)
+        .exclude(status=SubscriptionStatus.CANCELLED)
+        .annotate(place=Window(RowNumber(), partition_by=[F("profile_id")], order_by=[F("name").asc(), F("pk").asc()]))
+        .filter(place=1)
+    )
+    return dict(first.values_list("profile_id", "subscription_id"))

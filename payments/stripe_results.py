@@ -33,6 +33,7 @@ PORTAL_CODES = {
     "card_velocity_exceeded": "insufficient_funds",
     "withdrawal_count_limit_exceeded": "insufficient_funds",
     "expired_card": "expired_card",
+    "incorrect_cvc": "incorrect_cvc",
     "currency_not_supported": "international_not_allowed",
     "revocation_of_authorization": "recurring_not_allowed",
     "revocation_of_all_authorizations": "recurring_not_allowed",

@@ -5,13 +5,15 @@ same operations on a billing profile (PM-2). Reading needs can_view_payment_meth
 changing needs can_manage_payment_methods (PM-3); the services check again.
 """
 
+from urllib.parse import urlencode, urlsplit
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -207,6 +209,14 @@ def profile_add_card(request, pk):
     return _add_card(request, _profile_scope(request, pk))
 
 
+def _is_pay_now(path: str) -> bool:
+    """Is ``path`` an invoice's Pay now page (where a card added on the way returns)?"""
+    try:
+        return bool(path) and resolve(urlsplit(path).path).view_name == "payments:pay"
+    except Resolver404:
+        return False
+
+
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def card_setup_return(request, setup_id):
@@ -219,12 +229,19 @@ def card_setup_return(request, setup_id):
         messages.error(request, exc.message)
         return redirect(setup.next_path or scope.methods_url)
     if setup.status == CardSetupStatus.COMPLETED:
-        messages.success(request, _("The card %(card)s was added.") % {"card": setup.payment_method})
+        if setup.make_active:
+            added = _("The card %(card)s was added and is now the active payment method.")
+        else:
+            added = _("The card %(card)s was added.")
+        messages.success(request, added % {"card": setup.payment_method})
         if setup.next_path:
             sep = "&" if "?" in setup.next_path else "?"
             return redirect(f"{setup.next_path}{sep}method={setup.payment_method_id}")
         return redirect(scope.methods_url)
     if setup.status == CardSetupStatus.DECLINED:
+        if _is_pay_now(setup.next_path):
+            # Back to the invoice's Pay now, which shows the decline in its own context.
+            return redirect(f"{setup.next_path}?{urlencode({'card_setup': setup.pk})}")
         return render(
             request,
             "payments/card_declined.html",
@@ -233,7 +250,7 @@ def card_setup_return(request, setup_id):
                 "subscription": scope.subscription,
                 "code": setup.decline_code,
                 "reason": declines.reason(setup.decline_code),
-                "guidance": declines.guidance(setup.decline_code),
+                "advice": declines.advice(setup.decline_code),
                 "retry_url": setup.next_path or scope.add_url,
                 "back_url": setup.next_path or scope.methods_url,
             },
@@ -254,6 +271,9 @@ def method_edit(request, pk):
     initial = {f: getattr(method, f) for f in services.UPDATABLE_FIELDS}
     initial["country"] = method.country.code or ""
     form = UpdateCardForm(request.POST if request.method == "POST" else None, initial=initial)
+    # Where to go back to: the page that sent the customer here (Pay now after an expired
+    # card was declined), else the scope's payment methods.
+    back_url = services.safe_next_path(request.POST.get("next") or request.GET.get("next", "")) or scope.methods_url
     if request.method == "POST" and form.is_valid():
         try:
             services.payment_method_update(payment_method=method, actor=request.user, data=form.cleaned_data)
@@ -261,11 +281,11 @@ def method_edit(request, pk):
             add_domain_error(form, exc)
         else:
             messages.success(request, _("The card was saved."))
-            return redirect(scope.methods_url)
+            return redirect(back_url)
     return render(
         request,
         "payments/edit_card.html",
-        {"scope": scope, "subscription": scope.subscription, "method": method, "form": form},
+        {"scope": scope, "subscription": scope.subscription, "method": method, "form": form, "back_url": back_url},
     )
 
 

@@ -8,7 +8,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum, Window
+from django.db.models.functions import RowNumber
 from django.http import Http404
 
 from accounts import permissions
@@ -149,6 +150,40 @@ def enterprise_periods(profile: BillingProfile, limit: int = PERIODS_SHOWN) -> l
         )
         for p in chosen
     ]
+
+
+def enrollment_po_states(profiles: list[BillingProfile]) -> dict[int, PeriodState]:
+    """For the overview: each enrollment's PO number in force and its PO-7 window, for the
+    period of its newest invoice (the one it pays now; the window says whether the PO
+    printed on it can still change), or the current period before its first invoice.
+    Two queries whatever the number of enrollments (``profiles`` with ``account`` loaded;
+    other agreement types are left out)."""
+    enrollments = [p for p in profiles if p.account.agreement_type == AgreementType.ENTERPRISE]
+    if not enrollments:
+        return {}
+    newest = {
+        invoice.profile_id: invoice
+        for invoice in _invoices()
+        .filter(profile_id__in=[p.pk for p in enrollments], replaces__isnull=True)
+        .annotate(place=Window(RowNumber(), partition_by=[F("profile_id")], order_by=[F("period").desc()]))
+        .filter(place=1)
+    }
+    periods = {p.pk: newest[p.pk].period if p.pk in newest else current_period(p.account) for p in enrollments}
+    rows = {
+        (row.profile_id, row.period): row
+        for row in PeriodPONumber.objects.filter(profile_id__in=list(periods), period__in=set(periods.values()))
+    }
+    now = clock.now()
+    return {
+        p.pk: PeriodState(
+            period=periods[p.pk],
+            row=rows.get((p.pk, periods[p.pk])),
+            invoice=newest.get(p.pk),
+            window=edit_window(invoice=newest.get(p.pk), time_zone=p.account.time_zone, now=now),
+            default=default_period_po_number(p),
+        )
+        for p in enrollments
+    }
 
 
 def charges_summary(profile: BillingProfile, period: dt.date) -> dict:

@@ -953,6 +953,13 @@ API = {
             404: "wd_admin ea_admin support wd_individual",
         },
     ),
+    "/api/v1/overview/": Entry(
+        {},
+        {
+            200: "wd_admin ea_admin ca_owner ca_ba_reader ca_bp_reader ca_invoice_manager support wd_individual",
+            401: "anonymous",
+        },
+    ),
     "/api/v1/me/": Entry(
         {},
         {

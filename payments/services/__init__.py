@@ -17,7 +17,7 @@ The public services are re-exported here: ``from payments import services``.
 """
 
 from .authentication import AUTHENTICATION_EXPIRED, AUTHENTICATION_WINDOW, payment_await_action
-from .card_fields import ADDRESS_FIELDS, UPDATABLE_FIELDS
+from .card_fields import ADDRESS_FIELDS, UPDATABLE_FIELDS, safe_next_path
 from .card_sync import payment_method_expiry_from_gateway, payment_method_removed_at_gateway
 from .cards import (
     PaymentMethodInUse,
@@ -143,6 +143,7 @@ __all__ = [
     "refundable",
     "refunds_reconcile_pending",
     "request_fingerprint",
+    "safe_next_path",
     "scope_active_card",
     "take_receipt_number",
     "webhook_event_process",

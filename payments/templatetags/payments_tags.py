@@ -17,8 +17,15 @@ def decline_reason(code):
 
 @register.simple_tag
 def decline_guidance(code):
-    """The PM-7 guidance for a bank decline, in the active language ("" otherwise)."""
+    """The guidance for a bank decline as one text, in the active language ("" otherwise)."""
     return declines.guidance(code)
+
+
+@register.simple_tag
+def decline_advice(code):
+    """The guidance for a bank decline in parts (text, PM-7 checklist, closing), in the
+    active language; None for other codes."""
+    return declines.advice(code or "")
 
 
 @register.filter

@@ -60,7 +60,7 @@ def test_pay_2_3_4_pay_now_with_stripe_elements_and_3d_secure(stripe_page, size)
     errors = page.locator("#card-errors")
     errors.wait_for(state="visible")
     assert "Your bank declined the card." in errors.inner_text()
-    assert "international transactions are enabled" in errors.inner_text()
+    assert "Are international transactions enabled on your card?" in errors.inner_text()
 
     # A card that asks for 3-D Secure when it is saved.
     _enter_card(page, "4000002760003184")

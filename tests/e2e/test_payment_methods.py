@@ -72,8 +72,8 @@ def test_pm_4_6_7_account_admin_manages_cards_in_the_browser(page, sign_in, capl
     _enter_card(page, "4000 0000 0000 0002")
     decline = page.locator(".decline").inner_text()
     assert "declined" in decline
-    assert "international transactions are enabled" in decline
-    assert "recurring payments are enabled" in decline
+    assert "Are international transactions enabled on your card?" in decline
+    assert "Are recurring payments enabled on your card?" in decline
 
     # Nothing in the database or the logs looks like a card number.
     dump = io.StringIO()

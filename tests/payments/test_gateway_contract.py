@@ -19,7 +19,7 @@ from payments.models import SandboxCharge, SandboxRefund
 from payments.sandbox import SandboxGateway
 from payments.stripe_gateway import StripeGateway, new_client
 
-from .conftest import APPROVED, DECLINED, EXPIRED, INSUFFICIENT, INTERNATIONAL, RECURRING, TIMEOUT
+from .conftest import APPROVED, DECLINED, EXPIRED, INCORRECT_CVC, INSUFFICIENT, INTERNATIONAL, RECURRING, TIMEOUT
 from .stripe_recorded import RecordedHTTPClient, answer, charge_answered_with
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,13 @@ pytestmark = pytest.mark.django_db
 AMOUNT = Decimal("121.00")
 AUTHENTICATION_CARD = "4000002760003184"
 CHARGE_DECLINED_CARD = "4000000000000341"
-CHARGE_DECLINES = ["card_declined", "insufficient_funds", "international_not_allowed", "recurring_not_allowed"]
+CHARGE_DECLINES = [
+    "card_declined",
+    "insufficient_funds",
+    "incorrect_cvc",
+    "international_not_allowed",
+    "recurring_not_allowed",
+]
 
 
 def key() -> str:
@@ -43,6 +49,7 @@ class SandboxDriver:
         "authentication": AUTHENTICATION_CARD,
         "card_declined": CHARGE_DECLINED_CARD,
         "insufficient_funds": INSUFFICIENT,
+        "incorrect_cvc": INCORRECT_CVC,
         "international_not_allowed": INTERNATIONAL,
         "recurring_not_allowed": RECURRING,
     }
@@ -93,6 +100,7 @@ class StripeDriver:
     CARDS = {"approved": APPROVED, "authentication": AUTHENTICATION_CARD, "card_declined": CHARGE_DECLINED_CARD}
     RECORDED_DECLINES = {
         "insufficient_funds": "charge_declined_insufficient_funds",
+        "incorrect_cvc": "charge_incorrect_cvc",
         "international_not_allowed": "charge_declined_currency_not_supported",
         "recurring_not_allowed": "charge_declined_revocation_of_authorization",
     }

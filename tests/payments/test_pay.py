@@ -139,7 +139,9 @@ def test_pay_paid_and_void_invoices_refuse_payment(cards, client_for, api_for):
     assert not Payment.objects.exists()
 
 
-@pytest.mark.parametrize(("language", "phrase"), [("en", "Contact your bank"), ("nl", "Neem contact op met uw bank")])
+@pytest.mark.parametrize(
+    ("language", "phrase"), [("en", "Use another card, or contact your bank"), ("nl", "Gebruik een andere kaart")]
+)
 def test_pay_decline_keeps_invoice_due_with_guidance(
     cards, client_for, language, phrase, django_capture_on_commit_callbacks
 ):
