@@ -344,15 +344,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 from .payment_settings import *  # noqa: E402, F403
 
 # --- The seller printed on invoices ------------------------------------------------------------
-PORTAL_SELLER = {
-    "name": env_str("SELLER_NAME", "Portal Cloud Services B.V."),
-    "address": env_str("SELLER_ADDRESS", "Stationsplein 1, 1012 AB Amsterdam"),
-    "country": env_str("SELLER_COUNTRY", "NL"),
-    "vat_id": env_str("SELLER_VAT_ID", "NL810433941B01"),
-    "iban": env_str("SELLER_IBAN", "NL91ABNA0417164300"),
-    "bic": env_str("SELLER_BIC", "ABNANL2A"),
-    "bank": env_str("SELLER_BANK", "ABN AMRO Bank N.V."),
-}
+# SELLER_NAME, SELLER_IBAN, SELLER_BIC, SELLER_COC_NUMBER and the rest: billing_portal/seller_settings.py.
+from .seller_settings import *  # noqa: E402, F403
 
 # --- Security ----------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

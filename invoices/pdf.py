@@ -26,6 +26,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from . import epc
+
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 
 STYLESHEET = """
@@ -56,6 +58,8 @@ th { background: #eef1f5; font-size: 8.5pt; }
 .credit-lines .service { width: 32%%; } .credit-lines .meter { width: 30%%; }
 .credit-lines .amount { width: 23%%; } .credit-lines .vat { width: 15%%; }
 .facts td { border: none; padding: 0.5mm 2mm 0.5mm 0; }
+.epc-qr { float: right; width: 30mm; height: 30mm; margin: 0 0 2mm 4mm; }
+.epc-caption { clear: both; font-size: 8pt; color: #444; }
 """
 
 
@@ -91,6 +95,7 @@ def invoice_html(revision) -> str:
             "lines": list(invoice.lines.all()),
             "seller": settings.PORTAL_SELLER,
             "language": language,
+            "epc_qr": epc.qr_data_uri(invoice),
         }
         return render_to_string("invoices/pdf/invoice.html", context)
 

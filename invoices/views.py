@@ -6,7 +6,7 @@ from django.views.decorators.http import require_safe
 
 from accounts import permissions
 
-from . import detail, downloads, hooks, listing, selectors
+from . import detail, downloads, epc, hooks, listing, selectors
 from .forms import InvoiceFilterForm
 
 # The pages of the list (invoices.listing); PAGE_SIZE is named here for the tests.
@@ -59,6 +59,7 @@ def invoice_detail(request, pk):
             "can_pay": permissions.can_pay_invoices(request.user, invoice.profile),
             "can_request_amendment": permissions.can_request_invoice_amendment(request.user, invoice.profile),
             "seller": settings.PORTAL_SELLER,
+            "epc_qr": epc.qr_svg(invoice),
             "receipts": [row for rows in hooks.invoice_receipts(invoice=invoice) for row in rows],
         },
     )
