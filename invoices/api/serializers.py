@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from accounts.models import scope_name
 from billing_portal.api import DecimalField, ModelSerializer
-from invoices import selectors
+from invoices import epc, selectors
 from invoices.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, InvoiceRevision, amount_due, surplus
 
 
@@ -189,14 +189,20 @@ class InvoiceDetailSerializer(InvoiceSerializer):
     revisions = InvoiceRevisionSerializer(many=True, read_only=True)
     credit_notes = CreditNoteSummarySerializer(many=True, read_only=True)
     replaced_by = serializers.SerializerMethodField()
+    epc_qr_payload = serializers.SerializerMethodField()
 
     class Meta(InvoiceSerializer.Meta):
-        fields = [*InvoiceSerializer.Meta.fields, "lines", "revisions", "credit_notes", "replaced_by"]
+        fields = [*InvoiceSerializer.Meta.fields, "lines", "revisions", "credit_notes", "replaced_by", "epc_qr_payload"]
 
     def get_replaced_by(self, invoice) -> int | None:
         """The corrected invoice that replaces this one, if any."""
         corrected = selectors.replacing_invoice(invoice.credit_notes.all())
         return corrected.pk if corrected else None
+
+    def get_epc_qr_payload(self, invoice) -> str | None:
+        """The text of the invoice's EPC QR code (SEPA credit transfer, EPC069-12): euro
+        invoices paid by bank transfer with an amount due; null otherwise."""
+        return epc.epc_payload(invoice) if epc.shows_epc_qr(invoice) else None
 
 
 class UsageRowSerializer(serializers.Serializer):

@@ -188,3 +188,12 @@ def test_malformed_seller_bank_details_stop_the_start_up(monkeypatch, variable, 
     monkeypatch.delenv(variable)
     importlib.reload(seller_settings)
     assert seller_settings.PORTAL_SELLER["iban"] == "NL91ABNA0417164300"
+
+
+def test_pbi_9_epc_payload_in_the_api(invoices, api_for):
+    owner, made = invoices
+    api = api_for(owner)
+    body = api.get(f"/api/v1/invoices/{made['bank'].pk}/").json()
+    assert body["epc_qr_payload"] == epc.epc_payload(made["bank"])
+    for key in ("card", "usd"):
+        assert api.get(f"/api/v1/invoices/{made[key].pk}/").json()["epc_qr_payload"] is None
