@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
 from django.utils.translation import gettext
 
+from . import printed
 from .templatetags.invoice_tags import money, unit_price
 
 LINE_COLUMNS = ("subscription__name", "service_name", "is_marketplace", "meter", "quantity", "unit_price", "amount")
@@ -61,7 +62,7 @@ def revision_rows(invoice, revisions) -> str:
                 created=escape(date_filter(template_localtime(revision.created_at), "SHORT_DATETIME_FORMAT")),
                 po_number=escape(revision.po_number or "—"),
                 vat_id=escape(revision.vat_id or "—"),
-                reason=escape(revision.reason or "—"),
+                reason=escape(printed.reason_text(revision) or "—"),
                 url=escape(reverse("invoices:pdf", args=[invoice.pk, revision.number])),
                 download=download,
             )
