@@ -6,7 +6,8 @@ The notes and reasons written so far were text in the language of whoever caused
 a revision with the reverse-charge flag has the reverse-charge note, any other note is
 the outside-the-EU one (the only other note the portal writes); a reason is matched in
 English and Dutch. A reason that matches neither was typed by support staff and stays
-as typed. Going back writes the English texts."""
+as typed. Going back writes the English texts. The text column goes in 0010 (PostgreSQL
+alters no table in the transaction that updated its rows)."""
 
 import re
 
@@ -81,8 +82,4 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(to_codes, to_texts),
-        migrations.RemoveField(
-            model_name="invoicerevision",
-            name="tax_note",
-        ),
     ]
