@@ -38,9 +38,9 @@ def line_rows(invoice) -> str:
         out.append(
             _LINE.format(
                 subscription=escape(subscription or "—"),
-                service=escape(service),
+                service=escape(printed.usage_name(service)),
                 badge=badge if marketplace else "",
-                meter=escape(meter),
+                meter=escape(printed.usage_name(meter)),
                 quantity=escape(str(formats.localize(quantity.normalize()))),
                 unit_price=escape(unit_price(price, currency)),
                 amount=escape(money(amount, currency)),

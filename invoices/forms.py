@@ -16,7 +16,7 @@ class InvoiceFilterForm(forms.Form):
         label=_("Billing period"),
         required=False,
         max_length=7,
-        widget=forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"}),
+        widget=forms.TextInput(attrs={"type": "month", "placeholder": _("YYYY-MM")}),
         help_text=_("YYYY-MM"),
     )
 

@@ -8,9 +8,13 @@ document's (docs/invoices.md, "Languages").
   a PO number changed inside the PO-7 window, or a support request approved (PO-5; its
   number in ``reason_ref``, the customer's message in ``reason``). A reason typed by
   support staff (a correction on the admin site) has no code and is shown as typed.
+* ``usage_name``: the names of the portal's own services and meters (the usage feed
+  sends them in English, as the catalogue names them) in the reader's language; a
+  name the catalogue does not know (a third party's product) is shown as it came.
 """
 
 from django.db import models
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 
@@ -46,3 +50,22 @@ def reason_text(revision) -> str:
     if not code:
         return revision.reason
     return str(_REASON_TEXTS[code]) % {"id": revision.reason_ref, "message": revision.reason}
+
+
+# The portal's own services and meters, as the usage feed names them (invoices/demo.py).
+USAGE_NAMES = frozenset(
+    {
+        gettext_noop("Virtual Machines"),
+        gettext_noop("Storage"),
+        gettext_noop("Bandwidth"),
+        gettext_noop("D2s v5 (hours)"),
+        gettext_noop("LRS data stored (GB-month)"),
+        gettext_noop("Data transfer out (GB)"),
+        gettext_noop("Messages (1,000)"),
+    }
+)
+
+
+def usage_name(name: str) -> str:
+    """A service or meter name in the active language (as it came when the catalogue has none)."""
+    return gettext(name) if name in USAGE_NAMES else name

@@ -53,3 +53,9 @@ def splitlines(text):
 def tax_note(revision):
     """``{{ revision|tax_note }}``: the revision's tax note in the active language ("" for none)."""
     return printed.tax_note_text(revision.tax_note_code) if revision else ""
+
+
+@register.filter
+def usage_name(name):
+    """``{{ line.meter|usage_name }}``: a service or meter name in the active language (invoices.printed)."""
+    return printed.usage_name(name)
