@@ -8,6 +8,7 @@ from accounts import permissions
 
 from . import detail, downloads, epc, hooks, listing, selectors
 from .forms import InvoiceFilterForm
+from .models import InvoiceStatus
 
 # The pages of the list (invoices.listing); PAGE_SIZE is named here for the tests.
 PAGE_SIZE = listing.PAGE_SIZE
@@ -57,7 +58,9 @@ def invoice_detail(request, pk):
             "credit_notes": credit_notes,
             "replaced_by": selectors.replacing_invoice(credit_notes),
             "can_pay": permissions.can_pay_invoices(request.user, invoice.profile),
-            "can_request_amendment": permissions.can_request_invoice_amendment(request.user, invoice.profile),
+            # PO-5: the predicate of the amendment request service, which also refuses a void invoice.
+            "can_request_amendment": invoice.status != InvoiceStatus.VOID
+            and permissions.can_request_invoice_amendment(request.user, invoice.profile),
             "seller": settings.PORTAL_SELLER,
             "epc_qr": epc.qr_svg(invoice),
             "receipts": [row for rows in hooks.invoice_receipts(invoice=invoice) for row in rows],
