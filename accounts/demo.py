@@ -133,7 +133,7 @@ def seed() -> Demo:
     mail = _subscription(contoso, demo.profiles["contoso"], "Contoso Campaigns")
     demo.subscriptions["contoso_campaigns"] = mail
     MarketplaceService.objects.get_or_create(
-        subscription=mail, name="Bulk Mail Relay", defaults={"publisher": "MailRelay Inc. (third party)"}
+        subscription=mail, name="Bulk Mail Relay", defaults={"publisher": "MailRelay Inc."}
     )
 
     # Web direct, business, pays by invoice (Belgian: reverse charge).

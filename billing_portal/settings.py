@@ -281,13 +281,17 @@ SPECTACULAR_SETTINGS = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 
 # --- Invoices ------------------------------------------------------------------------------
-# The seller printed on invoices, the invoice e-mail's PDF attachment and the ZIP download's
-# limit: billing_portal/invoice_settings.py.
+# The invoice e-mail's PDF attachment and the ZIP download's limit:
+# billing_portal/invoice_settings.py.
 from .invoice_settings import *  # noqa: E402, F403
 
 # --- Payments -----------------------------------------------------------------------------
 # PAYMENT_GATEWAY and the Stripe adapter's keys and addresses: billing_portal/payment_settings.py.
 from .payment_settings import *  # noqa: E402, F403
+
+# --- The seller printed on invoices ------------------------------------------------------------
+# SELLER_NAME, SELLER_IBAN, SELLER_BIC, SELLER_COC_NUMBER and the rest: billing_portal/seller_settings.py.
+from .seller_settings import *  # noqa: E402, F403
 
 # --- Security ----------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
 from django.utils.translation import gettext
 
+from . import printed
 from .formatting import by_subscription
 from .templatetags.invoice_tags import money, unit_price
 
@@ -68,9 +69,9 @@ def _lines(group, currency, badge) -> list[str]:
     for *_subscription, service, marketplace, meter, quantity, price, amount in group:
         out.append(
             _LINE.format(
-                service=escape(service),
+                service=escape(printed.usage_name(service)),
                 badge=badge if marketplace else "",
-                meter=escape(meter),
+                meter=escape(printed.usage_name(meter)),
                 quantity=escape(str(formats.localize(quantity.normalize()))),
                 unit_price=escape(unit_price(price, currency)),
                 amount=escape(money(amount, currency)),
@@ -92,7 +93,7 @@ def revision_rows(invoice, revisions) -> str:
                 created=escape(date_filter(template_localtime(revision.created_at), "SHORT_DATETIME_FORMAT")),
                 po_number=escape(revision.po_number or "—"),
                 vat_id=escape(revision.vat_id or "—"),
-                reason=escape(revision.reason or "—"),
+                reason=escape(printed.reason_text(revision) or "—"),
                 url=escape(reverse("invoices:pdf", args=[invoice.pk, revision.number])),
                 download=download,
             )

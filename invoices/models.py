@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy as _
 
 from billing_portal.money import CURRENCY_CHOICES
 
+from .printed import RevisionReason, TaxNote
+
 MONEY = {"max_digits": 14, "decimal_places": 2}
 QUANTITY = {"max_digits": 18, "decimal_places": 6}
 
@@ -187,10 +189,12 @@ class InvoiceRevision(models.Model):
     po_number = models.CharField(_("PO number"), max_length=50, blank=True)
     tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=5, decimal_places=2)
     reverse_charge = models.BooleanField(_("reverse charge"), default=False)
-    tax_note = models.TextField(_("tax note"), blank=True)
+    tax_note_code = models.CharField(_("tax note"), max_length=16, choices=TaxNote.choices, blank=True)
     pdf = models.FileField(_("PDF"), upload_to="invoices/%Y/%m/", blank=True)
     pdf_rendered_at = models.DateTimeField(_("PDF rendered"), null=True, blank=True)
     reason = models.TextField(_("reason for the revision"), blank=True)
+    reason_code = models.CharField(_("reason code"), max_length=16, choices=RevisionReason.choices, blank=True)
+    reason_ref = models.PositiveIntegerField(_("support request"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from . import epc
 from .formatting import by_subscription
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
@@ -60,6 +61,8 @@ th { background: #eef1f5; font-size: 8.5pt; }
 .facts td { border: none; padding: 0.5mm 2mm 0.5mm 0; }
 .lines .line-group td { background: #f6f7f9; font-weight: bold; padding-top: 2.5mm; }
 .line-group .subscription-id { font-weight: normal; font-size: 8pt; color: #444; }
+.epc-qr { float: right; width: 30mm; height: 30mm; margin: 0 0 2mm 4mm; }
+.epc-caption { clear: both; font-size: 8pt; color: #444; }
 """
 
 
@@ -95,6 +98,7 @@ def invoice_html(revision) -> str:
             "line_groups": by_subscription(invoice.lines.select_related("subscription"), key=_subscription),
             "seller": settings.PORTAL_SELLER,
             "language": language,
+            "epc_qr": epc.qr_data_uri(invoice),
         }
         return render_to_string("invoices/pdf/invoice.html", context)
 

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.utils.translation import gettext_lazy as _
 from stdnum.eu import vat as eu_vat
 
 from billing_portal.money import quantize
+
+from .printed import TaxNote
 
 # Standard VAT rates of the EU member states (percent).
 EU_VAT_RATES = {
@@ -50,17 +51,12 @@ EU_VAT_RATES = {
     "SE": "25",
 }
 
-REVERSE_CHARGE_NOTE = _(
-    "VAT reverse charge: the customer accounts for the VAT (Article 196 of Council Directive 2006/112/EC)."
-)
-OUTSIDE_EU_NOTE = _("No EU VAT charged: the place of supply is outside the European Union.")
-
 
 @dataclass(frozen=True)
 class TaxTreatment:
     rate: Decimal
     reverse_charge: bool
-    note: object  # a lazy translatable string, or ""
+    note: str  # a printed.TaxNote code, or "" for none
 
 
 def line_tax(amount: Decimal, rate: Decimal, currency: str) -> Decimal:
@@ -100,9 +96,9 @@ def treatment_for(*, country: str, is_business: bool, vat_id: str) -> TaxTreatme
         return TaxTreatment(Decimal(EU_VAT_RATES[seller_country]), False, "")
     if country in EU_VAT_RATES:
         if is_business and valid_eu_vat_id(vat_id, country):
-            return TaxTreatment(Decimal("0"), True, REVERSE_CHARGE_NOTE)
+            return TaxTreatment(Decimal("0"), True, TaxNote.REVERSE_CHARGE)
         return TaxTreatment(Decimal(EU_VAT_RATES[country]), False, "")
-    return TaxTreatment(Decimal("0"), False, OUTSIDE_EU_NOTE)
+    return TaxTreatment(Decimal("0"), False, TaxNote.OUTSIDE_EU)
 
 
 def treatment_for_account(account) -> TaxTreatment:

@@ -9,8 +9,9 @@ from django.views.decorators.http import require_safe
 from accounts import permissions
 from billing_portal.errors import DomainError
 
-from . import detail, downloads, exports, hooks, listing, selectors
+from . import detail, downloads, epc, exports, hooks, listing, selectors
 from .filters import InvoiceFilterForm
+from .models import InvoiceStatus
 
 # The pages of the list (invoices.listing); PAGE_SIZE is named here for the tests.
 PAGE_SIZE = listing.PAGE_SIZE
@@ -106,8 +107,11 @@ def invoice_detail(request, pk):
             "credit_notes": credit_notes,
             "replaced_by": selectors.replacing_invoice(credit_notes),
             "can_pay": permissions.can_pay_invoices(request.user, invoice.profile),
-            "can_request_amendment": permissions.can_request_invoice_amendment(request.user, invoice.profile),
+            # PO-5: the predicate of the amendment request service, which also refuses a void invoice.
+            "can_request_amendment": invoice.status != InvoiceStatus.VOID
+            and permissions.can_request_invoice_amendment(request.user, invoice.profile),
             "seller": settings.PORTAL_SELLER,
+            "epc_qr": epc.qr_svg(invoice),
             "receipts": [row for rows in hooks.invoice_receipts(invoice=invoice) for row in rows],
         },
     )

@@ -259,6 +259,13 @@ def get_amendment_request_for_user(user, pk) -> AmendmentRequest:
         raise Http404 from None
 
 
+def may_request_amendments(user) -> bool:
+    """PO-5: may the user ask support to amend an issued invoice on any billing scope?
+    The predicate of ``amendment_request_create`` (``can_request_invoice_amendment``), so
+    every link to a new amendment request is shown exactly to those it would not refuse."""
+    return any(permissions.can_request_invoice_amendment(user, p) for p in profiles_for_user(user))
+
+
 def amendable_invoices_for_user(user) -> list:
     """Issued, non-void invoices on which the user may ask for an amendment."""
     profiles = [p for p in profiles_for_user(user) if permissions.can_request_invoice_amendment(user, p)]

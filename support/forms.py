@@ -23,10 +23,13 @@ class NewRequestForm(forms.Form):
     support_plan = forms.ChoiceField(label=_("Support plan"), choices=SupportPlan.choices)
     problem_type = forms.ChoiceField(label=_("Problem type"), choices=PROBLEM_TYPES)
 
-    def __init__(self, *args, scopes=(), **kwargs):
+    def __init__(self, *args, scopes=(), may_amend=True, **kwargs):
         """``scopes``: (value, label) pairs; a value is ``s<subscription pk>`` for a
-        web-direct subscription or ``p<profile pk>`` for a billing profile."""
+        web-direct subscription or ``p<profile pk>`` for a billing profile. ``may_amend``:
+        whether the user may ask for an invoice amendment (PO-5), else that problem is not offered."""
         super().__init__(*args, **kwargs)
+        if not may_amend:
+            self.fields["problem_type"].choices = [c for c in PROBLEM_TYPES if c[0] != "invoice_amendment"]
         self.fields["scope"].choices = list(scopes)
         if any(value.startswith("p") for value, _label in scopes) and not any(v.startswith("s") for v, _l in scopes):
             self.fields["scope"].label = _("Billing profile")

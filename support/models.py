@@ -141,11 +141,27 @@ class PayByInvoiceRequest(models.Model):
         return self.status in WAITING_FOR_SUPPORT
 
 
+class EventAction(models.TextChoices):
+    """The steps of a request's history, as its page names them."""
+
+    CREATED = "created", _("Request submitted")
+    ANSWERED = "answered", _("Customer answered")
+    CUSTOMER_MESSAGE = "customer_message", _("Message from the customer")
+    CANCELLED = "cancelled", _("Request withdrawn")
+    ASKED_INFORMATION = "asked_information", _("More information asked")
+    NOTE = "note", _("Internal note")
+    CREDIT_APPLICATION_SENT = "credit_application_sent", _("Credit application sent")
+    CREDIT_APPLICATION_RETURNED = "credit_application_returned", _("Credit application returned")
+    CREDIT_DECISION = "credit_decision", _("Credit decision recorded")
+    APPROVED = "approved", _("Request approved")
+    REJECTED = "rejected", _("Request rejected")
+
+
 class RequestEvent(models.Model):
     """One step in a request's history: who did what, when."""
 
     request = models.ForeignKey(PayByInvoiceRequest, on_delete=models.CASCADE, related_name="events")
-    action = models.CharField(_("action"), max_length=32)
+    action = models.CharField(_("action"), max_length=32, choices=EventAction.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     status = models.CharField(_("status after"), max_length=32, choices=RequestStatus.choices)
     detail = models.TextField(_("detail"), blank=True)
@@ -157,7 +173,7 @@ class RequestEvent(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self):
-        return f"{self.action} ({self.created_at:%Y-%m-%d %H:%M})"
+        return f"{self.get_action_display()} ({self.created_at:%Y-%m-%d %H:%M})"
 
 
 class RequestMessage(models.Model):

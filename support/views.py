@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.selectors import accounts_for_user
 from billing_portal.errors import DomainError
 from billing_portal.forms import add_domain_error
-from purchase_orders.selectors import amendment_requests_for_user
+from purchase_orders.selectors import amendment_requests_for_user, may_request_amendments
 
 from . import details, prechecks, scopes, selectors, services
 from .forms import CreditApplicationForm, MessageForm, NewRequestForm, PayByInvoiceForm
@@ -38,7 +38,12 @@ def help_home(request):
 def request_new(request):
     """New support request › Billing: the scope, a support plan and the problem type."""
     choices = scopes.scope_choices(request.user)
-    form = NewRequestForm(request.POST or None, scopes=choices, initial={"scope": request.GET.get("scope")})
+    form = NewRequestForm(
+        request.POST or None,
+        scopes=choices,
+        may_amend=may_request_amendments(request.user),
+        initial={"scope": request.GET.get("scope")},
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         if data["problem_type"] == "invoice_amendment":

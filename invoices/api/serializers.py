@@ -7,12 +7,14 @@ from rest_framework import serializers
 
 from accounts.models import scope_name
 from billing_portal.api import DecimalField, ModelSerializer
-from invoices import selectors
+from invoices import epc, printed, selectors
 from invoices.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, InvoiceRevision, amount_due, surplus
 
 
 class InvoiceRevisionSerializer(serializers.ModelSerializer):
     pdf_url = serializers.SerializerMethodField()
+    tax_note = serializers.SerializerMethodField()
+    reason = serializers.SerializerMethodField()
 
     class Meta:
         model = InvoiceRevision
@@ -25,7 +27,9 @@ class InvoiceRevisionSerializer(serializers.ModelSerializer):
             "po_number",
             "tax_rate",
             "reverse_charge",
+            "tax_note_code",
             "tax_note",
+            "reason_code",
             "reason",
             "created_at",
             "pdf_url",
@@ -33,6 +37,14 @@ class InvoiceRevisionSerializer(serializers.ModelSerializer):
 
     def get_pdf_url(self, revision) -> str:
         return reverse("api-invoice-pdf-revision", args=[revision.invoice_id, revision.number])
+
+    def get_tax_note(self, revision) -> str:
+        """The tax note in the caller's language ("" for none)."""
+        return printed.tax_note_text(revision.tax_note_code)
+
+    def get_reason(self, revision) -> str:
+        """Why the revision was made, in the caller's language (as typed when support typed it)."""
+        return printed.reason_text(revision)
 
 
 class InvoiceLineSerializer(serializers.ModelSerializer):
@@ -189,14 +201,20 @@ class InvoiceDetailSerializer(InvoiceSerializer):
     revisions = InvoiceRevisionSerializer(many=True, read_only=True)
     credit_notes = CreditNoteSummarySerializer(many=True, read_only=True)
     replaced_by = serializers.SerializerMethodField()
+    epc_qr_payload = serializers.SerializerMethodField()
 
     class Meta(InvoiceSerializer.Meta):
-        fields = [*InvoiceSerializer.Meta.fields, "lines", "revisions", "credit_notes", "replaced_by"]
+        fields = [*InvoiceSerializer.Meta.fields, "lines", "revisions", "credit_notes", "replaced_by", "epc_qr_payload"]
 
     def get_replaced_by(self, invoice) -> int | None:
         """The corrected invoice that replaces this one, if any."""
         corrected = selectors.replacing_invoice(invoice.credit_notes.all())
         return corrected.pk if corrected else None
+
+    def get_epc_qr_payload(self, invoice) -> str | None:
+        """The text of the invoice's EPC QR code (SEPA credit transfer, EPC069-12): euro
+        invoices paid by bank transfer with an amount due; null otherwise."""
+        return epc.epc_payload(invoice) if epc.shows_epc_qr(invoice) else None
 
 
 class UsageRowSerializer(serializers.Serializer):

@@ -16,6 +16,7 @@ from billing_portal.validators import clean_po_number
 
 from .. import hooks, tax
 from ..models import Invoice, InvoiceLine, InvoiceRevision, InvoiceStatus
+from ..printed import RevisionReason, reason_text
 from .corrections import clean_new_vat_id, invoice_correct
 from .documents import invoice_revision_render_pdf
 
@@ -31,9 +32,9 @@ class _Treatment:
     new_lines: list | None = None
 
 
-def _check_request(*, invoice: Invoice, actor, reason: str, po_number, vat_id) -> str:
+def _check_request(*, invoice: Invoice, actor, reason: str, reason_code: str, po_number, vat_id) -> str:
     reason = (reason or "").strip()
-    if not reason:
+    if not reason and reason_code != RevisionReason.PO_WINDOW:  # the PO-7 reason says it all
         raise InvalidInput(_("Give a reason for the amendment."), fields={"reason": [_("This field is required.")]})
     refuse_card_number(reason, field="reason")
     if po_number is None and vat_id is None:
@@ -69,7 +70,7 @@ def _money_moved(invoice: Invoice) -> bool:
 def _treatment(invoice: Invoice, current: InvoiceRevision, country: str, new_vat: str) -> _Treatment:
     """The tax treatment of the new revision; recomputed lines only when a VAT change
     changes the treatment and no money has moved (else ``_NeedsCorrection``)."""
-    kept = _Treatment(current.tax_rate, current.reverse_charge, current.tax_note)
+    kept = _Treatment(current.tax_rate, current.reverse_charge, current.tax_note_code)
     if new_vat == current.vat_id:
         return kept
     treatment = tax.treatment_for(country=country, is_business=invoice.account.is_business, vat_id=new_vat)
@@ -88,17 +89,22 @@ def _treatment(invoice: Invoice, current: InvoiceRevision, country: str, new_vat
     lines = list(InvoiceLine.objects.filter(invoice_id=invoice.pk).order_by("position"))
     for line in lines:
         line.tax_amount = tax.line_tax(line.amount, treatment.rate, invoice.currency)
-    with translation.override(current.language or "en"):
-        note = str(treatment.note) if treatment.note else ""
     if not current.pdf:
         # The earlier revision must keep the figures it was issued with.
         invoice_revision_render_pdf(revision_id=current.pk)
-    return _Treatment(treatment.rate, treatment.reverse_charge, note, lines)
+    return _Treatment(treatment.rate, treatment.reverse_charge, treatment.note, lines)
 
 
 @transaction.atomic
 def invoice_amend(
-    *, invoice: Invoice, actor, reason: str, po_number: str | None = None, vat_id: str | None = None
+    *,
+    invoice: Invoice,
+    actor,
+    reason: str = "",
+    reason_code: str = "",
+    reason_ref: int | None = None,
+    po_number: str | None = None,
+    vat_id: str | None = None,
 ) -> InvoiceRevision:
     """A new revision of an issued invoice with a changed PO and/or VAT number (PO-5,
     PO-7). The earlier revision and its PDF stay readable; the new PDF is rendered
@@ -128,9 +134,15 @@ def invoice_amend(
       While a card payment or refund is pending it is refused (409,
       ``payment_in_progress``) and nothing is written.
 
+    ``reason`` is the reason as typed; ``reason_code`` (``printed.RevisionReason``) a reason
+    the portal words itself in the reader's language, with the support request's number in
+    ``reason_ref`` and its message in ``reason``.
+
     The invoice row is locked (``select_for_update``) before the payments are checked;
     the pay service takes the same lock, so a payment cannot start in between."""
-    reason = _check_request(invoice=invoice, actor=actor, reason=reason, po_number=po_number, vat_id=vat_id)
+    reason = _check_request(
+        invoice=invoice, actor=actor, reason=reason, reason_code=reason_code, po_number=po_number, vat_id=vat_id
+    )
     locked = Invoice.objects.select_for_update().select_related("account").get(pk=invoice.pk)
     if locked.status == InvoiceStatus.VOID:
         raise Conflict(_("A void invoice cannot be amended."), code="invoice_void")
@@ -140,7 +152,12 @@ def invoice_amend(
     try:
         treatment = _treatment(locked, current, country, new_vat)
     except _NeedsCorrection:
-        corrected = invoice_correct(invoice=locked, actor=actor, reason=reason, vat_id=new_vat, po_number=new_po)
+        # The credit note and the corrected invoice print the reason in the invoice's language.
+        with translation.override(current.language or "en"):
+            printed_reason = reason_text(InvoiceRevision(reason=reason, reason_code=reason_code, reason_ref=reason_ref))
+        corrected = invoice_correct(
+            invoice=locked, actor=actor, reason=printed_reason, vat_id=new_vat, po_number=new_po
+        )
         for name in ("amount_credited", "amount_paid", "status", "paid_at"):
             setattr(invoice, name, getattr(locked, name))
         return corrected.current_revision
@@ -154,8 +171,10 @@ def invoice_amend(
         po_number=new_po,
         tax_rate=treatment.tax_rate,
         reverse_charge=treatment.reverse_charge,
-        tax_note=treatment.tax_note,
+        tax_note_code=treatment.tax_note,
         reason=reason,
+        reason_code=reason_code,
+        reason_ref=reason_ref,
         created_by=actor,
         created_at=clock.now(),
     )

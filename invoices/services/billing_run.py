@@ -94,7 +94,7 @@ def _revision_row(item: tuple, now) -> tuple:
     account = draft.profile.account
     return (
         revision_id, invoice_id, 1, account.language, draft.sold_to, draft.bill_to, account.vat_id, draft.po_number,
-        draft.treatment.rate, draft.treatment.reverse_charge, draft.tax_note, "", None, "", None, now,
+        draft.treatment.rate, draft.treatment.reverse_charge, str(draft.tax_note), "", None, "", "", None, None, now,
     )  # fmt: skip
 
 

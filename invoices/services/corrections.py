@@ -8,7 +8,6 @@ import functools
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from billing_portal import clock, queue
@@ -95,8 +94,6 @@ def _reissue(locked: Invoice, current: InvoiceRevision, lines, treatment, *, vat
         replaces=locked,
         created_at=now,
     )
-    with translation.override(current.language or "en"):
-        note = str(treatment.note) if treatment.note else ""
     revision = InvoiceRevision.objects.create(
         invoice=corrected,
         number=1,
@@ -107,7 +104,7 @@ def _reissue(locked: Invoice, current: InvoiceRevision, lines, treatment, *, vat
         po_number=po_number,
         tax_rate=treatment.rate,
         reverse_charge=treatment.reverse_charge,
-        tax_note=note,
+        tax_note_code=treatment.note,
         reason=reason,
         created_by=actor,
         created_at=now,

@@ -85,7 +85,7 @@ def address_lines(profile, sold_to: list[str] | None = None) -> tuple[str, str]:
     return "\n".join(sold_to), "\n".join(bill_to)
 
 
-def _draft(profile, rows, po_number: str, sold_to: list[str], notes: dict) -> Draft:
+def _draft(profile, rows, po_number: str, sold_to: list[str]) -> Draft:
     account = profile.account
     currency = account.currency
     treatment = tax.treatment_for_account(account)
@@ -99,14 +99,8 @@ def _draft(profile, rows, po_number: str, sold_to: list[str], notes: dict) -> Dr
         subtotal += amount
         tax_total += line_tax
         lines.append((subscription_id, position, service, meter, quantity, unit_price, amount, line_tax, marketplace))
-    # The notes are a few lazy translations (tax.py): translated once per language
-    # group, looked up by identity (hashing a lazy string would translate it).
-    if id(treatment.note) not in notes:
-        notes[id(treatment.note)] = str(treatment.note) if treatment.note else ""
     sold_to_text, bill_to = address_lines(profile, sold_to)
-    return Draft(
-        profile, lines, subtotal, tax_total, treatment, po_number, sold_to_text, bill_to, notes[id(treatment.note)]
-    )
+    return Draft(profile, lines, subtotal, tax_total, treatment, po_number, sold_to_text, bill_to, treatment.note)
 
 
 # PBI-4: a marketplace (third-party) charge is never billed to a scope that pays by
@@ -163,16 +157,16 @@ def drafts_for(period: dt.date, profiles: list[BillingProfile]) -> list[Draft]:
     for profile in profiles:
         if by_profile[profile.pk]:
             by_language.setdefault(profile.account.language, []).append(profile)
-    # One language activation per group (addresses and the tax note are printed in the
-    # account's language); an account's sold-to lines and a tax note are built once.
+    # One language activation per group (addresses are printed in the account's
+    # language; the tax note is a code, printed.TaxNote); an account's sold-to lines are built once.
     for language, group in by_language.items():
         with translation.override(language):
-            names, sold_to, notes = _country_names(language), {}, {}
+            names, sold_to = _country_names(language), {}
             for profile in group:
                 account = profile.account
                 if account.pk not in sold_to:
                     sold_to[account.pk] = _sold_to(account, names)
                 po_number = po_numbers.get(profile.pk, "")
-                drafts.append(_draft(profile, by_profile[profile.pk], po_number, sold_to[account.pk], notes))
+                drafts.append(_draft(profile, by_profile[profile.pk], po_number, sold_to[account.pk]))
     drafts.sort(key=lambda d: d.profile.pk)
     return drafts

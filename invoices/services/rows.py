@@ -50,10 +50,12 @@ REVISION_COLUMNS = (
     "po_number",
     "tax_rate",
     "reverse_charge",
-    "tax_note",
+    "tax_note_code",
     "pdf",
     "pdf_rendered_at",
     "reason",
+    "reason_code",
+    "reason_ref",
     "created_by_id",
     "created_at",
 )

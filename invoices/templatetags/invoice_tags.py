@@ -6,7 +6,7 @@ from django import template
 from django.utils import translation
 
 from billing_portal.money import CURRENCIES, format_money, format_unit_price
-from invoices import formatting
+from invoices import formatting, printed
 
 register = template.Library()
 
@@ -47,3 +47,15 @@ def period_label(period):
 @register.filter
 def splitlines(text):
     return (text or "").splitlines()
+
+
+@register.filter
+def tax_note(revision):
+    """``{{ revision|tax_note }}``: the revision's tax note in the active language ("" for none)."""
+    return printed.tax_note_text(revision.tax_note_code) if revision else ""
+
+
+@register.filter
+def usage_name(name):
+    """``{{ line.meter|usage_name }}``: a service or meter name in the active language (invoices.printed)."""
+    return printed.usage_name(name)

@@ -18,6 +18,7 @@ from billing_portal import clock
 from billing_portal.card_numbers import refuse_card_number
 from billing_portal.errors import Conflict, InvalidInput, NotAllowed
 from billing_portal.validators import clean_po_number, clean_vat_id
+from invoices.printed import RevisionReason
 from invoices.services import invoice_amend
 from notifications.services import notification_queue
 
@@ -260,7 +261,9 @@ def amendment_request_approve(*, request: AmendmentRequest, actor) -> AmendmentR
     revision = invoice_amend(
         invoice=invoice,
         actor=actor,
-        reason=_("Support request #%(id)s: %(message)s") % {"id": locked.pk, "message": locked.message},
+        reason=locked.message,
+        reason_code=RevisionReason.SUPPORT_REQUEST,
+        reason_ref=locked.pk,
         po_number=po_number,
         vat_id=vat_id,
     )

@@ -19,6 +19,7 @@ from accounts.services import billing_account_vat_id_set
 from billing_portal import clock
 from billing_portal.errors import DomainError, InvalidInput, NotAllowed
 from billing_portal.validators import check_number_version, clean_po_number
+from invoices.printed import RevisionReason
 from invoices.services import invoice_amend
 
 from .. import selectors
@@ -147,7 +148,7 @@ def _amend_issued_invoice(invoice, *, actor, printed: str, po_number: str):
     invoice_amend(
         invoice=invoice,
         actor=actor,
-        reason=_("PO number changed by the enrollment's administrator within seven days of the invoice notification."),
+        reason_code=RevisionReason.PO_WINDOW,
         po_number=po_number,
     )
     return invoice

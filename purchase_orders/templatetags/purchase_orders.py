@@ -3,7 +3,7 @@ from django.utils import translation
 
 from accounts import permissions
 from billing_portal.money import format_money, quantize
-from purchase_orders.selectors import amendment_requests_for_user
+from purchase_orders.selectors import amendment_requests_for_user, may_request_amendments
 
 register = template.Library()
 
@@ -14,6 +14,12 @@ def user_amendment_requests(user, limit=10):
     if not user.is_authenticated:
         return []
     return list(amendment_requests_for_user(user)[:limit])
+
+
+@register.simple_tag
+def may_request_invoice_amendment(user):
+    """Whether the user may ask support to amend an issued invoice (PO-5; the service's predicate)."""
+    return user.is_authenticated and may_request_amendments(user)
 
 
 @register.simple_tag

@@ -73,7 +73,7 @@ class RequestTypeList(APIView):
         operation_id="support_request_types_list",
     )
     def get(self, request):
-        return Response(SupportRequestTypeSerializer(services.request_types(), many=True).data)
+        return Response(SupportRequestTypeSerializer(services.request_types(request.user), many=True).data)
 
 
 class ScopeList(APIView):

@@ -8,6 +8,7 @@ from accounts import permissions
 from accounts.models import BillingProfile, Subscription
 from billing_portal import clock
 from billing_portal.errors import Conflict, InvalidInput, NotAllowed
+from purchase_orders.selectors import may_request_amendments
 
 from .. import details, prechecks
 from ..models import (
@@ -172,9 +173,10 @@ def credit_application_submit(*, request: PayByInvoiceRequest, actor, data: dict
     return application
 
 
-def request_types() -> list[dict]:
-    """The problem types of New support request › Billing, with what each asks for."""
-    return [
-        {"code": "pay_by_invoice", "label": str(_("Pay by invoice"))},
-        {"code": "invoice_amendment", "label": str(_("Change the PO or VAT number on an issued invoice"))},
-    ]
+def request_types(user=None) -> list[dict]:
+    """The problem types of New support request › Billing, with what each asks for. The
+    invoice amendment is offered to ``user`` only when they may ask for one (PO-5)."""
+    types = [{"code": "pay_by_invoice", "label": str(_("Pay by invoice"))}]
+    if user is None or may_request_amendments(user):
+        types.append({"code": "invoice_amendment", "label": str(_("Change the PO or VAT number on an issued invoice"))})
+    return types

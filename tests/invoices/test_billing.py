@@ -8,7 +8,7 @@ from django.core import mail
 from django.core.management import call_command
 
 from billing_portal.errors import DomainError
-from invoices import services
+from invoices import pdf, services
 from invoices.models import BillingRun, Invoice, InvoiceLine, InvoiceStatus, PaymentTerms
 from invoices.services import billing_run
 from notifications.models import Notification
@@ -37,7 +37,7 @@ def test_vat_nl_rounding_half_up_per_line(add_charge, run_billing):
     assert invoice.tax_amount == Decimal("0.77")
     assert invoice.total == Decimal("4.43")
     revision = invoice.current_revision
-    assert revision.tax_rate == Decimal("21") and not revision.reverse_charge and revision.tax_note == ""
+    assert revision.tax_rate == Decimal("21") and not revision.reverse_charge and revision.tax_note_code == ""
 
 
 def test_vat_reverse_charge_eu_business_with_valid_vat_id(add_charge, run_billing):
@@ -52,7 +52,9 @@ def test_vat_reverse_charge_eu_business_with_valid_vat_id(add_charge, run_billin
     )
     revision = invoice.current_revision
     assert revision.reverse_charge and revision.tax_rate == 0
-    assert "2006/112" in revision.tax_note and "btw" in revision.tax_note.lower()  # Dutch note for a Dutch account
+    assert revision.tax_note_code == "reverse_charge"
+    printed = pdf.invoice_html(revision)
+    assert "2006/112" in printed and "Btw verlegd" in printed  # the PDF in the account's language (Dutch)
 
 
 def test_vat_eu_without_valid_vat_id_uses_customer_country_rate(add_charge, run_billing):
@@ -77,7 +79,8 @@ def test_vat_outside_eu_zero_with_note(add_charge, run_billing):
         Decimal("10.25"),
         "USD",
     )
-    assert "outside the European Union" in invoice.current_revision.tax_note
+    assert invoice.current_revision.tax_note_code == "outside_eu"
+    assert "outside the European Union" in pdf.invoice_html(invoice.current_revision)
 
 
 def test_due_dates_card_at_issue_bank_transfer_30_days(demo, add_charge, run_billing):
@@ -223,7 +226,7 @@ def test_issued_rows_hold_every_drafted_value_exactly(demo, add_charge, clock, d
         assert line.subscription_id is not None and line.is_marketplace is False
     fabrikam = Invoice.objects.get(profile=demo.profiles["fabrikam"])
     assert 'Fabrikam "Noord"\tB.V. \\ Co' in fabrikam.current_revision.sold_to
-    assert fabrikam.current_revision.reverse_charge is True and fabrikam.current_revision.tax_note
+    assert fabrikam.current_revision.reverse_charge is True and fabrikam.current_revision.tax_note_code
     line = fabrikam.lines.get()
     assert (line.quantity, line.unit_price, line.amount) == (Decimal("3.123456"), Decimal("0.333333"), Decimal("1.04"))
     assert Invoice.objects.get(profile=demo.profiles["contoso"]).subtotal == Decimal("-2.50")

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0005_members'),
-        ('invoices', '0008_invoice_profile_index'),
+        ('invoices', '0010_remove_invoicerevision_tax_note'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
