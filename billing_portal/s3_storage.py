@@ -44,7 +44,7 @@ def _unavailable(method):
         try:
             return method(self, *args, **kwargs)
         except ERRORS as exc:
-            logger.error("document storage: %s failed: %s: %s", method.__name__, type(exc).__name__, exc)
+            logger.warning("document storage: %s failed: %s: %s", method.__name__, type(exc).__name__, exc)
             raise StorageUnavailable(f"the document storage did not answer ({type(exc).__name__})") from exc
 
     return wrapper
