@@ -7,6 +7,7 @@ from django.template import loader
 from django.utils import translation
 
 from .api import error_body
+from .storage import StorageUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -96,17 +97,30 @@ def database_unavailable_response(request) -> HttpResponse:
 
     The request's transaction (if any) was rolled back with the error, so nothing of
     it is left half-written."""
+    return _unavailable_response(
+        request,
+        "database_unavailable",
+        translation.gettext("The service is temporarily unavailable. Try again in a few minutes."),
+    )
+
+
+def storage_unavailable_response(request) -> HttpResponse:
+    """503 for a download that met an unreachable document storage (the S3 bucket): the
+    same page and shape as ``database_unavailable_response``, with its own reason."""
+    return _unavailable_response(
+        request,
+        "storage_unavailable",
+        translation.gettext("Documents cannot be read right now. Try again in a few minutes."),
+        storage=True,
+    )
+
+
+def _unavailable_response(request, code: str, detail: str, *, storage: bool = False) -> HttpResponse:
     if request.path.startswith("/api/"):
-        response = JsonResponse(
-            error_body(
-                "database_unavailable",
-                translation.gettext("The service is temporarily unavailable. Try again in a few minutes."),
-            ),
-            status=503,
-        )
+        response = JsonResponse(error_body(code, detail), status=503)
     else:
-        html = loader.render_to_string("503.html", {"LANGUAGE_CODE": translation.get_language()})
-        response = HttpResponse(html, status=503)
+        context = {"LANGUAGE_CODE": translation.get_language(), "storage": storage}
+        response = HttpResponse(loader.render_to_string("503.html", context), status=503)
     response["Retry-After"] = str(RETRY_AFTER)
     response["Cache-Control"] = "no-store"
     return response
@@ -114,7 +128,8 @@ def database_unavailable_response(request) -> HttpResponse:
 
 class DatabaseUnavailableMiddleware:
     """A view that fails because the database is unreachable answers 503 instead of 500
-    (errors in other middleware reach ``handler500``, which does the same)."""
+    (errors in other middleware reach ``handler500``, which does the same); so does one
+    that fails because the document storage is (``StorageUnavailable``: a PDF download)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -126,4 +141,7 @@ class DatabaseUnavailableMiddleware:
         if isinstance(exception, DATABASE_UNAVAILABLE):
             logger.error("database unavailable during %s %s: %s", request.method, request.path, exception)
             return database_unavailable_response(request)
+        if isinstance(exception, StorageUnavailable):
+            logger.error("document storage unavailable during %s %s: %s", request.method, request.path, exception)
+            return storage_unavailable_response(request)
         return None

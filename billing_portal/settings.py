@@ -200,16 +200,9 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
-STORAGES = {
-    # Invoice PDFs go through Django's storage API; point "default" at an
-    # S3-compatible backend in a scaled-out deployment.
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if PRODUCTION
-        else "django.contrib.staticfiles.storage.StaticFilesStorage"
-    },
-}
+# STORAGES: documents (invoice, credit-note and receipt PDFs) under MEDIA_ROOT or in an
+# S3-compatible bucket (STORAGE_BACKEND), static files: billing_portal/storage_settings.py.
+from .storage_settings import *  # noqa: E402, F403
 
 # --- E-mail ---------------------------------------------------------------------------
 EMAIL_HOST = env_str("EMAIL_HOST")

@@ -17,6 +17,7 @@ from accounts.services import user_set_language
 from .api import error_body
 from .celery import app as celery_app
 from .middleware import DATABASE_UNAVAILABLE, database_unavailable_response, set_language_cookie
+from .storage import storage_status
 
 logger = logging.getLogger(__name__)
 
@@ -66,9 +67,10 @@ def favicon(request):
 
 @never_cache
 def healthz(request):
-    """Database and broker reachability: 200 when both answer, 503 otherwise."""
-    checks = {"database": _check_database(), "broker": _check_broker()}
-    healthy = all(value in ("ok", "embedded") for value in checks.values())
+    """Database, broker and document storage reachability: 200 when each answers (or is
+    embedded / local), 503 otherwise."""
+    checks = {"database": _check_database(), "broker": _check_broker(), "storage": storage_status()}
+    healthy = all(value in ("ok", "embedded", "local") for value in checks.values())
     return JsonResponse(
         {"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503
     )

@@ -6,7 +6,6 @@ import uuid
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -18,7 +17,7 @@ from billing_portal.admin import ReadOnlyAdmin, ReadOnlyInline
 from billing_portal.errors import DomainError
 from billing_portal.forms import add_domain_error
 
-from . import services
+from . import downloads, services
 from .forms import CorrectionForm, CreditNoteForm
 from .models import CreditNote, CreditNoteLine, Invoice
 
@@ -157,10 +156,4 @@ class CreditNoteAdmin(ReadOnlyAdmin):
     def pdf_view(self, request, object_id):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        credit_note = get_object_or_404(CreditNote, pk=object_id)
-        services.credit_note_render_pdf(credit_note_id=credit_note.pk)
-        services.credit_note_restore_pdf(credit_note_id=credit_note.pk)
-        credit_note.refresh_from_db()
-        if not credit_note.pdf:
-            raise Http404
-        return FileResponse(credit_note.pdf.open("rb"), as_attachment=True, filename=f"{credit_note.number}.pdf")
+        return downloads.credit_note_document(get_object_or_404(CreditNote, pk=object_id))

@@ -6,6 +6,7 @@
 * ``private_postgres`` / ``private_database``: a PostgreSQL server of the session alone, to
   stop like a crash and start again (fault tests; tests/private_postgres.py).
 * ``localstripe`` / ``stripe_settings``: a local Stripe API server (tests/localstripe.py).
+* ``moto_s3`` / ``s3_bucket``: moto's S3 server and a bucket holding the documents (tests/s3.py).
 Sign in with ``force_login``: django-axes needs a request for password sign-ins. A user
 who must use two-factor sign-in (support staff, staff, superusers) is signed in with a
 verified authenticator app (``tests.factories.sign_in_with_verified_device``); enforcement
@@ -30,8 +31,9 @@ from billing_portal import clock as portal_clock
 from tests.private_postgres import PrivatePostgres, postgres_bin_dir
 from tests.private_postgres import unavailable_reason as private_postgres_unavailable
 
-# localstripe for the Stripe adapter's tests (tests/localstripe.py).
-pytest_plugins = ["tests.localstripe"]
+# localstripe for the Stripe adapter's tests (tests/localstripe.py), moto's S3 server for
+# documents in object storage (tests/s3.py).
+pytest_plugins = ["tests.localstripe", "tests.s3"]
 
 SENT_MAIL: list = []
 

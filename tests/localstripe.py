@@ -19,15 +19,15 @@ import hashlib
 import hmac
 import http.client
 import json
-import os
 import socket
-import subprocess
 import sys
 import threading
 import time
 import urllib.request
 
 import pytest
+
+from tests.servers import free_port, require, server_process
 
 SECRET_KEY = "sk_test_portal_localstripe"
 PUBLISHABLE_KEY = "pk_test_portal_localstripe"
@@ -43,12 +43,6 @@ from localstripe.server import start
 sys.argv = ["localstripe", "--port", sys.argv[1], "--from-scratch"]
 start()
 """
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class LocalStripe:
@@ -124,43 +118,13 @@ def sign(payload: bytes, *, secret: str = WEBHOOK_SECRET, timestamp: int | None 
     return f"t={timestamp},v1={mac}"
 
 
-def _wait_until_up(url: str, process, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"localstripe exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url + "/js.stripe.com/v3/", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("localstripe did not start")
-
-
 @pytest.fixture(scope="session")
 def localstripe():
-    try:
-        import localstripe as _module  # noqa: F401
-    except ImportError:
-        if os.environ.get("CI") == "true":
-            pytest.fail("localstripe is not installed; CI must run the Stripe adapter's tests (requirements-dev.txt)")
-        pytest.skip("localstripe is not installed (pip install -r requirements-dev.txt)")
+    require("localstripe", "localstripe", "the Stripe adapter's tests")
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-c", LAUNCHER, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url, process)
+    with server_process([sys.executable, "-c", LAUNCHER, str(port)], url + "/js.stripe.com/v3/", "localstripe"):
         yield LocalStripe(url)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture

@@ -34,7 +34,9 @@ CORE_MODULES = {
     "billing_portal.observability",
     "billing_portal.parsers",
     "billing_portal.queue",
+    "billing_portal.s3_storage",
     "billing_portal.schema",
+    "billing_portal.storage",
     "billing_portal.validators",
 }
 # The allowed arrows between layers (docs/architecture.md, "Apps and arrows").

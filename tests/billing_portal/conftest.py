@@ -24,6 +24,7 @@ def production_env(tmp_path):
             "DJANGO_ALLOW_ASYNC_UNSAFE",
             "DEBUG",
             "PAYMENT_GATEWAY",
+            "STORAGE_BACKEND",
         }
     }
     env.update(

@@ -12,6 +12,7 @@ import uuid
 import pytest
 import redis
 
+from tests.servers import stop
 from tests.workers import ROOT
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
@@ -41,12 +42,7 @@ def _start_beat(tmp_path, name: str, queue: str, prefix: str, *, default_schedul
 
 
 def _stop(process) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    stop(process, timeout=20)
     process.log_file.close()
 
 

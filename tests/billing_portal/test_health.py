@@ -1,4 +1,5 @@
-"""/healthz: 200 when the database and the broker answer, 503 otherwise."""
+"""/healthz: 200 when the database and the broker answer (the document storage too:
+tests/billing_portal/test_object_storage.py), 503 otherwise."""
 
 import socket
 import threading
@@ -13,7 +14,7 @@ def test_healthy_with_embedded_broker(client, settings):
     settings.CELERY_BROKER_URL = "memory://"
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "embedded"}}
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "embedded", "storage": "local"}}
     assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
 
 
@@ -27,7 +28,10 @@ def test_503_when_the_broker_refuses_connections(client, settings):
     settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{_closed_port()}/0"
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "checks": {"database": "ok", "broker": "unreachable"}}
+    assert response.json() == {
+        "status": "unavailable",
+        "checks": {"database": "ok", "broker": "unreachable", "storage": "local"},
+    }
 
 
 def test_503_when_the_broker_accepts_but_never_answers(client, settings):
@@ -85,7 +89,10 @@ def test_503_when_the_database_is_unreachable(client, settings, monkeypatch):
     monkeypatch.setattr(connection, "cursor", broken_cursor)
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "checks": {"database": "unreachable", "broker": "embedded"}}
+    assert response.json() == {
+        "status": "unavailable",
+        "checks": {"database": "unreachable", "broker": "embedded", "storage": "local"},
+    }
 
 
 @pytest.mark.redis
@@ -95,4 +102,4 @@ def test_200_with_the_real_redis_broker(client, settings):
     settings.CELERY_BROKER_URL = os.environ["REDIS_URL"]
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json()["checks"] == {"database": "ok", "broker": "ok"}
+    assert response.json()["checks"] == {"database": "ok", "broker": "ok", "storage": "local"}
