@@ -265,6 +265,8 @@ SPECTACULAR_SETTINGS = {
         "CreditNoteKindEnum": "invoices.models.CreditNoteKind",
         # A payment's kind and a receipt's method: one choice set.
         "PaymentKindEnum": "payments.models.PaymentKind",
+        # PO-7's edit window, in the PO numbers API and the overview.
+        "PoWindowStateEnum": ["not_generated", "awaiting_notification", "open", "closed"],
     },
     # Schema warnings are reported by `manage.py spectacular --validate` (and a test),
     # not by `check --deploy`, which is about the deployment's security settings.

@@ -1,13 +1,10 @@
 """Charges, invoices (with revisions and lines) and e-mail notifications.
 
-An ``Invoice`` belongs to one billing scope (``profile``, see accounts.models) and
-one billing period (``period``: the first day of the calendar month); there is at
-most one per scope and period. Its printed facts (sold-to, bill-to, VAT ID, PO
-number, tax) live on ``InvoiceRevision``: revision 1 is written when the invoice is
-generated, and an amendment (PO-5, PO-7) adds a new revision with its own PDF while
-the earlier ones stay readable (PO-8). ``Invoice.current_revision`` points at the
-newest.
-"""
+An ``Invoice`` belongs to one billing scope (``profile``, see accounts.models) and one
+billing period (``period``: the month's first day), at most one per scope and period. Its
+printed facts (sold-to, bill-to, VAT ID, PO number, tax) live on ``InvoiceRevision``: an
+amendment (PO-5, PO-7) adds a revision with its own PDF, the earlier ones stay readable
+(PO-8); ``Invoice.current_revision`` is the newest."""
 
 from django.conf import settings
 from django.db import models
