@@ -36,12 +36,11 @@ import urllib.parse
 from decimal import Decimal
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import OuterRef, Subquery
 
-from accounts import services as account_services
 from accounts.models import BillingProfile
+from benchmarks import seeding
 from benchmarks.clients import drive
 from benchmarks.results import at_least, at_most, info
 from invoices import services
@@ -61,25 +60,7 @@ def seed(total: int, *, email: str = EMAIL, prefix: str = "INV-LIST-", name: str
     billing profiles (one invoice per profile and month, the same months for every
     account), bulk inserted; the user is the billing account owner who signed up (sees
     and may pay all of them). Returns the user."""
-    user_model = get_user_model()
-    user_model.objects.filter(email=email).delete()
-    user = user_model.objects.create_user(email=email, password=PASSWORD)
-    account = account_services.billing_account_create(
-        signed_up_by=user,
-        profile_name="Profile 1",
-        name=name,
-        agreement_type="customer_agreement",
-        kind="business",
-        company_name=f"{name} B.V.",
-        address_line1="Damrak 1",
-        postal_code="1012 LG",
-        city="Amsterdam",
-        country="NL",
-        currency="EUR",
-        vat_id="NL853746333B01",
-        payment_mode="card",
-    )
-    account_services.role_assign(user=user, role="ba_owner", account=account)
+    user, account = seeding.owner_with_account(email=email, password=PASSWORD, name=name, profile_name="Profile 1")
     BillingProfile.objects.bulk_create(
         [BillingProfile(account=account, name=f"Profile {i}") for i in range(2, max(1, total // MONTHS) + 1)]
     )

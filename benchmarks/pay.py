@@ -30,12 +30,11 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from accounts import services as account_services
+from benchmarks import seeding
 from benchmarks.billing import _publishing
 from benchmarks.clients import drive
 from benchmarks.invoice_list import Server, load
@@ -57,25 +56,9 @@ ROUNDS = 5  # turns of the bare view and the payments
 def seed(invoices: int):
     """The payer, the account's card and ``invoices`` due card invoices (bulk inserted,
     as the billing run leaves them). Returns (user, card, invoice ids)."""
-    user_model = get_user_model()
-    user_model.objects.filter(email=EMAIL).delete()
-    user = user_model.objects.create_user(email=EMAIL, password=PASSWORD)
-    account = account_services.billing_account_create(
-        signed_up_by=user,
-        profile_name="Pay bench",
-        name="Pay bench",
-        agreement_type="customer_agreement",
-        kind="business",
-        company_name="Pay Bench B.V.",
-        address_line1="Damrak 1",
-        postal_code="1012 LG",
-        city="Amsterdam",
-        country="NL",
-        currency="EUR",
-        vat_id="NL853746333B01",
-        payment_mode="card",
+    user, account = seeding.owner_with_account(
+        email=EMAIL, password=PASSWORD, name="Pay bench", profile_name="Pay bench", company_name="Pay Bench B.V."
     )
-    account_services.role_assign(user=user, role="ba_owner", account=account)
     profile = account.profiles.get()
     card = payments_demo.add_card(
         actor=user, profile=profile, number="4242424242424242", holder="Pay Bench"

@@ -11,8 +11,8 @@ import time
 from decimal import Decimal
 from functools import partial
 
-from accounts import services as account_services
 from accounts.models import Subscription
+from benchmarks import seeding
 from benchmarks.results import at_most, info
 from invoices import pdf
 from invoices.models import Invoice, InvoiceLine, InvoiceRevision
@@ -36,18 +36,8 @@ LINEARITY_BUDGET = 1.2
 
 
 def _invoice(number: int, lines: int) -> InvoiceRevision:
-    account = account_services.billing_account_create(
-        name=f"PDF bench {number}",
-        agreement_type="web_direct",
-        kind="business",
-        company_name="Bench B.V.",
-        address_line1="Damrak 1",
-        postal_code="1012 LG",
-        city="Amsterdam",
-        country="NL",
-        currency="EUR",
-        vat_id="NL853746333B01",
-        payment_mode="invoice",
+    account = seeding.business_account(
+        name=f"PDF bench {number}", company_name="Bench B.V.", agreement_type="web_direct", payment_mode="invoice"
     )
     profile = account.profiles.get()
     subscription = Subscription.objects.create(account=account, profile=profile, name="Production")
