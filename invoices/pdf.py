@@ -61,7 +61,7 @@ th { background: #eef1f5; font-size: 8.5pt; }
 .facts td { border: none; padding: 0.5mm 2mm 0.5mm 0; }
 .lines .line-group td { background: #f6f7f9; font-weight: bold; padding-top: 2.5mm; }
 .line-group .subscription-id { font-weight: normal; font-size: 8pt; color: #444; }
-.epc-qr { float: right; width: 30mm; height: 30mm; margin: 0 0 2mm 4mm; }
+.epc-qr { float: right; width: 30mm; height: 30mm; margin: 0 0 2mm 4mm; image-rendering: pixelated; }
 .epc-caption { clear: both; font-size: 8pt; color: #444; }
 """
 

@@ -4,6 +4,7 @@ number. The code is decoded with zxing-cpp (requirements-dev.txt) and its fields
 one by one; card invoices, paid and void invoices and invoices in another currency have
 none."""
 
+import base64
 import importlib
 import io
 from decimal import Decimal
@@ -156,9 +157,22 @@ def test_pbi_9_epc_code_in_the_pdf_of_a_bank_transfer_invoice(invoices):
     bank, card = made["bank"], made["card"]
     html = pdf.invoice_html(bank.current_revision)
     assert f'<img class="epc-qr" src="{epc.qr_data_uri(bank)}"' in html
-    assert epc.qr_data_uri(bank).startswith("data:image/svg+xml")
     assert "epc-qr" not in pdf.invoice_html(card.current_revision)
-    assert pdf.render_revision_pdf(bank.current_revision).startswith(b"%PDF")  # WeasyPrint draws the SVG
+    assert pdf.render_revision_pdf(bank.current_revision).startswith(b"%PDF")
+
+
+def test_pbi_9_epc_code_of_the_pdf_decodes_to_the_payload(invoices):
+    """The PDF's image: a PNG of one pixel a module, drawn 30 mm wide without smoothing;
+    scaled up the same way, a scanner reads the payload from it."""
+    bank = invoices[1]["bank"]
+    address = epc.qr_data_uri(bank)
+    assert address.startswith("data:image/png;base64,")
+    image = Image.open(io.BytesIO(base64.b64decode(address.split(",", 1)[1])))
+    modules = epc._qr(bank).symbol_size(border=4)[0]
+    assert image.size == (modules, modules)  # one pixel a module, the quiet zone included
+    found = zxingcpp.read_barcodes(image.convert("L").resize((modules * 6, modules * 6), Image.NEAREST))
+    assert [code.text for code in found] == [epc.epc_payload(bank)]
+    assert "image-rendering: pixelated" in pdf.STYLESHEET.split(".epc-qr {", 1)[1].split("}", 1)[0]
 
 
 def test_seller_coc_number_on_the_invoice_page_and_the_pdfs(invoices, client_for):
