@@ -13,6 +13,7 @@ figure) says ``budget=- info``.
 
 import math
 import os
+import time
 from dataclasses import dataclass
 
 
@@ -87,3 +88,23 @@ def table(results: list[Result], *, load_before: str, load_after: str) -> str:
     met = sum(1 for r in results if r.met)
     footer = f"load average (1, 5, 15 min): before {load_before}, after {load_after}; {met} met, {missed} missed"
     return "\n".join(["", "== results", *rows, "", footer, "", *(r.line() for r in results)])
+
+
+def machine_speed() -> Result:
+    """The machine's single-core Python speed: the best of five runs of a fixed loop
+    (one million additions in a function), in ms. Absolute budgets (seconds, ms,
+    payments/s) depend on it and ratios hardly do; it makes the figures of two machines
+    comparable (docs/benchmarks.md)."""
+
+    def loop():
+        total = 0
+        for i in range(1_000_000):
+            total += i
+        return total
+
+    best = math.inf
+    for _ in range(5):
+        started = time.process_time()
+        loop()
+        best = min(best, time.process_time() - started)
+    return info("machine.python_loop", best * 1000, "ms")

@@ -33,3 +33,11 @@ def test_table_lists_every_row_counts_verdicts_and_ends_with_the_result_lines():
     assert "| a.two | 3.00 | s | - | <=2s | missed |" in text
     assert "before 0.50 0.40 0.30, after 1.00 0.60 0.40; 1 met, 1 missed" in text
     assert text.splitlines()[-3:] == [r.line() for r in rows]
+
+
+def test_machine_speed_is_an_info_row_in_ms():
+    from benchmarks.results import machine_speed
+
+    row = machine_speed()
+    assert LINE.match(row.line()) and row.name == "machine.python_loop" and row.unit == "ms"
+    assert row.met is None and 0 < row.value < 10_000
