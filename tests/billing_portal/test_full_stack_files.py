@@ -58,6 +58,9 @@ def test_compose_keeps_the_documents_in_its_bucket():
         assert env["STORAGE_S3_SECRET_ACCESS_KEY"].startswith("${STORAGE_S3_SECRET_ACCESS_KEY:?")
         assert "MEDIA_ROOT" not in env and "volumes" not in services[name]
     assert services["web"]["depends_on"]["bucket-init"] == {"condition": "service_completed_successfully"}
+    # The secrets may be kept in .env (compose reads it): never copied into the image, never committed.
+    assert ".env" in (ROOT / ".dockerignore").read_text().split()
+    assert ".env" in (ROOT / ".gitignore").read_text().split()
 
 
 def test_compose_restarts_services_and_keeps_them_light():

@@ -40,8 +40,8 @@ from tests.factories import api_key_for, make_account, make_charges, make_subscr
 from tests.s3 import PREFIX
 from tests.workers import database_url_of, purge_queues, start_worker, stop_worker
 
-AUTO = 6  # scopes with an active card: charged by the worker at issue (and Pay now raced against it)
-PLAIN = 24  # scopes whose card is not the active one: Pay now, one request each
+AUTO = 4  # scopes with an active card: charged by the worker at issue (and Pay now raced against it)
+PLAIN = 14  # scopes whose card is not the active one: Pay now, one request each
 SAME_KEY = 3  # ... paid from both nodes at once with one Idempotency-Key
 TWO_KEYS = 3  # ... paid from both nodes at once, each request its own key
 CHUNK_SIZE = 6
