@@ -9,6 +9,7 @@ superusers, whom ``force_login`` alone leaves at the set-up or code step);
 
 import time
 from base64 import b32decode
+from decimal import Decimal
 
 import factory
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -17,6 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import api_tokens, services, two_factor
 from accounts.models import BillingAccount, MarketplaceService, Subscription, User
+from invoices.models import Charge
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -65,6 +67,26 @@ def make_subscription(account, profile=None, name=None, status="active", marketp
     if marketplace:
         MarketplaceService.objects.create(subscription=subscription, name="Mail relay", publisher="Third party")
     return subscription
+
+
+def make_charges(subscriptions, period) -> list[Charge]:
+    """One 10.00 EUR charge in ``period`` for each subscription (a billing run's input)."""
+    return Charge.objects.bulk_create(
+        [
+            Charge(
+                subscription=s,
+                profile_id=s.profile_id,
+                period=period,
+                service_name="VM",
+                meter="hours",
+                quantity=Decimal("1"),
+                unit_price=Decimal("10"),
+                amount=Decimal("10.00"),
+                currency="EUR",
+            )
+            for s in subscriptions
+        ]
+    )
 
 
 def confirmed_totp_device(user) -> TOTPDevice:

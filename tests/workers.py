@@ -48,6 +48,15 @@ def start_worker(
     )
 
 
+def purge_queues(app) -> None:
+    """Empty the portal's queues (``control.purge`` empties only the default one), so that
+    no message of an earlier test reaches this test's workers."""
+    app.control.purge()
+    with app.connection_for_write() as connection:
+        for name in ("default", "billing", "pdf", "email"):
+            connection.default_channel.queue_purge(name)
+
+
 def stop_worker(worker: subprocess.Popen) -> None:
     worker.terminate()
     try:

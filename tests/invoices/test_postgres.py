@@ -6,48 +6,19 @@ import os
 import signal
 import threading
 import time
-from decimal import Decimal
 
 import psycopg2
 import pytest
 from django.db import IntegrityError, connection, connections, transaction
 
 from invoices import services
-from invoices.models import BillingRun, Charge, Invoice, InvoiceLine, InvoiceNumberSequence
+from invoices.models import BillingRun, Invoice, InvoiceLine, InvoiceNumberSequence
 from invoices.services import billing_run, sweeper
 from invoices.services.rows import insert_rows
-from tests.factories import make_account, make_subscription
-from tests.workers import database_url_of, start_worker
+from tests.factories import make_account, make_charges, make_subscription
+from tests.workers import database_url_of, purge_queues, start_worker
 
 JAN = dt.date(2026, 1, 1)
-
-
-def _charges(subscriptions, period=JAN):
-    Charge.objects.bulk_create(
-        [
-            Charge(
-                subscription=s,
-                profile_id=s.profile_id,
-                period=period,
-                service_name="VM",
-                meter="hours",
-                quantity=Decimal("1"),
-                unit_price=Decimal("10"),
-                amount=Decimal("10.00"),
-                currency="EUR",
-            )
-            for s in subscriptions
-        ]
-    )
-
-
-def _purge_queues(app):
-    """Empty the named queues too (``control.purge`` empties only the default one), so
-    that no message of an earlier run reaches this run's worker."""
-    app.control.purge()
-    with app.connection_for_write() as connection:
-        for name in ("billing", "pdf", "email"):
-            connection.default_channel.queue_purge(name)
 
 
 def _assert_gap_free(year=2026):
@@ -77,9 +48,9 @@ def test_numbers_gap_free_under_concurrent_runs(clock, monkeypatch):
     clock.set(dt.datetime(2026, 3, 1, 6))
     subs_jan = [make_subscription(make_account()) for _ in range(30)]
     subs_feb = [make_subscription(make_account()) for _ in range(30)]
-    _charges(subs_jan)
-    _charges(subs_feb, period=dt.date(2026, 2, 1))
-    _charges(subs_jan[:10], period=dt.date(2026, 2, 1))
+    make_charges(subs_jan, JAN)
+    make_charges(subs_feb, period=dt.date(2026, 2, 1))
+    make_charges(subs_jan[:10], period=dt.date(2026, 2, 1))
     runs = [services.billing_run_start(period=p, chunk_size=4, enqueue=False) for p in (JAN, dt.date(2026, 2, 1))]
     chunk_ids = [c for run in runs for c in run.chunks.values_list("pk", flat=True)]
     errors = []
@@ -117,7 +88,7 @@ def test_two_chunks_issue_concurrently_and_their_numbers_stay_gap_free(clock, mo
     after the first, without a gap."""
     monkeypatch.setattr(billing_run, "_after_issue", lambda ids: None)
     clock.set(dt.datetime(2026, 2, 1, 6))
-    _charges([make_subscription(make_account()) for _ in range(8)])
+    make_charges([make_subscription(make_account()) for _ in range(8)], JAN)
     run = services.billing_run_start(period=JAN, chunk_size=4, enqueue=False)
     chunks = list(run.chunks.order_by("index"))
     holding, written, overlapped, errors = threading.Event(), threading.Event(), [], []
@@ -175,13 +146,13 @@ def test_worker_killed_mid_run_every_scope_gets_exactly_one_invoice(clock, monke
     from billing_portal.celery import app
 
     subs = [make_subscription(make_account()) for _ in range(120)]
-    _charges(subs)
+    make_charges(subs, JAN)
     env = {
         "DATABASE_URL": database_url_of(connection),
         "MEDIA_ROOT": str(tmp_path / "media"),
         "EMAIL_FILE_PATH": str(tmp_path / "mail"),
     }
-    _purge_queues(app)
+    purge_queues(app)
     # The settings hold CELERY_TASK_ALWAYS_EAGER=True under pytest; the namespaced key wins.
     app.conf.update(CELERY_TASK_ALWAYS_EAGER=False)
     assert not current_app.conf.task_always_eager
@@ -222,7 +193,7 @@ def test_worker_killed_mid_run_every_scope_gets_exactly_one_invoice(clock, monke
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(10)
-        _purge_queues(app)
+        purge_queues(app)
         app.conf.update(CELERY_TASK_ALWAYS_EAGER=True)
         log.close()
     counts = {s.profile_id: 0 for s in subs}
