@@ -61,6 +61,12 @@ def size(request):
     return request.param
 
 
+@pytest.fixture(params=["en", "nl"])
+def language(request):
+    """The journeys' two languages."""
+    return request.param
+
+
 @pytest.fixture
 def new_page(browser, live_server):
     """Makes a page in a browser context of its own (closed after the test), at a size of
