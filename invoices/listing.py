@@ -86,8 +86,8 @@ def page(queryset, number) -> ListPage:
 # the rest of the page. Every value is escaped; the markup matches the page's columns
 # in invoices/invoice_list.html, the payment cell matches invoices/_payment.html.
 _ROW = (
-    '<tr><td class="select" data-label="@select@"><input type="checkbox" name="invoice" value="{pk}"'
-    ' form="invoice-selection" aria-label="{select_label} {number}"></td>'
+    '<tr><td class="select" data-label="@select@"><label class="tap-target"><input type="checkbox" name="invoice"'
+    ' value="{pk}" form="invoice-selection" aria-label="{select_label} {number}"></label></td>'
     '<td data-label="@invoice@"><a href="{url}">{number}</a></td><td data-label="@scope@">{scope}</td>'
     '<td data-label="@period@">{period}</td><td data-label="@issue_date@">{issue_date}</td>'
     '<td data-label="@due_date@">{due_date}</td><td class="num" data-label="@total@">{total}</td>'
@@ -119,7 +119,7 @@ def _row_markup() -> str:
 _BANK_TRANSFER = (
     '<span class="payment-instructions">{label}: IBAN {iban} · {reference_label} <code>{reference}</code></span>'
 )
-_PAY_NOW = '<a class="button-primary" href="{url}">{label}</a>'
+_PAY_NOW = '<a class="button-primary pay-now" href="{url}">{label}</a>'
 
 
 def _from_columns(model, **values):

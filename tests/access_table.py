@@ -73,6 +73,22 @@ class Entry:
         return {name: objs[key] for name, key in self.args.items()}
 
 
+def seed_demo():
+    """The demo data of every app (as ``manage.py seed_demo`` makes it) and its objects."""
+    from accounts import demo as accounts_demo
+    from invoices import demo as invoices_demo
+    from payments import demo as payments_demo
+    from purchase_orders import demo as po_demo
+    from support import demo as support_demo
+
+    demo = accounts_demo.seed()
+    payments_demo.seed(demo)
+    invoices_demo.seed(demo)
+    po_demo.seed(demo)
+    support_demo.seed(demo)
+    return demo, objects(demo)
+
+
 def objects(demo) -> dict:
     """The demo objects whose ids fill the path arguments."""
     from accounts import api_tokens, invitations

@@ -10,24 +10,13 @@ from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 
 from tests.access_sweep import PERSONAS, TENANT, fill, route_to_schema_path, url_patterns
-from tests.access_table import ADMIN, ADMIN_PERSONAS, API, PAGES, objects
+from tests.access_table import ADMIN, ADMIN_PERSONAS, API, PAGES, seed_demo
 from tests.factories import sign_in_with_verified_device
 
 
 @pytest.fixture
 def seeded(db):
-    from accounts import demo as accounts_demo
-    from invoices import demo as invoices_demo
-    from payments import demo as payments_demo
-    from purchase_orders import demo as po_demo
-    from support import demo as support_demo
-
-    demo = accounts_demo.seed()
-    payments_demo.seed(demo)
-    invoices_demo.seed(demo)
-    po_demo.seed(demo)
-    support_demo.seed(demo)
-    return demo, objects(demo)
+    return seed_demo()
 
 
 def _clients(demo):

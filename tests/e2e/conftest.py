@@ -6,6 +6,9 @@ import shutil
 
 import pytest
 
+from tests.e2e.browsing import watch_csp
+from tests.e2e.layout import SIZES
+
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by the
 # test itself (setting up data) are still synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -50,6 +53,44 @@ def page(browser, live_server):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture(params=list(SIZES))
+def size(request):
+    """The journeys' two sizes (tests/e2e/layout.py): desktop, and a phone 390 px wide."""
+    return request.param
+
+
+@pytest.fixture(params=["en", "nl"])
+def language(request):
+    """The journeys' two languages."""
+    return request.param
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """Makes a page in a browser context of its own (closed after the test), at a size of
+    ``layout.SIZES``: ``new_page(size, locale="nl-NL", accept_downloads=True)``. The page
+    collects the Content-Security-Policy violations the browser reports in ``csp_violations``."""
+    contexts = []
+
+    def make(size="desktop", *, locale="en-GB", timeout=15_000, **options):
+        context = browser.new_context(base_url=live_server.url, locale=locale, **SIZES[size], **options)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(timeout)
+        watch_csp(page)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def sized_page(new_page, size):
+    """A page at the test's size (the ``size`` parameter)."""
+    return new_page(size)
 
 
 @pytest.fixture

@@ -14,8 +14,9 @@ from urllib.parse import urlparse
 import pytest
 from django.core import mail
 
+from tests.e2e.browsing import open_menu, path_of
+from tests.e2e.layout import nothing_overflows
 from tests.e2e.signing_in import sign_in_through_form
-from tests.e2e.test_pay_by_invoice import SIZES, _nothing_overflows
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,29 +54,9 @@ LANGUAGES = {
 NEW_PASSWORD = "Tulip-harbour-2031"
 
 
-@pytest.fixture(params=list(SIZES))
-def size(request):
-    return request.param
-
-
-@pytest.fixture(params=list(LANGUAGES))
-def language(request):
-    return request.param
-
-
 @pytest.fixture
-def access_page(browser, live_server, size, language):
-    context = browser.new_context(base_url=live_server.url, locale=LANGUAGES[language][0], **SIZES[size])
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.csp_violations = []
-    page.on("console", lambda m: "Content Security Policy" in m.text and page.csp_violations.append(m.text))
-    yield page
-    context.close()
-
-
-def _path(page) -> str:
-    return urlparse(page.url).path
+def access_page(new_page, size, language):
+    return new_page(size, locale=LANGUAGES[language][0])
 
 
 def _mail_to(address):
@@ -96,7 +77,7 @@ def _api_status(live_server, key) -> tuple[int, dict]:
         return error.code, json.loads(error.read())
 
 
-def test_reset_the_password_from_the_email_then_make_and_revoke_a_token(access_page, live_server, size, language):
+def test_reset_the_password_from_the_email_then_make_and_revoke_a_token(access_page, live_server, language):
     from accounts import demo as accounts_demo
 
     accounts_demo.seed()
@@ -107,12 +88,12 @@ def test_reset_the_password_from_the_email_then_make_and_revoke_a_token(access_p
     page.goto("/sign-in/")
     page.click("#forgot-password")
     assert page.locator("h1").inner_text() == text["reset"]
-    _nothing_overflows(page, size, "the reset request")
+    nothing_overflows(page, "the reset request")
     page.fill("input[name=email]", email)
     page.click("main button[type=submit]")
     page.wait_for_url("**/password-reset/sent/")
     assert page.locator("h1").inner_text() == text["sent"]
-    _nothing_overflows(page, size, "the e-mail sent page")
+    nothing_overflows(page, "the e-mail sent page")
 
     # The link of the e-mail (its address is the portal's configured one: open its path here).
     message = _mail_to(email)
@@ -121,7 +102,7 @@ def test_reset_the_password_from_the_email_then_make_and_revoke_a_token(access_p
     page.goto(link)
     page.wait_for_url("**/set-password/")
     assert page.locator("h1").inner_text() == text["set"]
-    _nothing_overflows(page, size, "the new-password page")
+    nothing_overflows(page, "the new-password page")
     page.fill("input[name=new_password1]", NEW_PASSWORD)
     page.fill("input[name=new_password2]", NEW_PASSWORD)
     page.click("main button[type=submit]")
@@ -129,15 +110,16 @@ def test_reset_the_password_from_the_email_then_make_and_revoke_a_token(access_p
     assert text["changed"] in page.locator(".messages").inner_text()
     # The link is spent.
     page.goto(link)
-    assert _path(page) == link and page.locator("main form").count() == 0
+    assert path_of(page) == link and page.locator("main form").count() == 0
 
     # Sign in with the new password; the user menu › API tokens.
     sign_in_through_form(page, email, NEW_PASSWORD)
+    open_menu(page)
     page.locator("summary.whoami").click()
     page.locator(".user-menu a[href='/profile/api-tokens/']").click()
     page.wait_for_url("**/profile/api-tokens/")
     assert page.locator("h1").inner_text() == text["tokens"]
-    _nothing_overflows(page, size, "the API tokens page")
+    nothing_overflows(page, "the API tokens page")
 
     # Make a token: the key is shown once, and works.
     page.fill("input[name=name]", "Nightly export")
@@ -145,19 +127,19 @@ def test_reset_the_password_from_the_email_then_make_and_revoke_a_token(access_p
     page.click("#token-form button[type=submit]")
     key = page.locator("#new-token-key").inner_text().strip()
     assert len(key) == 43
-    _nothing_overflows(page, size, "the new key")
+    nothing_overflows(page, "the new key")
     status, body = _api_status(live_server, key)
     assert status == 200 and body["email"] == email
     page.goto("/profile/api-tokens/")
     assert page.locator("#new-token-key").count() == 0 and key not in page.content()
     assert "Nightly export" in page.locator("#tokens").inner_text()
-    _nothing_overflows(page, size, "the token list")
+    nothing_overflows(page, "the token list")
 
     # Revoke it, after the confirmation page.
     page.locator("#tokens a[href$='/revoke/']").click()
     page.wait_for_url("**/revoke/")
     assert page.locator("h1").inner_text() == text["revoke"]
-    _nothing_overflows(page, size, "the revoke confirmation")
+    nothing_overflows(page, "the revoke confirmation")
     page.click("#confirm-revoke")
     page.wait_for_url("**/profile/api-tokens/")
     assert text["revoked"] in page.locator(".messages").inner_text()

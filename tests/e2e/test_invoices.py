@@ -14,7 +14,7 @@ import pytest
 
 from invoices import demo as invoices_demo
 from invoices.models import Invoice
-from tests.e2e.test_pay_by_invoice import SIZES, _nothing_overflows
+from tests.e2e.layout import nothing_overflows
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,25 +53,9 @@ LANGUAGES = {
 }
 
 
-@pytest.fixture(params=list(SIZES))
-def size(request):
-    return request.param
-
-
-@pytest.fixture(params=list(LANGUAGES))
-def language(request):
-    return request.param
-
-
 @pytest.fixture
-def sized_page(browser, live_server, size):
-    context = browser.new_context(base_url=live_server.url, locale="en-GB", accept_downloads=True, **SIZES[size])
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    page.csp_violations = []
-    page.on("console", lambda m: "Content Security Policy" in m.text and page.csp_violations.append(m.text))
-    yield page
-    context.close()
+def sized_page(new_page, size):
+    return new_page(size, accept_downloads=True, timeout=20_000)
 
 
 def _download(page, click) -> tuple[str, bytes]:
@@ -81,7 +65,7 @@ def _download(page, click) -> tuple[str, bytes]:
     return download.suggested_filename, open(download.path(), "rb").read()
 
 
-def test_invoices_filter_download_and_export(sized_page, size, language, tmp_path):
+def test_invoices_filter_download_and_export(sized_page, language, tmp_path):
     from accounts import demo as accounts_demo
     from tests.e2e.signing_in import sign_in_through_form
 
@@ -98,7 +82,7 @@ def test_invoices_filter_download_and_export(sized_page, size, language, tmp_pat
     rows = page.locator("#invoice-list tbody tr")
     assert rows.count() == 3
     assert page.locator("fieldset.month-field legend").first.inner_text() == text["from"]
-    _nothing_overflows(page, size, "invoices")
+    nothing_overflows(page, "invoices")
 
     # Nothing ticked: back to the list with the message.
     page.click("#download-selected")
@@ -119,7 +103,7 @@ def test_invoices_filter_download_and_export(sized_page, size, language, tmp_pat
     assert page.locator("select[name=period_from_month] option:checked").inner_text() == (
         page.locator(f"select[name=period_from_month] option[value='{invoice.period.month}']").inner_text()
     )
-    _nothing_overflows(page, size, "invoices")
+    nothing_overflows(page, "invoices")
 
     # The ticked invoice as a ZIP of its PDF.
     page.check(f"input[name=invoice][value='{invoice.pk}']")
@@ -146,7 +130,7 @@ def test_invoices_filter_download_and_export(sized_page, size, language, tmp_pat
         heading.startswith(f"{text['subscription']}: {subscription.name}")
         and str(subscription.subscription_id) in heading
     )
-    _nothing_overflows(page, size, "invoices")
+    nothing_overflows(page, "invoices")
     name, data = _download(page, lambda: page.click(f"text={text['lines']}"))
     lines = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert name == f"{invoice.number}-lines.csv" and len(lines) == invoice.lines.count() + 1

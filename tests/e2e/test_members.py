@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import pytest
 from django.core import mail
 
-from tests.e2e.test_pay_by_invoice import SIZES, _nothing_overflows
+from tests.e2e.layout import nothing_overflows
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,38 +47,6 @@ TEXT = {
 }
 
 
-@pytest.fixture(params=list(SIZES))
-def size(request):
-    return request.param
-
-
-@pytest.fixture(params=["en", "nl"])
-def language(request):
-    return request.param
-
-
-@pytest.fixture
-def new_page(browser, live_server, size):
-    contexts = []
-
-    def make():
-        context = browser.new_context(base_url=live_server.url, locale="en-GB", **SIZES[size])
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.csp_violations = []
-        page.on("console", lambda m: "Content Security Policy" in m.text and page.csp_violations.append(m.text))
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
-def _path(page) -> str:
-    return urlparse(page.url).path
-
-
 def _row(page, email):
     return page.locator(f"#members tbody tr[data-email='{email}']")
 
@@ -95,7 +63,7 @@ def test_mem_invite_accept_change_and_remove(new_page, size, language):
     members_path = f"/billing-accounts/{demo.accounts['woodgrove'].pk}/members/"
 
     # The owner opens the members page from the overview: the demo's pending invitation is there.
-    owner = sign_in_through_form(new_page(), OWNER)
+    owner = sign_in_through_form(new_page(size), OWNER)
     owner.locator(f"main a[href='{members_path}']").click()
     owner.wait_for_url(f"**{members_path}")
     assert owner.locator("h1").inner_text() == text["title"]
@@ -104,14 +72,14 @@ def test_mem_invite_accept_change_and_remove(new_page, size, language):
         cell = _row(owner, OWNER).locator("td.member-roles")
         assert cell.evaluate("el => getComputedStyle(el, '::before').content") == text["label"]
         assert cell.bounding_box()["width"] > _row(owner, OWNER).bounding_box()["width"] * 0.9  # stacked
-    _nothing_overflows(owner, size, "members page")
+    nothing_overflows(owner, "members page")
 
     # Invite: a bad address first, then the colleague as a billing account reader.
     owner.fill("#id_email", "not-an-address")
     owner.check("input[name=roles][value=ba_reader]")
     owner.locator("#invite button[type=submit]").click()
     assert owner.locator("#invite .field.has-error .error").count() == 1
-    _nothing_overflows(owner, size, "invite form with an error")
+    nothing_overflows(owner, "invite form with an error")
     owner.fill("#id_email", INVITEE)
     owner.check("input[name=roles][value=ba_reader]")
     owner.locator("#invite button[type=submit]").click()
@@ -122,10 +90,10 @@ def test_mem_invite_accept_change_and_remove(new_page, size, language):
     invited = next(m for m in mail.outbox if m.to == [INVITEE])
     assert invited.subject == text["subject"]
     link = re.search(r"https?://\S+/invitations/\S+/", invited.body).group(0)
-    colleague = new_page()
+    colleague = new_page(size)
     colleague.goto(urlparse(link).path)
     assert INVITEE in colleague.locator("#invitation").inner_text()
-    _nothing_overflows(colleague, size, "invitation page")
+    nothing_overflows(colleague, "invitation page")
     colleague.fill("#id_full_name", "E2E Colleague")
     colleague.fill("#id_password", "a-long-Pass-phrase-77")
     colleague.fill("#id_password_again", "a-long-Pass-phrase-77")
@@ -144,7 +112,7 @@ def test_mem_invite_accept_change_and_remove(new_page, size, language):
     _row(owner, INVITEE).locator(f"a[href$='/members/{invitee_id}/']").click()
     owner.uncheck("input[name=roles][value=ba_reader]")
     owner.check("input[name=roles][value=ba_contributor]")
-    _nothing_overflows(owner, size, "change roles page")
+    nothing_overflows(owner, "change roles page")
     owner.locator("main form button[type=submit]").click()
     owner.wait_for_url(f"**{members_path}")
     assert text["saved"] in owner.locator(".messages").inner_text()
@@ -153,13 +121,13 @@ def test_mem_invite_accept_change_and_remove(new_page, size, language):
     # Remove, after the confirmation page.
     _row(owner, INVITEE).locator("a[href$='/remove/']").click()
     assert owner.locator("h1").inner_text() == text["confirm"]
-    _nothing_overflows(owner, size, "remove confirmation")
+    nothing_overflows(owner, "remove confirmation")
     owner.locator("main form button[type=submit]").click()
     owner.wait_for_url(f"**{members_path}")
     assert text["removed"] in owner.locator(".messages").inner_text()
     assert _row(owner, INVITEE).count() == 0
     assert text["history"] in owner.locator("#member-changes").inner_text()
-    _nothing_overflows(owner, size, "members page after the changes")
+    nothing_overflows(owner, "members page after the changes")
 
     # The colleague was told of both changes.
     kinds = [m.subject for m in mail.outbox if m.to == [INVITEE]]

@@ -8,8 +8,9 @@ button carries the amount; paid, and the overview says so."""
 import pytest
 
 from billing_portal.money import format_money
+from tests.e2e.browsing import enter_card
+from tests.e2e.layout import nothing_overflows
 from tests.e2e.signing_in import sign_in_through_form
-from tests.e2e.test_pay_by_invoice import SIZES, _nothing_overflows
 from tests.payments.conftest import make_invoice
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,25 +41,6 @@ TEXT = {
 }
 
 
-@pytest.fixture(params=list(SIZES))
-def size(request):
-    return request.param
-
-
-@pytest.fixture(params=["en", "nl"])
-def language(request):
-    return request.param
-
-
-@pytest.fixture
-def sized_page(browser, live_server, size):
-    context = browser.new_context(base_url=live_server.url, locale="en-GB", **SIZES[size])
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
-
-
 def _jan(language):
     """Jan Smit's web-direct account with its demo card (insufficient funds) and a due invoice."""
     from accounts import demo as accounts_demo
@@ -72,17 +54,7 @@ def _jan(language):
     return demo, make_invoice(demo.profiles["individual"], total="112.54")
 
 
-def _enter_card(page, number):
-    page.wait_for_url("**/sandbox-gateway/**")
-    page.fill("input[name=number]", number)
-    page.fill("input[name=exp_month]", "08")
-    page.fill("input[name=exp_year]", "2033")
-    page.fill("input[name=cvc]", "123")
-    page.fill("input[name=holder_name]", "Jan Smit")
-    page.click("button[value=submit]")
-
-
-def test_overview_then_pay_now_declined_another_card_made_active_and_paid(sized_page, size, language):
+def test_overview_then_pay_now_declined_another_card_made_active_and_paid(sized_page, language):
     from payments import services
     from payments.models import PaymentMethod
 
@@ -100,7 +72,7 @@ def test_overview_then_pay_now_declined_another_card_made_active_and_paid(sized_
     facts = scope.inner_text()
     assert text["balance"] in facts and amount in facts and invoice.number in facts
     assert "Visa •••• 9995" in scope.locator("[data-field=payment-method]").inner_text()
-    _nothing_overflows(page, size, "the overview")
+    nothing_overflows(page, "the overview")
     scope.locator(f"#pay-now-{profile.pk}").click()
 
     # Pay now with the active card: declined, explained for this code, in the invoice's context.
@@ -112,16 +84,16 @@ def test_overview_then_pay_now_declined_another_card_made_active_and_paid(sized_
     assert text["declined"] in decline.inner_text() and text["guidance"] in decline.inner_text()
     assert invoice.number in page.locator(".breadcrumbs").inner_text()
     assert page.locator("nav.mainnav a[aria-current=page]").inner_text() == text["invoices"]
-    _nothing_overflows(page, size, "the declined payment")
+    nothing_overflows(page, "the declined payment")
 
     # Try another card: the card form, made the card for automatic payments in the same step.
     page.click("#decline-another-card")
     page.wait_for_url(f"**/invoices/{invoice.pk}/pay/add-card/")
     page.check("#id_make_active")
     assert page.locator("#id_subscription_id").input_value() == str(demo.subscriptions["individual"].subscription_id)
-    _nothing_overflows(page, size, "the card form")
+    nothing_overflows(page, "the card form")
     page.click("main button[type=submit]")
-    _enter_card(page, "4242 4242 4242 4242")
+    enter_card(page, "4242 4242 4242 4242", holder="Jan Smit")
     page.wait_for_url(f"**/invoices/{invoice.pk}/pay/?method=*")
     assert text["active"] in page.locator(".messages").inner_text()
     assert "4242" in page.locator("input[name=method]:checked").locator("xpath=..").inner_text()
@@ -141,10 +113,10 @@ def test_overview_then_pay_now_declined_another_card_made_active_and_paid(sized_
     assert text["nothing"] in scope.inner_text()
     assert "Visa •••• 4242" in scope.locator("[data-field=payment-method]").inner_text()
     assert amount in scope.locator("[data-field=last-payment]").inner_text()
-    _nothing_overflows(page, size, "the overview after paying")
+    nothing_overflows(page, "the overview after paying")
 
 
-def test_overview_of_an_enrollment_and_a_customer_agreement(sized_page, size, language):
+def test_overview_of_an_enrollment_and_a_customer_agreement(sized_page, language):
     """The EA admin reads the enrollment's PO number and its window; the owner of a
     customer agreement one card per billing profile, one of them without invoices."""
     from accounts import demo as accounts_demo
@@ -169,7 +141,7 @@ def test_overview_of_an_enrollment_and_a_customer_agreement(sized_page, size, la
     assert "87654321" in scope.locator("[data-field=po-number]").inner_text()
     assert northwind.payment_reference in scope.inner_text()
     assert scope.locator("a.button-primary").count() == 0  # enrollments pay by bank transfer
-    _nothing_overflows(page, size, "the enrollment's overview")
+    nothing_overflows(page, "the enrollment's overview")
 
     page.context.clear_cookies()
     sign_in_through_form(page, "ca.owner@woodgrove.example")
@@ -179,4 +151,4 @@ def test_overview_of_an_enrollment_and_a_customer_agreement(sized_page, size, la
     assert nl.locator(f"#pay-now-{demo.profiles['woodgrove_nl'].pk}").is_visible()
     assert de.locator("[data-field=no-invoices]").is_visible()
     assert "4242" in de.locator("[data-field=payment-method]").inner_text()
-    _nothing_overflows(page, size, "the customer agreement's overview")
+    nothing_overflows(page, "the customer agreement's overview")

@@ -4,19 +4,10 @@ import datetime as dt
 
 import pytest
 
+from tests.e2e.browsing import enter_card
 from tests.payments.conftest import make_invoice
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _enter_card(page, number, cvc="123"):
-    page.wait_for_url("**/sandbox-gateway/**")
-    page.fill("input[name=number]", number)
-    page.fill("input[name=exp_month]", "08")
-    page.fill("input[name=exp_year]", "2033")
-    page.fill("input[name=cvc]", cvc)
-    page.fill("input[name=holder_name]", "Ava de Vries")
-    page.click("button[value=submit]")
 
 
 def _row(page, number):
@@ -46,7 +37,7 @@ def test_pay_2_3_4_pay_a_past_due_invoice_with_a_new_card_then_a_decline_in_dutc
     assert page.locator("h2", has_text="Select a payment method").is_visible()
     page.click("#pay-add-card")
     page.click("main button[type=submit]")
-    _enter_card(page, "3782 822463 10005", cvc="4321")
+    enter_card(page, "3782 822463 10005", cvc="4321")
     page.wait_for_url(f"**/invoices/{past_due.pk}/pay/?method=*")
     assert page.locator("input[name=method]:checked").locator("xpath=..").inner_text().count("0005") == 1
     page.click("#pay-now")
@@ -61,7 +52,7 @@ def test_pay_2_3_4_pay_a_past_due_invoice_with_a_new_card_then_a_decline_in_dutc
     _row(page, due.number).locator("a.button-primary").click()
     page.click("#pay-add-card")
     page.click("main button[type=submit]")
-    _enter_card(page, "4000 0000 0000 9995")
+    enter_card(page, "4000 0000 0000 9995")
     page.wait_for_url(f"**/invoices/{due.pk}/pay/?method=*")
     page.click("#pay-now")
     decline = page.locator(".decline").inner_text()

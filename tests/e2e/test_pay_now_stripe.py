@@ -5,25 +5,16 @@ asks for 3-D Secure), the payment confirmed in the bank's check, the invoice Pai
 
 import pytest
 
-from tests.e2e.test_pay_by_invoice import SIZES, _overflow
+from tests.e2e.layout import nothing_overflows
 from tests.payments.conftest import make_invoice
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(params=list(SIZES))
-def size(request):
-    return request.param
-
-
 @pytest.fixture
-def stripe_page(browser, live_server, stripe_settings, size):
+def stripe_page(new_page, stripe_settings, size):
     stripe_settings.PAYMENT_GATEWAY = "stripe"
-    context = browser.new_context(base_url=live_server.url, locale="en-GB", **SIZES[size])
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
+    return new_page(size)
 
 
 def _enter_card(page, number):
@@ -34,7 +25,7 @@ def _enter_card(page, number):
     page.click("#stripe-save")
 
 
-def test_pay_2_3_4_pay_now_with_stripe_elements_and_3d_secure(stripe_page, size):
+def test_pay_2_3_4_pay_now_with_stripe_elements_and_3d_secure(stripe_page):
     from accounts import demo as accounts_demo
     from accounts.demo import DEMO_PASSWORD
     from payments.models import Payment, PaymentMethod
@@ -53,7 +44,7 @@ def test_pay_2_3_4_pay_now_with_stripe_elements_and_3d_secure(stripe_page, size)
     page.click("main button[type=submit]")
     page.wait_for_url("**/stripe/setup-intents/seti_*/")
     page.wait_for_selector("#card-element input[placeholder=number]")
-    assert not _overflow(page, size, "the card page")
+    nothing_overflows(page, "the card page")
 
     # The bank declines the first card: said on the card page, with the PM-7 guidance.
     _enter_card(page, "4000000000000002")
@@ -72,7 +63,7 @@ def test_pay_2_3_4_pay_now_with_stripe_elements_and_3d_secure(stripe_page, size)
 
     page.click("#pay-now")
     page.wait_for_url("**/stripe/payment-intents/pi_*/")
-    assert not _overflow(page, size, "the authentication page")
+    nothing_overflows(page, "the authentication page")
     page.click("text=Complete authentication")
     page.wait_for_url(f"**/invoices/{invoice.pk}/")
     assert "is paid" in page.locator(".messages").inner_text()

@@ -5,27 +5,14 @@ paid one, and finds the same receipt in the Receipts block of the invoice's page
 
 import pytest
 
-from tests.e2e.test_pay_by_invoice import SIZES, _nothing_overflows
+from tests.e2e.browsing import follow_nav
+from tests.e2e.layout import nothing_overflows
 from tests.payments.conftest import INSUFFICIENT, give_card, make_invoice
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(params=list(SIZES))
-def size(request):
-    return request.param
-
-
-@pytest.fixture
-def sized_page(browser, live_server, size):
-    context = browser.new_context(base_url=live_server.url, locale="en-GB", accept_downloads=True, **SIZES[size])
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
-
-
-def test_payment_history_then_download_the_receipt(sized_page, size, tmp_path):
+def test_payment_history_then_download_the_receipt(new_page, size, tmp_path):
     from accounts import demo as accounts_demo
     from accounts.demo import DEMO_PASSWORD
     from payments import demo as payments_demo
@@ -47,14 +34,14 @@ def test_payment_history_then_download_the_receipt(sized_page, size, tmp_path):
     )
     receipt = paid.receipt
 
-    page = sized_page
+    page = new_page(size, accept_downloads=True)
     page.goto("/sign-in/")
     page.fill("input[name=username]", "wd.admin@contoso.example")
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("main button[type=submit]")
     page.wait_for_url(lambda url: "/sign-in/" not in url)
 
-    page.click("nav.mainnav >> text=Payment history")
+    follow_nav(page, "Payment history")
     page.wait_for_url("**/payments/")
     assert page.locator("h1").inner_text() == "Payment history"
     rows = page.locator("#payment-history tbody tr")
@@ -71,7 +58,7 @@ def test_payment_history_then_download_the_receipt(sized_page, size, tmp_path):
         assert label == '"Amount"'
         box, row_box = cell.bounding_box(), rows.nth(1).bounding_box()
         assert box["width"] > row_box["width"] * 0.9  # a cell spans the row: stacked, not a column
-    _nothing_overflows(page, size, "payment history")
+    nothing_overflows(page, "payment history")
 
     with page.expect_download() as download_info:
         rows.nth(1).locator("a.document-link").click()

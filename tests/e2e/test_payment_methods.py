@@ -6,19 +6,10 @@ import logging
 import pytest
 from django.core.management import call_command
 
+from tests.e2e.browsing import enter_card
 from tests.payments.conftest import luhn_hits
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _enter_card(page, number, cvc="123"):
-    page.wait_for_url("**/sandbox-gateway/**")
-    page.fill("input[name=number]", number)
-    page.fill("input[name=exp_month]", "10")
-    page.fill("input[name=exp_year]", "2032")
-    page.fill("input[name=cvc]", cvc)
-    page.fill("input[name=holder_name]", "Ava de Vries")
-    page.click("button[value=submit]")
 
 
 def _active_row(page):
@@ -44,7 +35,7 @@ def test_pm_4_6_7_account_admin_manages_cards_in_the_browser(page, sign_in, capl
     page.click("#add-card")
     assert page.is_checked("input[name=make_active]")
     page.click("main button[type=submit]")
-    _enter_card(page, "3782 822463 10005", cvc="1234")
+    enter_card(page, "3782 822463 10005", cvc="1234", expiry=("10", "2032"))
     page.wait_for_selector("text=was added")
     assert "0005" in _active_row(page).inner_text()
     # The active marker moved on the other subscription that shared the old card too.
@@ -69,7 +60,7 @@ def test_pm_4_6_7_account_admin_manages_cards_in_the_browser(page, sign_in, capl
     # A card the bank declines: the reason and the PM-7 guidance.
     page.goto(f"/subscriptions/{staging.subscription_id}/payment-methods/add/")
     page.click("main button[type=submit]")
-    _enter_card(page, "4000 0000 0000 0002")
+    enter_card(page, "4000 0000 0000 0002", expiry=("10", "2032"))
     decline = page.locator(".decline").inner_text()
     assert "declined" in decline
     assert "Are international transactions enabled on your card?" in decline

@@ -9,47 +9,13 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.e2e.browsing import open_menu, path_of
+from tests.e2e.layout import nothing_overflows
 from tests.factories import totp_code, totp_code_for_secret
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SIZES = {
-    "desktop": {"viewport": {"width": 1280, "height": 800}},
-    "phone": {
-        "viewport": {"width": 390, "height": 844},
-        "is_mobile": True,
-        "has_touch": True,
-        "device_scale_factor": 2,
-    },
-}
 SUPPORT = "support@portal.example"
-
-
-@pytest.fixture(params=list(SIZES))
-def size(request):
-    return request.param
-
-
-@pytest.fixture
-def staff_page(browser, live_server, size):
-    context = browser.new_context(base_url=live_server.url, locale="en-GB", **SIZES[size])
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.csp_violations = []
-    page.on("console", lambda m: "Content Security Policy" in m.text and page.csp_violations.append(m.text))
-    yield page
-    context.close()
-
-
-def _path(page) -> str:
-    return urlparse(page.url).path
-
-
-def _fits(page, size):
-    if size != "phone":
-        return
-    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1] == SIZES["phone"]["viewport"]["width"], f"{page.url} overflows: {widths}"
 
 
 def _password_step(page):
@@ -62,49 +28,51 @@ def _password_step(page):
     page.wait_for_url(lambda url: urlparse(url).path != "/sign-in/")
 
 
-def test_support_user_sets_up_the_app_then_signs_in_with_a_code(staff_page, size):
+def test_support_user_sets_up_the_app_then_signs_in_with_a_code(sized_page):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from accounts import demo as accounts_demo
 
     demo = accounts_demo.seed()
-    page = staff_page
+    page = sized_page
 
     # First sign-in: held at the set-up page, whatever page is asked for.
     _password_step(page)
-    assert _path(page) == "/security/two-factor/set-up/"
+    assert path_of(page) == "/security/two-factor/set-up/"
     assert page.locator("h1").inner_text() == "Set up two-factor sign-in"
     assert "Set up the app now to continue" in page.locator("main").inner_text()
     assert page.locator("nav.mainnav").count() == 0
     qr = page.locator(".qr svg.qr-code")
     assert qr.is_visible() and qr.bounding_box()["width"] >= 120
-    _fits(page, size)
+    nothing_overflows(page)
     page.goto("/support-queue/")
-    assert _path(page) == "/security/two-factor/set-up/"
+    assert path_of(page) == "/security/two-factor/set-up/"
 
     secret = page.locator("#totp-secret").inner_text()
     page.fill("input[name=otp]", totp_code_for_secret(secret))
     page.get_by_role("button", name="Turn on two-factor sign-in").click()
     page.wait_for_url(lambda url: urlparse(url).path == "/support-queue/")
     assert "Two-factor sign-in is on" in page.locator(".messages").inner_text()
+    open_menu(page)
     assert page.locator("nav.mainnav a[href='/support-queue/']").is_visible()
     page.goto("/security/")
     assert "cannot be turned off" in page.locator("main").inner_text()
-    _fits(page, size)
+    nothing_overflows(page)
 
     # Sign out, and in again: the code step, a wrong code first.
+    open_menu(page)
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/sign-in/")
     _password_step(page)
-    assert _path(page) == "/sign-in/code/"
+    assert path_of(page) == "/sign-in/code/"
     assert page.locator("h1").inner_text() == "Enter your code"
-    _fits(page, size)
+    nothing_overflows(page)
     device = TOTPDevice.objects.get(user=demo.users["support"], confirmed=True)
     right = totp_code(device)
     page.fill("input[name=otp]", "000000" if right != "000000" else "111111")
     page.get_by_role("button", name="Continue").click()
     assert "The code is not correct" in page.locator(".field .error").inner_text()
-    assert _path(page) == "/sign-in/code/"
+    assert path_of(page) == "/sign-in/code/"
     # The device waits a second after a wrong code (django-otp's throttling).
     page.wait_for_timeout(1500)
     page.fill("input[name=otp]", totp_code(device))
