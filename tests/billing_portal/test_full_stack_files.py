@@ -34,7 +34,7 @@ def test_compose_has_the_full_stack():
 def test_image_installs_the_runtime_requirements_only():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "FROM python:3.11" in dockerfile
-    assert "pip install --no-cache-dir -r requirements.txt" in dockerfile
+    assert "pip install --no-cache-dir --require-hashes -r requirements.txt" in dockerfile
     # The image runs as the unprivileged portal user, after collectstatic (run as root).
     assert "useradd" in dockerfile and " portal" in dockerfile
     lines = [line.strip() for line in dockerfile.splitlines()]
