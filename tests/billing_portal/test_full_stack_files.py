@@ -52,6 +52,7 @@ def test_every_web_start_uses_the_threaded_gunicorn_config():
     exec((ROOT / "gunicorn.conf.py").read_text(), config)  # noqa: S102 - the repository's own file
     assert config["wsgi_app"] == "billing_portal.wsgi:application"
     assert config["worker_class"] == "gthread" and config["threads"] >= 2 and config["workers"] >= 2
+    assert config["control_socket_disable"] is True  # no gunicornc socket in the container
     assert 'CMD ["gunicorn"]' in (ROOT / "Dockerfile").read_text()
     assert "WORKDIR /app" in (ROOT / "Dockerfile").read_text()
 
