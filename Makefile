@@ -18,9 +18,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 venv: $(VENV)/.installed
 
 ## make lock: the locks again from requirements*.in, keeping every pin that still fits;
-## make lock UPGRADE=1: every package to its newest release within the bounds of the .in files
+## make lock UPGRADE=1: every package to its newest release within the bounds of the .in files;
+## make lock UPGRADE_PACKAGE="NAME ...": only those
 LOCK = $(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version 3.11 --python-platform linux \
-	--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
+	--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) $(foreach p,$(UPGRADE_PACKAGE),--upgrade-package $(p))
 lock: venv
 	$(LOCK) requirements.in -o requirements.txt
 	$(LOCK) requirements-dev.in -o requirements-dev.txt
