@@ -4,8 +4,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core gettext \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
+# The runtime lock: every package pinned with its hashes (docs/operations.md, "Dependencies").
 COPY requirements.txt .
-RUN pip install --no-cache-dir -r requirements.txt
+RUN pip install --no-cache-dir --require-hashes -r requirements.txt
 # The portal runs as an unprivileged user; the media volume is created owned by it.
 RUN useradd --create-home --uid 1000 --user-group portal \
     && mkdir -p /data/media && chown portal:portal /data/media

@@ -6,15 +6,26 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 APPS_WITH_OWN_CATALOGUE := payments invoices purchase_orders support
 
-.PHONY: run test venv migrate seed lint bench load messages compilemessages worker beat clean
+.PHONY: run test venv lock migrate seed lint bench load messages compilemessages worker beat clean
 
+# Every install is from a lock (requirements*.txt: every package pinned, with hashes),
+# made from requirements*.in by `make lock`; docs/operations.md, "Dependencies".
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	$(VENV)/bin/pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $@
 
 venv: $(VENV)/.installed
+
+## make lock: the locks again from requirements*.in, keeping every pin that still fits;
+## make lock UPGRADE=1: every package to its newest release within the bounds of the .in files;
+## make lock UPGRADE_PACKAGE="NAME ...": only those
+LOCK = $(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version 3.11 --python-platform linux \
+	--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) $(foreach p,$(UPGRADE_PACKAGE),--upgrade-package $(p))
+lock: venv
+	$(LOCK) requirements.in -o requirements.txt
+	$(LOCK) requirements-dev.in -o requirements-dev.txt
+	$(LOCK) requirements-load.in -o requirements-load.txt
 
 migrate: venv
 	$(PY) manage.py migrate --noinput
@@ -40,7 +51,7 @@ bench: venv
 
 # locust and its dependencies: only for `make load` (CI and `make test` never install them).
 $(VENV)/.installed-load: $(VENV)/.installed requirements-load.txt
-	$(VENV)/bin/pip install --quiet -r requirements-load.txt
+	$(VENV)/bin/pip install --quiet --require-hashes -r requirements-load.txt
 	touch $@
 
 ## make load: load test with locust against gunicorn in production mode (needs DATABASE_URL

@@ -23,6 +23,11 @@ threads = int(os.environ.get("WEB_THREADS", "4"))
 # A worker silent for longer is restarted (the card processor's timeout, 10 s, is shorter).
 timeout = 30
 graceful_timeout = 30
+# No control socket (gunicorn 25.1 on makes one by default, in $XDG_RUNTIME_DIR or
+# ~/.gunicorn/, for its gunicornc tool): the container is managed by its signals and
+# its orchestrator, the portal user's home is no place for a socket, and two web
+# processes of one user (the benchmarks, the load test) would remove each other's.
+control_socket_disable = True
 
 
 def child_exit(server, worker):

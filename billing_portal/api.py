@@ -11,7 +11,7 @@ import decimal
 import functools
 import operator
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.http import Http404, JsonResponse
@@ -28,6 +28,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import DomainError
+from .parsers import PayloadTooLarge
 
 
 def positive_int_param(name: str, raw: str) -> int:
@@ -319,6 +320,10 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        # DRF (3.17 on) reads a JSON or form body through Django's request.body, whose
+        # DATA_UPLOAD_MAX_MEMORY_SIZE check comes before the parser's own: the same 413.
+        exc = PayloadTooLarge(_("The request body is too large."))
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

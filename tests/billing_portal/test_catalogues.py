@@ -14,7 +14,8 @@ SKIP = {".venv", "node_modules", "staticfiles", "media", ".git"}
 def _catalogues():
     found = []
     for po in ROOT.glob("**/locale/nl/LC_MESSAGES/*.po"):
-        if SKIP & set(po.relative_to(ROOT).parts):
+        parts = po.relative_to(ROOT).parts
+        if SKIP & set(parts) or any(part.startswith(".venv-") for part in parts):  # .gitignore's .venv-*
             continue
         found.append(po)
     return sorted(found)

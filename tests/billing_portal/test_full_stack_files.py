@@ -79,7 +79,7 @@ def test_compose_restarts_services_and_keeps_them_light():
 def test_image_installs_the_runtime_requirements_only():
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "FROM python:3.11" in dockerfile
-    assert "pip install --no-cache-dir -r requirements.txt" in dockerfile
+    assert "pip install --no-cache-dir --require-hashes -r requirements.txt" in dockerfile
     # The image runs as the unprivileged portal user, after collectstatic (run as root).
     assert "useradd" in dockerfile and " portal" in dockerfile
     lines = [line.strip() for line in dockerfile.splitlines()]
@@ -97,6 +97,7 @@ def test_every_web_start_uses_the_threaded_gunicorn_config():
     exec((ROOT / "gunicorn.conf.py").read_text(), config)  # noqa: S102 - the repository's own file
     assert config["wsgi_app"] == "billing_portal.wsgi:application"
     assert config["worker_class"] == "gthread" and config["threads"] >= 2 and config["workers"] >= 2
+    assert config["control_socket_disable"] is True  # no gunicornc socket in the container
     assert 'CMD ["gunicorn"]' in (ROOT / "Dockerfile").read_text()
     assert "WORKDIR /app" in (ROOT / "Dockerfile").read_text()
 
