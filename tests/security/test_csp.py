@@ -15,7 +15,7 @@ NOT_PAGES = ("templates/emails/", "invoices/templates/invoices/pdf/")
 def _page_templates():
     for path in sorted(ROOT.glob("**/templates/**/*.html")):
         rel = path.relative_to(ROOT).as_posix()
-        if rel.startswith((".venv/", "node_modules/")) or any(part in rel for part in NOT_PAGES):
+        if rel.startswith((".venv", "node_modules/")) or any(part in rel for part in NOT_PAGES):
             continue
         yield rel, path.read_text()
 
