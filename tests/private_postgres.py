@@ -19,13 +19,14 @@ import json
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = "portal_template"
@@ -51,12 +52,6 @@ def unavailable_reason() -> str | None:
         except KeyError:
             return "runs as the postgres OS user when the tests run as root, and there is no such user"
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class PrivatePostgres:
