@@ -39,7 +39,12 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["portal"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # WeasyPrint logs each step of every render at INFO (seven lines a PDF): noise in the
+        # PDF workers' logs; its warnings (a CSS rule it ignores, a missing image) still show.
+        "weasyprint.progress": {"level": "WARNING"},
+    },
 }
 
 METRICS_TOKEN = env_str("METRICS_TOKEN")

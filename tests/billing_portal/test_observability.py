@@ -76,6 +76,19 @@ def test_log_lines_are_json_with_the_request_id_and_no_card_number(client, json_
     assert outside["message"] == "card [card number removed] given"
 
 
+def test_a_pdf_render_logs_none_of_weasyprints_progress_steps(json_log):
+    from invoices import pdf
+
+    root = logging.getLogger()
+    level, root.level = root.level, logging.INFO  # the workers' default LOG_LEVEL
+    try:
+        pdf.html_to_pdf("<p>Invoice INV-LOG-1</p>")
+    finally:
+        root.level = level
+    assert not [line for line in json_log() if line["logger"].startswith("weasyprint")]
+    assert logging.getLogger("weasyprint.progress").isEnabledFor(logging.WARNING)
+
+
 def test_the_request_id_travels_in_the_headers_of_a_published_task_and_back_in_the_worker():
     token = observability._request_id.set("req-travels-0001")
     try:
