@@ -5,6 +5,7 @@ formatted as the template did it (``formats.localize``, the ``date``, ``money`` 
 ``unit_price`` filters) and escaped; the markup matches the columns of
 invoices/invoice_detail.html."""
 
+from functools import lru_cache
 from html import escape
 
 from django.template.defaultfilters import date as date_filter
@@ -16,6 +17,7 @@ from django.utils.translation import gettext
 
 from . import printed
 from .formatting import by_subscription
+from .models import InvoiceLine
 from .templatetags.invoice_tags import money, unit_price
 
 LINE_COLUMNS = (
@@ -53,7 +55,7 @@ def line_rows(invoice) -> str:
     badge = _BADGE.format(escape(gettext("Marketplace")))
     label, none = escape(gettext("Subscription")), escape(gettext("No subscription"))
     out = []
-    for _pk, group in by_subscription(invoice.lines.values_list(*LINE_COLUMNS), key=lambda row: row[0]):
+    for _pk, group in by_subscription(_line_values().filter(invoice_id=invoice.pk), key=lambda row: row[0]):
         name, subscription_id = group[0][1:3]
         out.append(
             _GROUP.format(
@@ -62,6 +64,14 @@ def line_rows(invoice) -> str:
         )
         out += _lines(group, currency, badge)
     return mark_safe("".join(out))  # every value above is escaped
+
+
+@lru_cache(maxsize=1)
+def _line_values():
+    """The lines' columns (``LINE_COLUMNS``, the subscription joined) in their order,
+    resolved once like the lists' (``selectors._newest_first``): resolving them cost
+    about a third of the lines' query. Only ever filtered (a copy), never read."""
+    return InvoiceLine.objects.order_by("invoice_id", "position").values_list(*LINE_COLUMNS)
 
 
 def _lines(group, currency, badge) -> list[str]:

@@ -63,23 +63,27 @@ def invoice_filter_scopes(user) -> list[tuple]:
     billing profile id, the profile's name, None for a default profile, which the
     interface never shows). Every invoice line names its subscription and a subscription
     never leaves its account, so these are the scopes of every invoice the user sees."""
-    rows = (
-        Subscription.objects.filter(permissions.can_view_invoices_filter(user))
-        .order_by("profile__account__name", "profile__name", "name", "pk")
-        .values_list(
-            "subscription_id",
-            "name",
-            "pk",
-            "profile_id",
-            "profile__account__name",
-            "profile__name",
-            "profile__is_default",
-        )
-    )
+    rows = _scope_rows().filter(permissions.can_view_invoices_filter(user))
     return [
         (uuid, name, pk, profile_id, None if is_default else scope_name(account_name, profile_name, is_default))
         for uuid, name, pk, profile_id, account_name, profile_name, is_default in rows
     ]
+
+
+@lru_cache(maxsize=1)
+def _scope_rows() -> QuerySet:
+    """The columns and order of ``invoice_filter_scopes``, resolved once (as
+    ``_newest_first``): on every list page, resolving them cost more than the query's
+    filter. Only ever filtered (a copy), never read."""
+    return Subscription.objects.order_by("profile__account__name", "profile__name", "name", "pk").values_list(
+        "subscription_id",
+        "name",
+        "pk",
+        "profile_id",
+        "profile__account__name",
+        "profile__name",
+        "profile__is_default",
+    )
 
 
 def _invoice_with_scope(pk) -> Invoice:

@@ -6,6 +6,7 @@ its invoice."""
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from django.http import Http404
 from django.urls import reverse
@@ -49,8 +50,15 @@ def receipt_links_for_invoice(*, invoice) -> list[ReceiptLink]:
             url=reverse("payments:receipt_pdf", args=[receipt.pk]),
         )
         # The links read nothing of the invoice: not joined (the page is costed per query).
-        for receipt in receipts_for_invoice(invoice).select_related(None)
+        for receipt in _by_number().filter(invoice_id=invoice.pk)
     ]
+
+
+@lru_cache(maxsize=1)
+def _by_number():
+    """Receipts by number, the order resolved once for the invoice page (as
+    ``invoices.selectors._newest_first``). Only ever filtered (a copy), never read."""
+    return Receipt.objects.order_by("number")
 
 
 def receipts_for_user(user, profile=None):
