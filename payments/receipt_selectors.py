@@ -33,7 +33,7 @@ class ReceiptLink:
 
 def receipts_for_invoice(invoice):
     """The receipts of an invoice the caller has already been allowed to read, by number."""
-    return Receipt.objects.filter(invoice=invoice).select_related("invoice").order_by("number")
+    return _by_number().filter(invoice_id=invoice.pk).select_related("invoice")
 
 
 def receipt_links_for_invoice(*, invoice) -> list[ReceiptLink]:
@@ -56,8 +56,8 @@ def receipt_links_for_invoice(*, invoice) -> list[ReceiptLink]:
 
 @lru_cache(maxsize=1)
 def _by_number():
-    """Receipts by number, the order resolved once for the invoice page (as
-    ``invoices.selectors._newest_first``). Only ever filtered (a copy), never read."""
+    """Receipts by number, the order resolved once (as ``invoices.selectors._newest_first``):
+    the invoice page and the API's receipts of an invoice filter it. Never read itself."""
     return Receipt.objects.order_by("number")
 
 
