@@ -7,6 +7,8 @@ at the currency's minor unit is formatted with Python's number formatting and th
 locale's symbols; anything else (negative, more decimals, unusual patterns) goes to
 ``format_money``. A test compares both for many amounts in every currency and language.
 
+``unit_price_formatter`` does the same for unit prices (``format_unit_price``).
+
 ``url_maker(name)`` turns one ``reverse()`` into a function of the object id, for
 pages that link every row to the same view. ``by_subscription`` groups an invoice's lines
 under their subscriptions (page and PDF).
@@ -19,31 +21,17 @@ from babel import Locale
 from babel.numbers import get_currency_precision, get_currency_symbol, get_decimal_symbol, get_group_symbol
 from django.urls import NoReverseMatch, reverse
 
-from billing_portal.money import LOCALES, format_money
+from billing_portal.money import LOCALES, format_money, format_unit_price
 
 _SENTINEL = 918273645
 
 
 @lru_cache(maxsize=64)
 def money_formatter(currency: str, language: str):
-    locale = Locale.parse(LOCALES.get(language, "en_IE"))
-    pattern = locale.currency_formats["standard"]
-    digits = get_currency_precision(currency)
-    simple = (
-        pattern.grouping == (3, 3)
-        and pattern.int_prec[0] == 1
-        and pattern.frac_prec == (2, 2)
-        and not pattern.exp_prec
-        and "@" not in pattern.pattern
-        and "'" not in pattern.prefix[0] + pattern.suffix[0]
-        and "¤¤" not in pattern.prefix[0] + pattern.suffix[0]
-    )
-    if not simple:
+    parts = _plain_pattern(currency, language)
+    if parts is None:
         return lambda amount: format_money(amount, currency, language)
-    symbol = get_currency_symbol(currency, locale)
-    prefix = pattern.prefix[0].replace("¤", symbol)
-    suffix = pattern.suffix[0].replace("¤", symbol)
-    symbols = str.maketrans({",": get_group_symbol(locale), ".": get_decimal_symbol(locale)})
+    prefix, suffix, symbols, digits = parts
     spec = f",.{digits}f"
 
     def fmt(amount) -> str:
@@ -53,6 +41,52 @@ def money_formatter(currency: str, language: str):
         return prefix + format(value, spec).translate(symbols) + suffix
 
     return fmt
+
+
+@lru_cache(maxsize=64)
+def unit_price_formatter(currency: str, language: str):
+    """As ``money_formatter``, for ``billing_portal.money.format_unit_price``: the
+    currency's minor digits at least, every further decimal that is not zero."""
+    parts = _plain_pattern(currency, language)
+    if parts is None:
+        return lambda amount: format_unit_price(amount, currency, language)
+    prefix, suffix, symbols, digits = parts
+
+    def fmt(amount) -> str:
+        value = (amount if isinstance(amount, Decimal) else Decimal(amount)).normalize()
+        if not value.is_finite() or value.is_signed():
+            return format_unit_price(value, currency, language)
+        places = max(digits, -value.as_tuple().exponent)
+        return prefix + format(value, f",.{places}f").translate(symbols) + suffix
+
+    return fmt
+
+
+def _plain_pattern(currency: str, language: str):
+    """(prefix, suffix, symbols, minor digits) of the locale's currency pattern when it is
+    the plain kind Python's number formatting can follow (groups of three, two minimum
+    fraction digits, no quoting); None otherwise."""
+    locale = Locale.parse(LOCALES.get(language, "en_IE"))
+    pattern = locale.currency_formats["standard"]
+    plain = (
+        pattern.grouping == (3, 3)
+        and pattern.int_prec[0] == 1
+        and pattern.frac_prec == (2, 2)
+        and not pattern.exp_prec
+        and "@" not in pattern.pattern
+        and "'" not in pattern.prefix[0] + pattern.suffix[0]
+        and "¤¤" not in pattern.prefix[0] + pattern.suffix[0]
+    )
+    if not plain:
+        return None
+    symbol = get_currency_symbol(currency, locale)
+    symbols = str.maketrans({",": get_group_symbol(locale), ".": get_decimal_symbol(locale)})
+    return (
+        pattern.prefix[0].replace("¤", symbol),
+        pattern.suffix[0].replace("¤", symbol),
+        symbols,
+        get_currency_precision(currency),
+    )
 
 
 def url_maker(name: str):

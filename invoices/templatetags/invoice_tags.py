@@ -33,7 +33,11 @@ def unit_price(amount, currency):
     if amount in (None, ""):
         return ""
     try:
-        return format_unit_price(Decimal(str(amount)), currency, translation.get_language() or "en")
+        value = Decimal(str(amount))
+        language = translation.get_language() or "en"
+        if currency in CURRENCIES:  # format_unit_price's result, with the locale data read once
+            return formatting.unit_price_formatter(currency, language)(value)
+        return format_unit_price(value, currency, language)
     except (InvalidOperation, KeyError, ValueError):
         return f"{amount} {currency}"
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from accounts import permissions
 from accounts import services as account_services
 from accounts.models import BillingProfile
-from billing_portal.money import CURRENCIES, format_money
+from billing_portal.money import CURRENCIES, format_money, format_unit_price
 from invoices import formatting, services
 from invoices.models import Invoice, InvoiceStatus, PaymentTerms
 from invoices.views import PAGE_SIZE
@@ -136,6 +136,26 @@ def test_money_formatter_matches_format_money_examples(value):
     for currency in CURRENCIES:
         for language in ("en", "nl"):
             assert formatting.money_formatter(currency, language)(Decimal(value)) == format_money(
+                Decimal(value), currency, language
+            )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    amount=st.decimals(min_value=Decimal("-100000000"), max_value=Decimal("100000000"), allow_nan=False, places=6),
+    currency=st.sampled_from(sorted(CURRENCIES)),
+    language=st.sampled_from(["en", "nl", "de"]),
+)
+def test_unit_price_formatter_matches_format_unit_price(amount, currency, language):
+    expected = format_unit_price(amount, currency, language)
+    assert formatting.unit_price_formatter(currency, language)(amount) == expected
+
+
+@pytest.mark.parametrize("value", ["0", "0.000000", "0.0184", "10", "10.500000", "1234567.123456", "-0.25", "0.000001"])
+def test_unit_price_formatter_matches_format_unit_price_examples(value):
+    for currency in CURRENCIES:
+        for language in ("en", "nl"):
+            assert formatting.unit_price_formatter(currency, language)(Decimal(value)) == format_unit_price(
                 Decimal(value), currency, language
             )
 
