@@ -71,11 +71,13 @@ def test_503_when_a_non_redis_broker_is_unreachable(client, settings):
     settings.CELERY_BROKER_URL = f"amqp://guest:guest@127.0.0.1:{_closed_port()}//"
     from billing_portal.celery import app
 
-    app.conf.broker_url = settings.CELERY_BROKER_URL
+    # The write URL too: a test that ran earlier may have set it, and it wins over broker_url.
+    old = app.conf.broker_url, app.conf.broker_write_url
+    app.conf.broker_url = app.conf.broker_write_url = settings.CELERY_BROKER_URL
     try:
         response = client.get("/healthz")
     finally:
-        app.conf.broker_url = "memory://"
+        app.conf.broker_url, app.conf.broker_write_url = old
     assert response.status_code == 503
     assert response.json()["checks"]["broker"] == "unreachable"
 
