@@ -1,5 +1,8 @@
 """Database helpers shared by the apps."""
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 from django.core.exceptions import EmptyResultSet
 from django.db import IntegrityError, NotSupportedError, connection, connections, transaction
 from django.db.models.query import FlatValuesListIterable, ModelIterable, ValuesListIterable, get_related_populators
@@ -39,6 +42,20 @@ def insert_once(instance, *, unique: tuple[str, ...]) -> bool:
     return True
 
 
+class _Compiled(NamedTuple):
+    """What ``PreparedRead`` keeps of its compiled query."""
+
+    alias: str
+    sql: str
+    params: tuple
+    place: int  # where the id goes in ``params``
+    locks: bool  # select_for_update: only inside a transaction
+    compiler: object
+    converters: dict
+    build: Callable[[list], list]
+    id_range: tuple  # (low, high) of the id's column; None for no bound
+
+
 class PreparedRead:
     """A read of one fixed shape whose SQL is compiled once per process, for the queries
     that every request of a page runs with only an id changing.
@@ -56,9 +73,9 @@ class PreparedRead:
     ``lookup`` must take an integer (a primary key or foreign key id): ``value`` is turned
     into one with ``int()``, as the ORM does for such a field (ValueError otherwise, and
     TypeError for None, where the ORM would look for NULL); an id out of the column's
-    range matches nothing, as in the ORM. A queryset this cannot run as its own iterable would (prefetching,
-    annotations, extra columns, named or dict rows, an empty ``__in``) is refused when it
-    is compiled (NotSupportedError), never answered differently."""
+    range matches nothing, as in the ORM. A queryset this cannot run as its own iterable
+    would (prefetching, annotations, extra columns, named or dict rows, an empty ``__in``)
+    is refused when it is compiled (NotSupportedError), never answered differently."""
 
     MARKER = 918_273_645_019  # an id no table reaches, found once in the compiled parameters
 
@@ -80,20 +97,20 @@ class PreparedRead:
 
     def rows(self, value) -> list:
         value = int(value)
-        compiled = self._compiled or self._compile()
-        alias, sql, params, place, locks, compiler, converters, build, (low, high) = compiled
-        database = connections[alias]
+        read = self._compiled or self._compile()
+        low, high = read.id_range
         if not (low is None or low <= value) or not (high is None or value <= high):
             return []  # as the ORM: an id out of the column's range matches nothing
-        if locks and database.get_autocommit():
+        database = connections[read.alias]
+        if read.locks and database.get_autocommit():
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
-        params = [*params[:place], value, *params[place + 1 :]]
+        params = [*read.params[: read.place], value, *read.params[read.place + 1 :]]
         with database.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(read.sql, params)
             rows = cursor.fetchall()
-        if converters:
-            rows = list(compiler.apply_converters(rows, converters))
-        return build(rows, alias)
+        if read.converters:
+            rows = list(read.compiler.apply_converters(rows, read.converters))
+        return read.build(rows)
 
     def _compile(self):
         queryset = self._queryset.filter(**{self._lookup: self.MARKER})
@@ -112,16 +129,16 @@ class PreparedRead:
         if len(places) != 1:
             raise NotSupportedError(f"PreparedRead: {self._lookup!r} is not one integer parameter")
         converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
-        self._compiled = (
-            alias,
-            sql,
-            list(params),
-            places[0],
-            bool(query.select_for_update),
-            compiler,
-            converters,
-            _BUILDERS[kind](compiler, alias),
-            self._range(compiler.connection),
+        self._compiled = _Compiled(
+            alias=alias,
+            sql=sql,
+            params=tuple(params),
+            place=places[0],
+            locks=bool(query.select_for_update),
+            compiler=compiler,
+            converters=converters,
+            build=_BUILDERS[kind](compiler, alias),
+            id_range=self._range(compiler.connection),
         )
         return self._compiled
 
@@ -141,10 +158,10 @@ def _model_rows(compiler, alias):
     names = [column[0].target.attname for column in select[start:end]]
     populators = get_related_populators(klass_info, select, alias)
 
-    def build(rows, db):
+    def build(rows):
         out = []
         for row in rows:
-            instance = model.from_db(db, names, row[start:end])
+            instance = model.from_db(alias, names, row[start:end])
             for populator in populators:
                 populator.populate(row, instance)
             out.append(instance)
@@ -155,6 +172,6 @@ def _model_rows(compiler, alias):
 
 _BUILDERS = {
     ModelIterable: _model_rows,
-    ValuesListIterable: lambda compiler, alias: lambda rows, db: [tuple(row) for row in rows],
-    FlatValuesListIterable: lambda compiler, alias: lambda rows, db: [row[0] for row in rows],
+    ValuesListIterable: lambda compiler, alias: lambda rows: [tuple(row) for row in rows],
+    FlatValuesListIterable: lambda compiler, alias: lambda rows: [row[0] for row in rows],
 }

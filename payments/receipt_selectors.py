@@ -6,7 +6,6 @@ its invoice."""
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
 
 from django.http import Http404
 from django.urls import reverse
@@ -34,7 +33,7 @@ class ReceiptLink:
 
 def receipts_for_invoice(invoice):
     """The receipts of an invoice the caller has already been allowed to read, by number."""
-    return _by_number().filter(invoice_id=invoice.pk).select_related("invoice")
+    return _BY_NUMBER.filter(invoice_id=invoice.pk).select_related("invoice")
 
 
 def receipt_links_for_invoice(*, invoice) -> list[ReceiptLink]:
@@ -55,15 +54,11 @@ def receipt_links_for_invoice(*, invoice) -> list[ReceiptLink]:
     ]
 
 
-@lru_cache(maxsize=1)
-def _by_number():
-    """Receipts by number, the order resolved once (as ``invoices.selectors._newest_first``):
-    the invoice page and the API's receipts of an invoice filter it. Never read itself."""
-    return Receipt.objects.order_by("number")
-
-
-# The invoice page's receipts, compiled once (0.6 ms of CPU through the ORM, 0.1 ms prepared).
-_OF_INVOICE = PreparedRead(_by_number(), "invoice_id")
+# Receipts by number, the order resolved once: the API's receipts of an invoice filter it
+# (never read itself), and the invoice page's are read with it compiled once (0.6 ms of
+# CPU through the ORM, 0.1 ms prepared).
+_BY_NUMBER = Receipt.objects.order_by("number")
+_OF_INVOICE = PreparedRead(_BY_NUMBER, "invoice_id")
 
 
 def receipts_for_user(user, profile=None):
