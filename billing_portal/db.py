@@ -42,6 +42,10 @@ def insert_once(instance, *, unique: tuple[str, ...]) -> bool:
     return True
 
 
+_SLOTS = 99
+_BIGINT = 2**63  # a further value outside [-2**63, 2**63) fits no integer column
+
+
 class _Compiled(NamedTuple):
     """What ``PreparedRead`` keeps of its compiled query."""
 
@@ -49,6 +53,7 @@ class _Compiled(NamedTuple):
     sql: str
     params: tuple
     place: int  # where the id goes in ``params``
+    slots: tuple  # where each further value (``PreparedRead.slot(n)``) goes, in order
     locks: bool  # select_for_update: only inside a transaction
     compiler: object
     converters: dict
@@ -75,7 +80,12 @@ class PreparedRead:
     TypeError for None, where the ORM would look for NULL); an id out of the column's
     range matches nothing, as in the ORM. A queryset this cannot run as its own iterable
     would (prefetching, annotations, extra columns, named or dict rows, an empty ``__in``)
-    is refused when it is compiled (NotSupportedError), never answered differently."""
+    is refused when it is compiled (NotSupportedError), never answered differently.
+
+    A further integer the query needs elsewhere (a join's condition, say) is written into
+    the queryset as ``PreparedRead.slot(1)``, ``slot(2)`` ...; ``rows(value, *further)``
+    puts them in, in that order. A further value may be None, and one out of the 64-bit
+    range is None too: the query compares it with SQL's NULL, which equals nothing."""
 
     MARKER = 918_273_645_019  # an id no table reaches, found once in the compiled parameters
 
@@ -84,10 +94,17 @@ class PreparedRead:
         self._lookup = lookup
         self._compiled = None
 
-    def one(self, value):
+    @classmethod
+    def slot(cls, number: int) -> int:
+        """The marker of the ``number``-th further value (from 1), for the queryset."""
+        if not 1 <= number <= _SLOTS:
+            raise ValueError(f"PreparedRead.slot numbers go from 1 to {_SLOTS}")
+        return cls.MARKER + number
+
+    def one(self, value, *further):
         """The single row for ``value``: the model's DoesNotExist if there is none (and
         MultipleObjectsReturned if there are several), like ``get()``."""
-        rows = self.rows(value)
+        rows = self.rows(value, *further)
         if len(rows) == 1:
             return rows[0]
         model = self._queryset.model
@@ -95,16 +112,22 @@ class PreparedRead:
             f"{len(rows)} {model._meta.object_name} rows for {self._lookup}={value!r}"
         )
 
-    def rows(self, value) -> list:
+    def rows(self, value, *further) -> list:
         value = int(value)
+        further = [None if v is None else int(v) for v in further]
         read = self._compiled or self._compile()
+        if len(further) != len(read.slots):
+            raise TypeError(f"PreparedRead: {len(read.slots)} further values expected, {len(further)} given")
         low, high = read.id_range
         if not (low is None or low <= value) or not (high is None or value <= high):
             return []  # as the ORM: an id out of the column's range matches nothing
         database = connections[read.alias]
         if read.locks and database.get_autocommit():
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
-        params = [*read.params[: read.place], value, *read.params[read.place + 1 :]]
+        params = list(read.params)
+        params[read.place] = value
+        for place, number in zip(read.slots, further, strict=True):
+            params[place] = number if number is None or -_BIGINT <= number < _BIGINT else None
         with database.cursor() as cursor:
             cursor.execute(read.sql, params)
             rows = cursor.fetchall()
@@ -128,12 +151,23 @@ class PreparedRead:
         places = [i for i, param in enumerate(params) if param == self.MARKER]
         if len(places) != 1:
             raise NotSupportedError(f"PreparedRead: {self._lookup!r} is not one integer parameter")
+        slots = []
+        for number in range(1, _SLOTS + 1):
+            found = [i for i, param in enumerate(params) if param == self.slot(number)]
+            if not found:
+                break
+            if len(found) != 1:
+                raise NotSupportedError(f"PreparedRead: slot({number}) is not one integer parameter")
+            slots.append(found[0])
+        if any(type(p) is int and self.MARKER + len(slots) < p <= self.slot(_SLOTS) for p in params):
+            raise NotSupportedError("PreparedRead: the slots must be numbered from 1 without a gap")
         converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
         self._compiled = _Compiled(
             alias=alias,
             sql=sql,
             params=tuple(params),
             place=places[0],
+            slots=tuple(slots),
             locks=bool(query.select_for_update),
             compiler=compiler,
             converters=converters,

@@ -7,14 +7,15 @@ from decimal import Decimal
 
 import pytest
 from django.db import NotSupportedError, connection, transaction
-from django.db.models import Count
+from django.db.models import Count, FilteredRelation, Q
 from django.db.models.sql.compiler import SQLCompiler
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
 from billing_portal.db import PreparedRead
 from invoices.models import Invoice, InvoiceLine
-from tests.payments.conftest import make_invoice
+from payments.models import PaymentMethod
+from tests.payments.conftest import APPROVED, give_card, make_invoice
 
 pytestmark = pytest.mark.django_db
 
@@ -128,3 +129,51 @@ def test_a_locking_read_needs_a_transaction(invoice):
         assert read.one(invoice.pk).profile.pk == invoice.profile_id
     if connection.features.has_select_for_update:
         assert "FOR UPDATE" in queries.captured_queries[-1]["sql"]
+
+
+def _with_card(card):
+    """An invoice with one of its profile's cards joined by a condition: the card is the
+    read's further value (as the pay service's locked invoice)."""
+    return (
+        Invoice.objects.annotate(
+            chosen_card=FilteredRelation("profile__payment_methods", condition=Q(profile__payment_methods__pk=card))
+        )
+        .select_related("profile", "chosen_card")
+        .order_by()
+    )
+
+
+def test_a_further_value_in_a_join_condition_answers_as_the_orm(invoice, demo):
+    card = give_card(demo, invoice.profile, APPROVED, make_active=False)
+    other_scope = give_card(demo, demo.profiles["fabrikam"], APPROVED, make_active=False)
+    read = PreparedRead(_with_card(PreparedRead.slot(1)), "pk")
+    for value in (card.pk, other_scope.pk, 0):
+        prepared, orm = read.one(invoice.pk, value), _with_card(value).get(pk=invoice.pk)
+        assert _row_of(prepared) == _row_of(orm) and _row_of(prepared.profile) == _row_of(orm.profile)
+        found = getattr(prepared, "chosen_card", None)
+        assert getattr(found, "pk", None) == getattr(getattr(orm, "chosen_card", None), "pk", None)
+        assert (found is not None) == (value == card.pk)
+    assert isinstance(read.one(invoice.pk, str(card.pk)).chosen_card, PaymentMethod)
+    # None, and an id out of the 64-bit range, join no card; the invoice is still found.
+    for value in (None, 2**63, -(2**63) - 1, 10**30):
+        assert getattr(read.one(invoice.pk, value), "chosen_card", None) is None
+    with pytest.raises(ValueError):
+        read.one(invoice.pk, "abc")
+
+
+def test_further_values_are_counted_and_numbered(invoice):
+    read = PreparedRead(_with_card(PreparedRead.slot(1)), "pk")
+    with pytest.raises(TypeError):
+        read.rows(invoice.pk)
+    with pytest.raises(TypeError):
+        read.rows(invoice.pk, 1, 2)
+    with pytest.raises(TypeError):
+        PreparedRead(WITH_SCOPE, "pk").rows(invoice.pk, 1)
+    with pytest.raises(NotSupportedError):  # slot(2) without a slot(1)
+        PreparedRead(_with_card(PreparedRead.slot(2)), "pk").rows(invoice.pk, 1)
+    twice = Invoice.objects.filter(Q(profile_id=PreparedRead.slot(1)) | Q(account_id=PreparedRead.slot(1)))
+    with pytest.raises(NotSupportedError):
+        PreparedRead(twice, "pk").rows(invoice.pk, 1)
+    for number in (0, 100):
+        with pytest.raises(ValueError):
+            PreparedRead.slot(number)

@@ -9,7 +9,7 @@ from django.urls import reverse
 from invoices.models import Invoice
 from notifications.models import Notification
 from payments import services
-from payments.models import Payment, SandboxCharge
+from payments.models import Payment, PaymentMethod, SandboxCharge
 from tests.factories import UserFactory, make_account, make_subscription
 
 from .conftest import APPROVED_MC, INSUFFICIENT, TIMEOUT, enter_card, give_card, make_invoice
@@ -483,3 +483,33 @@ def test_bank_transfer_refused_for_customers(cards):
             reference="x",
             actor=cards.users["wd_invoice_admin"],
         )
+
+
+@pytest.mark.parametrize("which", ["other_scope", "removed", "unknown", "beyond_64_bits"])
+def test_pay_3_only_one_of_the_scopes_cards_is_charged(cards, client_for, api_for, which):
+    """PAY-3: the card to pay with is one of the invoice's scope's cards that is not
+    removed; any other id, whatever its size, is refused (400 in the API, the form's
+    error on the page), nothing charged, no payment recorded, the invoice still due."""
+    admin, contoso = cards.users["wd_admin"], cards.profiles["contoso"]
+    invoice = make_invoice(contoso)
+    if which == "other_scope":
+        card_id = _active(cards.profiles["woodgrove_nl"]).pk
+    elif which == "removed":
+        removed = give_card(cards, contoso, APPROVED_MC, make_active=False)
+        services.payment_method_remove(payment_method=removed, actor=admin)
+        card_id = removed.pk
+    elif which == "unknown":
+        card_id = max(PaymentMethod.objects.values_list("pk", flat=True)) + 1000
+    else:
+        card_id = 2**70
+    charges = SandboxCharge.objects.count()
+    response = api_for(admin).post(
+        f"/api/v1/invoices/{invoice.pk}/pay/", {"payment_method": card_id}, format="json", HTTP_IDEMPOTENCY_KEY="c1"
+    )
+    assert response.status_code == 400 and response.json()["code"] == "invalid_payment_method"
+    browser = client_for(admin)
+    page = browser.post(pay_url(invoice), {"method": card_id, "token": _token(browser, invoice)})
+    assert page.status_code == 400 and "Select a payment method." in page.content.decode()
+    assert not Payment.objects.filter(invoice=invoice).exists() and SandboxCharge.objects.count() == charges
+    invoice.refresh_from_db()
+    assert invoice.status == "due"
