@@ -75,3 +75,45 @@ def test_a_list_task_stops_at_once_when_the_database_is_gone():
     with pytest.raises(OperationalError):
         queue.each(work, [1, 2, 3], key="item_id")
     assert tried == [1]  # not three connect timeouts
+
+
+@pytest.mark.redis
+def test_a_published_task_asks_for_no_result(monkeypatch):
+    """Nothing waits for the result of a task the portal publishes (its work is recorded
+    in the database): the message tells the worker to store none, and the publisher
+    does not subscribe to it (two fewer round trips to Redis a publish)."""
+    import json
+    import os
+
+    import redis
+    from kombu import pools
+
+    from billing_portal import queue
+
+    url, conf = os.environ["REDIS_URL"], app.conf
+    saved = (conf.broker_url, conf.broker_write_url, conf.broker_read_url, conf.task_always_eager)
+
+    def use(broker, eager):
+        conf.broker_url = conf.broker_write_url = conf.broker_read_url = broker
+        conf.update(task_always_eager=eager, CELERY_TASK_ALWAYS_EAGER=eager)
+        pools.reset()
+        app._pool = None
+        app.amqp._producer_pool = None
+        queue.reset()
+
+    value = f"no-result-{uuid.uuid4().hex}"
+    use(url, eager=False)
+    subscribed = []
+    monkeypatch.setattr(app.backend, "on_task_call", lambda producer, task_id: subscribed.append(task_id))
+    try:
+        assert queue.publish("billing_portal.ping", value)
+    finally:
+        use(saved[0], saved[3])
+        conf.broker_write_url, conf.broker_read_url = saved[1], saved[2]
+    client = redis.Redis.from_url(url)
+    ours = [raw for raw in client.lrange("default", 0, -1) if value.encode() in raw]
+    assert len(ours) == 1
+    client.lrem("default", 1, ours[0])
+    headers = json.loads(ours[0])["headers"]
+    assert headers["task"] == "billing_portal.ping" and headers["ignore_result"] is True
+    assert subscribed == []
