@@ -151,16 +151,12 @@ class PreparedRead:
         places = [i for i, param in enumerate(params) if param == self.MARKER]
         if len(places) != 1:
             raise NotSupportedError(f"PreparedRead: {self._lookup!r} is not one integer parameter")
-        slots = []
-        for number in range(1, _SLOTS + 1):
-            found = [i for i, param in enumerate(params) if param == self.slot(number)]
-            if not found:
-                break
-            if len(found) != 1:
-                raise NotSupportedError(f"PreparedRead: slot({number}) is not one integer parameter")
-            slots.append(found[0])
-        if any(type(p) is int and self.MARKER + len(slots) < p <= self.slot(_SLOTS) for p in params):
-            raise NotSupportedError("PreparedRead: the slots must be numbered from 1 without a gap")
+        # Where each slot's marker is, by its number: each once, numbered 1, 2 ... without a gap.
+        found = [(p - self.MARKER, i) for i, p in enumerate(params) if type(p) is int and 0 < p - self.MARKER <= _SLOTS]
+        numbers = sorted(number for number, _place in found)
+        if numbers != list(range(1, len(found) + 1)):
+            raise NotSupportedError("PreparedRead: each slot once, numbered from 1 without a gap")
+        slots = [place for _number, place in sorted(found)]
         converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
         self._compiled = _Compiled(
             alias=alias,

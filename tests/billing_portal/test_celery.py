@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from billing_portal.celery import app
-from tests.workers import run_in_worker
+from tests.workers import run_in_worker, use_broker
 
 
 def test_celery_configuration():
@@ -86,29 +86,20 @@ def test_a_published_task_asks_for_no_result(monkeypatch):
     import os
 
     import redis
-    from kombu import pools
 
     from billing_portal import queue
 
     url, conf = os.environ["REDIS_URL"], app.conf
     saved = (conf.broker_url, conf.broker_write_url, conf.broker_read_url, conf.task_always_eager)
 
-    def use(broker, eager):
-        conf.broker_url = conf.broker_write_url = conf.broker_read_url = broker
-        conf.update(task_always_eager=eager, CELERY_TASK_ALWAYS_EAGER=eager)
-        pools.reset()
-        app._pool = None
-        app.amqp._producer_pool = None
-        queue.reset()
-
     value = f"no-result-{uuid.uuid4().hex}"
-    use(url, eager=False)
+    use_broker(url, eager=False)
     subscribed = []
     monkeypatch.setattr(app.backend, "on_task_call", lambda producer, task_id: subscribed.append(task_id))
     try:
         assert queue.publish("billing_portal.ping", value)
     finally:
-        use(saved[0], saved[3])
+        use_broker(saved[0], eager=saved[3])
         conf.broker_write_url, conf.broker_read_url = saved[1], saved[2]
     client = redis.Redis.from_url(url)
     ours = [raw for raw in client.lrange("default", 0, -1) if value.encode() in raw]

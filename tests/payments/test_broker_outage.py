@@ -10,7 +10,6 @@ import time
 
 import pytest
 from django.core import mail
-from kombu import pools
 from rest_framework.test import APIClient
 
 from billing_portal import queue
@@ -19,6 +18,7 @@ from invoices import services as invoice_services
 from notifications.models import Notification, NotificationStatus
 from payments.models import Payment, PaymentStatus
 from tests.factories import api_key_for
+from tests.workers import use_broker
 
 from .conftest import APPROVED, enter_card, give_card, make_invoice
 from .test_pay import web_pay
@@ -34,16 +34,6 @@ def _closed_port() -> int:
         return s.getsockname()[1]
 
 
-def _use_broker(url: str, *, eager: bool) -> None:
-    app.conf.broker_url = app.conf.broker_write_url = app.conf.broker_read_url = url
-    # The Django settings carry CELERY_TASK_ALWAYS_EAGER; the namespaced key wins.
-    app.conf.update(task_always_eager=eager, CELERY_TASK_ALWAYS_EAGER=eager)
-    pools.reset()  # kombu's connection and producer pools, keyed by broker address
-    app._pool = None
-    app.amqp._producer_pool = None
-    queue.reset()
-
-
 @pytest.fixture
 def broker_down(settings):
     """Celery publishes to a closed port; the cache is a fail-open Redis on another."""
@@ -56,9 +46,9 @@ def broker_down(settings):
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
-    _use_broker(f"redis://127.0.0.1:{port}/0", eager=False)
+    use_broker(f"redis://127.0.0.1:{port}/0", eager=False)
     yield
-    _use_broker(old_url, eager=old_eager)
+    use_broker(old_url, eager=old_eager)
 
 
 def _timed(call):
@@ -95,7 +85,7 @@ def test_pay_now_form_and_api_answer_normally_and_the_receipt_follows(
     pending = Notification.objects.filter(kind="payment_received", status=NotificationStatus.PENDING)
     assert pending.count() >= 2  # recorded, not sent: the broker is down
     # The broker is back: the sweeper publishes what is still pending, and it is sent.
-    _use_broker(app.conf.broker_url, eager=True)
+    use_broker(app.conf.broker_url, eager=True)
     mail.outbox.clear()
     invoice_services.sweep_unfinished_work(older_than=invoice_services.SWEEP_AFTER * 0)
     assert not Notification.objects.filter(kind="payment_received", status=NotificationStatus.PENDING).exists()
@@ -140,7 +130,7 @@ def test_a_silent_broker_stalls_a_publish_once_then_not_at_all():
     old_url, old_eager = app.conf.broker_url, app.conf.task_always_eager
     stop = threading.Event()
     try:
-        _use_broker(f"redis://127.0.0.1:{listener.getsockname()[1]}/0", eager=False)
+        use_broker(f"redis://127.0.0.1:{listener.getsockname()[1]}/0", eager=False)
         started = time.monotonic()
         assert queue.publish("billing_portal.ping", "x") is False
         first = time.monotonic() - started
@@ -150,5 +140,5 @@ def test_a_silent_broker_stalls_a_publish_once_then_not_at_all():
     finally:
         stop.set()
         listener.close()
-        _use_broker(old_url, eager=old_eager)
+        use_broker(old_url, eager=old_eager)
     assert first < 5 and second < 0.1, (first, second)
