@@ -345,15 +345,28 @@ def can_view_invoices_filter(user, *, account_field: str = "account_id", profile
     can_view_invoices is can_view_profile, i.e. any role that reaches the profile; an
     account-level role reaches every profile of its account, a profile-level role only
     its profile. A test checks filter and predicate agree for every demo persona."""
+    return scope_ids_filter(*visible_scope_ids(user), account_field=account_field, profile_field=profile_field)
+
+
+def visible_scope_ids(user) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """What ``can_view_invoices_filter`` selects: the accounts the user reaches whole (an
+    account-level role) and the further billing profiles (a profile-level role), sorted."""
     account_level = {g.account_id for g in grants(user) if g.profile_id is None}
     profile_level = {g.profile_id for g in grants(user) if g.profile_id is not None}
-    if not account_level and not profile_level:
+    return tuple(sorted(account_level)), tuple(sorted(profile_level))
+
+
+def scope_ids_filter(account_ids, profile_ids, *, account_field: str = "account_id", profile_field: str = "profile_id"):
+    """The ``Q`` of ``can_view_invoices_filter`` for ``visible_scope_ids``: rows of those
+    accounts or of those profiles (none when both are empty). The ids may be
+    ``PreparedRead`` slots (invoices.selectors: a list's first page, compiled once)."""
+    if not account_ids and not profile_ids:
         return Q(pk__in=[])
     query = Q()
-    if account_level:
-        query |= Q(**{f"{account_field}__in": sorted(account_level)})
-    if profile_level:
-        query |= Q(**{f"{profile_field}__in": sorted(profile_level)})
+    if account_ids:
+        query |= Q(**{f"{account_field}__in": list(account_ids)})
+    if profile_ids:
+        query |= Q(**{f"{profile_field}__in": list(profile_ids)})
     return query
 
 

@@ -5,7 +5,13 @@ from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
 from django.db import IntegrityError, NotSupportedError, connection, connections, transaction
-from django.db.models.query import FlatValuesListIterable, ModelIterable, ValuesListIterable, get_related_populators
+from django.db.models.query import (
+    FlatValuesListIterable,
+    ModelIterable,
+    ValuesIterable,
+    ValuesListIterable,
+    get_related_populators,
+)
 from django.db.transaction import TransactionManagementError
 
 
@@ -52,7 +58,7 @@ class _Compiled(NamedTuple):
     alias: str
     sql: str
     params: tuple
-    place: int  # where the id goes in ``params``
+    place: int | None  # where the id goes in ``params`` (None: a read without one)
     slots: tuple  # where each further value (``PreparedRead.slot(n)``) goes, in order
     locks: bool  # select_for_update: only inside a transaction
     compiler: object
@@ -85,11 +91,15 @@ class PreparedRead:
     A further integer the query needs elsewhere (a join's condition, say) is written into
     the queryset as ``PreparedRead.slot(1)``, ``slot(2)`` ...; ``rows(value, *further)``
     puts them in, in that order. A further value may be None, and one out of the 64-bit
-    range is None too: the query compares it with SQL's NULL, which equals nothing."""
+    range is None too: the query compares it with SQL's NULL, which equals nothing.
+
+    ``lookup=None`` reads without an id: every value is a slot's (``rows(*further)``); the
+    queryset may then be sliced (a list's first page: ``[:26]``), whose LIMIT is part of
+    the compiled SQL. Rows may also be dicts (``values()``)."""
 
     MARKER = 918_273_645_019  # an id no table reaches, found once in the compiled parameters
 
-    def __init__(self, queryset, lookup: str):
+    def __init__(self, queryset, lookup: str | None):
         self._queryset = queryset
         self._lookup = lookup
         self._compiled = None
@@ -112,20 +122,29 @@ class PreparedRead:
             f"{len(rows)} {model._meta.object_name} rows for {self._lookup}={value!r}"
         )
 
-    def rows(self, value, *further) -> list:
-        value = int(value)
-        further = [None if v is None else int(v) for v in further]
+    def rows(self, *values) -> list:
+        """The rows for ``values``: the id first (unless ``lookup`` is None), then each slot's."""
         read = self._compiled or self._compile()
+        if read.place is None:
+            value, further = None, values
+        elif not values:
+            raise TypeError(f"PreparedRead: the value of {self._lookup!r} is missing")
+        else:
+            value, *further = values
+            value = int(value)
+        further = [None if v is None else int(v) for v in further]
         if len(further) != len(read.slots):
             raise TypeError(f"PreparedRead: {len(read.slots)} further values expected, {len(further)} given")
-        low, high = read.id_range
-        if not (low is None or low <= value) or not (high is None or value <= high):
-            return []  # as the ORM: an id out of the column's range matches nothing
+        if value is not None:
+            low, high = read.id_range
+            if not (low is None or low <= value) or not (high is None or value <= high):
+                return []  # as the ORM: an id out of the column's range matches nothing
         database = connections[read.alias]
         if read.locks and database.get_autocommit():
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         params = list(read.params)
-        params[read.place] = value
+        if value is not None:
+            params[read.place] = value
         for place, number in zip(read.slots, further, strict=True):
             params[place] = number if number is None or -_BIGINT <= number < _BIGINT else None
         with database.cursor() as cursor:
@@ -136,7 +155,7 @@ class PreparedRead:
         return read.build(rows)
 
     def _compile(self):
-        queryset = self._queryset.filter(**{self._lookup: self.MARKER})
+        queryset = self._queryset if self._lookup is None else self._queryset.filter(**{self._lookup: self.MARKER})
         query, kind = queryset.query, queryset._iterable_class
         if queryset._prefetch_related_lookups or queryset._known_related_objects:
             raise NotSupportedError("PreparedRead: prefetch_related and known related objects are not supported")
@@ -148,8 +167,8 @@ class PreparedRead:
             sql, params = compiler.as_sql()
         except EmptyResultSet:
             raise NotSupportedError("PreparedRead: the query can match nothing (an empty __in)") from None
-        places = [i for i, param in enumerate(params) if param == self.MARKER]
-        if len(places) != 1:
+        places = [i for i, param in enumerate(params) if type(param) is int and param == self.MARKER]
+        if len(places) != (self._lookup is not None):
             raise NotSupportedError(f"PreparedRead: {self._lookup!r} is not one integer parameter")
         # Where each slot's marker is, by its number: each once, numbered 1, 2 ... without a gap.
         found = [(p - self.MARKER, i) for i, p in enumerate(params) if type(p) is int and 0 < p - self.MARKER <= _SLOTS]
@@ -162,13 +181,13 @@ class PreparedRead:
             alias=alias,
             sql=sql,
             params=tuple(params),
-            place=places[0],
+            place=places[0] if places else None,
             slots=tuple(slots),
             locks=bool(query.select_for_update),
             compiler=compiler,
             converters=converters,
             build=_BUILDERS[kind](compiler, alias),
-            id_range=self._range(compiler.connection),
+            id_range=self._range(compiler.connection) if self._lookup is not None else (None, None),
         )
         return self._compiled
 
@@ -200,8 +219,15 @@ def _model_rows(compiler, alias):
     return build
 
 
+def _dict_rows(compiler, alias):
+    """As django.db.models.query.ValuesIterable without extra or annotated columns."""
+    names = compiler.query.values_select
+    return lambda rows: [dict(zip(names, row, strict=True)) for row in rows]
+
+
 _BUILDERS = {
     ModelIterable: _model_rows,
+    ValuesIterable: _dict_rows,
     ValuesListIterable: lambda compiler, alias: lambda rows: [tuple(row) for row in rows],
     FlatValuesListIterable: lambda compiler, alias: lambda rows: [row[0] for row in rows],
 }

@@ -1,5 +1,8 @@
 """Form helpers shared by the apps' views."""
 
+import copy
+
+from django import forms
 from django_countries import countries
 
 from .card_numbers import CARD_NUMBER_REFUSED
@@ -7,6 +10,32 @@ from .errors import DomainError
 
 # The one label of "nothing chosen" in every select of the portal (model forms included).
 EMPTY_CHOICE = "—"
+
+
+class SharedChoicesSelect(forms.Select):
+    """A select whose copies share its choices instead of each normalizing a copy of them.
+
+    A form copies every field and widget of its class per instance (``Form.__init__``);
+    Django's select copies and re-normalizes its choices each time, which for a form
+    with several fixed selects (the invoice list's filters: status, sort, two months,
+    two years) cost about as much as reading the page's rows. The choices of a class's
+    field are never changed in place: a form that needs others assigns new ones
+    (``field.choices = ...``), which replaces them on that form's copy only."""
+
+    def __deepcopy__(self, memo):
+        obj = copy.copy(self)
+        obj.attrs = self.attrs.copy()
+        memo[id(self)] = obj
+        return obj
+
+
+class SharedChoiceField(forms.ChoiceField):
+    """A choice field whose per-form copies share its choices (``SharedChoicesSelect``)."""
+
+    widget = SharedChoicesSelect
+
+    def __deepcopy__(self, memo):
+        return forms.Field.__deepcopy__(self, memo)  # ChoiceField's would deep-copy the choices
 
 
 def country_choices(empty_label=EMPTY_CHOICE):

@@ -23,7 +23,7 @@ from django.utils.dates import MONTHS
 from django.utils.translation import gettext_lazy as _
 
 from billing_portal import clock
-from billing_portal.forms import EMPTY_CHOICE
+from billing_portal.forms import EMPTY_CHOICE, SharedChoiceField, SharedChoicesSelect
 
 from .models import InvoiceLine, InvoiceStatus
 
@@ -72,8 +72,8 @@ class MonthWidget(forms.MultiWidget):
         years = [("", _("Year")), *((str(year), str(year)) for year in range(this_year + 1, FIRST_YEAR - 1, -1))]
         super().__init__(
             {
-                "month": forms.Select(attrs={"aria-label": _("Month")}, choices=months),
-                "year": forms.Select(attrs={"aria-label": _("Year")}, choices=years),
+                "month": SharedChoicesSelect(attrs={"aria-label": _("Month")}, choices=months),
+                "year": SharedChoicesSelect(attrs={"aria-label": _("Year")}, choices=years),
             },
             attrs,
         )
@@ -128,15 +128,15 @@ class InvoiceFilterForm(forms.Form):
         help_text=_("Invoice number, PO number or amount"),
         widget=forms.TextInput(attrs={"type": "search"}),
     )
-    status = forms.ChoiceField(
+    status = SharedChoiceField(
         label=_("Status"), required=False, choices=[("", _("All"))] + list(InvoiceStatus.choices)
     )
     period = forms.CharField(label=_("Billing period"), required=False, max_length=7, widget=forms.HiddenInput)
     period_from = MonthField(label=_("Billing period from"), required=False)
     period_to = MonthField(label=_("Billing period to"), required=False)
-    profile = forms.ChoiceField(label=_("Billing profile"), required=False)
-    subscription = forms.ChoiceField(label=_("Subscription"), required=False)
-    sort = forms.ChoiceField(
+    profile = SharedChoiceField(label=_("Billing profile"), required=False)
+    subscription = SharedChoiceField(label=_("Subscription"), required=False)
+    sort = SharedChoiceField(
         label=_("Sort by"), required=False, choices=[(value, label) for value, (label, _order) in SORTS.items()]
     )
 
@@ -181,6 +181,16 @@ class InvoiceFilterForm(forms.Form):
     def sort_order(self) -> tuple[str, ...]:
         sort = self.cleaned_data.get("sort") if self.is_valid() else None
         return SORTS[sort or DEFAULT_SORT][1]
+
+    def filters_nothing(self) -> bool:
+        """True when ``apply`` lists every invoice in the default order (newest first):
+        no form, no filter, or a form with errors (which filters nothing)."""
+        if not self.is_valid():
+            return True
+        data = self.cleaned_data
+        return (
+            not any(data.get(name) for name in PARAMS if name != "sort") and self.sort_order == SORTS[DEFAULT_SORT][1]
+        )
 
     def apply(self, queryset):
         """``queryset`` (invoices, or their values) filtered and sorted as asked; a form

@@ -1,10 +1,14 @@
 """The invoice list page's rows (``views.invoice_list``): one page read without counting,
 as plain column values, and the table rows built once from escaped values."""
 
+from functools import lru_cache
 from html import escape
 
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.utils import formats, translation
+from django.utils.formats import FORMAT_SETTINGS
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, gettext_noop
 
@@ -109,11 +113,32 @@ _LABELS = {
 }
 
 
-def _row_markup() -> str:
+@lru_cache(maxsize=16)
+def _texts(language: str) -> tuple:
+    """The page's fixed texts in ``language`` (the active one): the row markup with its
+    column names, the status labels and the payment cell's words, escaped, built once
+    per language and process (a translation does not change while a process runs)."""
     markup = _ROW
     for key, label in _LABELS.items():
         markup = markup.replace(f"@{key}@", escape(gettext(label)).replace("{", "{{").replace("}", "}}"))
-    return markup
+    status_labels = {value: escape(str(label)) for value, label in InvoiceStatus.choices}
+    words = tuple(escape(gettext(t)) for t in ("Bank transfer", "reference", "Pay now", "Select"))
+    return (markup, status_labels, *words)
+
+
+@lru_cache(maxsize=4096)
+def _short_date(language: str, day) -> str:
+    """``day`` in the SHORT_DATE_FORMAT of ``language`` (the active one), escaped: a page
+    shows few distinct dates, and formatting one costs more than the rest of its row."""
+    return escape(formats.date_format(day, "SHORT_DATE_FORMAT"))
+
+
+@receiver(setting_changed)
+def _forget_texts(*, setting, **kwargs):
+    """Settings that change the language's texts or date formats (tests) drop both caches."""
+    if setting in FORMAT_SETTINGS or setting in {"FORMAT_MODULE_PATH", "LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS"}:
+        _texts.cache_clear()
+        _short_date.cache_clear()
 
 
 _BANK_TRANSFER = (
@@ -170,17 +195,12 @@ class _Scopes:
 def rows(user, page_rows, seller) -> str:
     """The table rows of ``page_rows`` (LIST_COLUMNS values) as one safe string."""
     language = translation.get_language() or "en"
-    status_labels = {value: escape(str(label)) for value, label in InvoiceStatus.choices}
+    row, status_labels, bank_label, reference_label, pay_label, select_label = _texts(language)
     payable = {InvoiceStatus.DUE, InvoiceStatus.PAST_DUE}
-    bank_label, reference_label, pay_label, select_label = (
-        escape(gettext(t)) for t in ("Bank transfer", "reference", "Pay now", "Select")
-    )
     iban = escape(seller["iban"])
     detail_url = formatting.url_maker("invoices:detail")
     pay_url = formatting.url_maker("payments:pay")
     scopes = _Scopes(user, page_rows)
-    row = _row_markup()
-    dates: dict = {}
     out = []
     for (
         pk,
@@ -196,9 +216,6 @@ def rows(user, page_rows, seller) -> str:
         profile_id,
         *_,
     ) in page_rows:
-        for day in (issue_date, due_date):
-            if day not in dates:
-                dates[day] = escape(formats.date_format(day, "SHORT_DATE_FORMAT"))
         payment = ""
         if status in payable:
             if terms == PaymentTerms.BANK_TRANSFER:
@@ -215,8 +232,8 @@ def rows(user, page_rows, seller) -> str:
                 number=escape(number),
                 scope=scopes.names[profile_id],
                 period=f"{period:%Y-%m}",
-                issue_date=dates[issue_date],
-                due_date=dates[due_date],
+                issue_date=_short_date(language, issue_date),
+                due_date=_short_date(language, due_date),
                 total=escape(formatting.money_formatter(currency, language)(total)),
                 status=escape(status),
                 status_label=status_labels.get(status) or escape(status),

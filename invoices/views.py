@@ -31,7 +31,10 @@ def invoice_list(request):
         data = data.copy()
         data["period_from"] = data["period_to"] = data.pop("period")[-1]
     form = InvoiceFilterForm(data or None, scopes=selectors.invoice_filter_scopes(user))
-    invoices = form.apply(selectors.invoice_values_for_user(user, listing.LIST_COLUMNS))
+    if form.filters_nothing():  # the first page, what most visits show, read prepared
+        invoices = selectors.FirstRowsPrepared(user, listing.LIST_COLUMNS)
+    else:
+        invoices = form.apply(selectors.invoice_values_for_user(user, listing.LIST_COLUMNS))
     page = listing.page(invoices, request.GET.get("page"))
     rows = listing.rows(user, page.object_list, settings.PORTAL_SELLER)
     return render(

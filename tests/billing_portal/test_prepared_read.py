@@ -70,6 +70,30 @@ def test_values_list_rows_in_the_querysets_order(invoice):
     assert PreparedRead(flat, "invoice").rows(invoice.pk) == ["Service 0", "Service 1", "Service 2"]
 
 
+def test_dict_rows_are_the_querysets(invoice):
+    lines = InvoiceLine.objects.values("position", "service_name", "invoice__number").order_by("position")
+    assert PreparedRead(lines, "invoice_id").rows(invoice.pk) == list(lines.filter(invoice_id=invoice.pk))
+
+
+def test_without_an_id_every_value_is_a_slots_and_a_slice_is_kept(invoice, demo):
+    other = make_invoice(demo.profiles["fabrikam"])
+
+    def visible(first, second):
+        return Invoice.objects.filter(profile_id__in=[first, second]).order_by("-pk").values_list("pk", "number")
+
+    read = PreparedRead(visible(PreparedRead.slot(1), PreparedRead.slot(2))[:1], None)
+    for pair in ((invoice.profile_id, other.profile_id), (invoice.profile_id, 0), (0, 0), (None, 2**63)):
+        assert read.rows(*pair) == list(visible(*pair)[:1]), pair
+    assert read.rows(invoice.profile_id, other.profile_id) == [(other.pk, other.number)]
+    with pytest.raises(TypeError):
+        read.rows(invoice.profile_id)
+    with pytest.raises(TypeError):
+        PreparedRead(WITH_SCOPE, "pk").rows()
+    # The id's marker, written into a read without an id, is refused.
+    with pytest.raises(NotSupportedError):
+        PreparedRead(Invoice.objects.filter(pk=PreparedRead.MARKER), None).rows()
+
+
 def test_the_sql_is_compiled_once(invoice, monkeypatch):
     compiled = []
     as_sql = SQLCompiler.as_sql
@@ -110,7 +134,6 @@ def test_several_rows_for_one_are_refused(invoice):
     [
         pytest.param(lambda: Invoice.objects.prefetch_related("lines"), id="prefetch"),
         pytest.param(lambda: Invoice.objects.annotate(n=Count("lines")), id="annotation"),
-        pytest.param(lambda: Invoice.objects.values("pk"), id="dicts"),
         pytest.param(lambda: Invoice.objects.values_list("pk", named=True), id="named"),
         pytest.param(lambda: Invoice.objects.filter(pk__in=[]), id="matches-nothing"),
     ],
