@@ -35,7 +35,6 @@ from unittest import mock
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from kombu import pools
 
 from accounts.models import BillingAccount, BillingProfile, Subscription
 from benchmarks.results import at_least, at_most, info
@@ -222,18 +221,13 @@ def _publishing():
     or to kombu's in-memory broker when none is configured. The queues are emptied
     before and afterwards, so that no worker acts on the benchmark's messages."""
     eager, url = app.conf.task_always_eager, app.conf.broker_write_url or app.conf.broker_url
-    app.conf.update(task_always_eager=False, CELERY_TASK_ALWAYS_EAGER=False)
-    app.conf.broker_url = app.conf.broker_write_url = settings.CELERY_BROKER_URL  # REDIS_URL, or "memory://"
-    pools.reset()
-    queue.reset()
+    queue.use_broker(settings.CELERY_BROKER_URL, eager=False)  # REDIS_URL, or "memory://"
     _purge()
     try:
         yield app.conf.broker_write_url or app.conf.broker_url
     finally:
         _purge()
-        app.conf.update(task_always_eager=eager, CELERY_TASK_ALWAYS_EAGER=eager)
-        app.conf.broker_url = app.conf.broker_write_url = url
-        pools.reset()
+        queue.use_broker(url, eager=eager)
 
 
 def _purge():

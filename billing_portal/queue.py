@@ -83,6 +83,22 @@ def reset() -> None:
     _broker_down_until = 0.0
 
 
+def use_broker(url: str, *, eager: bool) -> None:
+    """Point this process's Celery app at the broker ``url`` (read and write), eager or
+    not (tests and benchmarks). kombu's pools are closed and Celery's references to them
+    dropped, as Celery does after a fork: a producer pool kept across the switch is closed
+    and every later publish would fail ("Acquire on closed pool")."""
+    from kombu import pools
+
+    app.conf.broker_url = app.conf.broker_write_url = app.conf.broker_read_url = url
+    # The Django settings carry CELERY_TASK_ALWAYS_EAGER; the namespaced key wins.
+    app.conf.update(task_always_eager=eager, CELERY_TASK_ALWAYS_EAGER=eager)
+    pools.reset()  # kombu's connection and producer pools, keyed by broker address
+    app._pool = None
+    app.amqp._producer_pool = None
+    reset()
+
+
 # Failures that are not the item's: every other item would meet them too (the database
 # is gone, the task's time is up), so the list stops at once and the task retries later.
 STOPS_THE_LIST = (OperationalError, InterfaceError, SoftTimeLimitExceeded)

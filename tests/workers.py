@@ -17,22 +17,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def use_broker(url: str, *, eager: bool) -> None:
-    """Point this process's Celery app at the broker ``url`` (read and write), eager or not."""
-    from kombu import pools
-
-    from billing_portal import queue
-    from billing_portal.celery import app
-
-    app.conf.broker_url = app.conf.broker_write_url = app.conf.broker_read_url = url
-    # The Django settings carry CELERY_TASK_ALWAYS_EAGER; the namespaced key wins.
-    app.conf.update(task_always_eager=eager, CELERY_TASK_ALWAYS_EAGER=eager)
-    pools.reset()  # kombu's connection and producer pools, keyed by broker address
-    app._pool = None
-    app.amqp._producer_pool = None
-    queue.reset()
-
-
 def database_url_of(connection) -> str:
     """A DATABASE_URL pointing a worker process at this test run's PostgreSQL database."""
     db = connection.settings_dict

@@ -6,7 +6,8 @@ import uuid
 import pytest
 
 from billing_portal.celery import app
-from tests.workers import run_in_worker, use_broker
+from billing_portal.queue import use_broker
+from tests.workers import run_in_worker
 
 
 def test_celery_configuration():
@@ -108,3 +109,21 @@ def test_a_published_task_asks_for_no_result(monkeypatch):
     headers = json.loads(ours[0])["headers"]
     assert headers["task"] == "billing_portal.ping" and headers["ignore_result"] is True
     assert subscribed == []
+
+
+def test_publishing_still_works_after_the_broker_is_switched_again():
+    """``use_broker`` closes kombu's pools; Celery's own reference to the producer pool is
+    dropped with them, or every later publish in the process would fail ("Acquire on
+    closed pool") and be left to the sweeper (as the benchmarks' in-process payment was)."""
+    from billing_portal import queue
+
+    conf = app.conf
+    saved = (conf.broker_url, conf.broker_write_url, conf.broker_read_url, conf.task_always_eager)
+    try:
+        for _ in range(2):
+            use_broker("memory://", eager=False)
+            assert queue.publish("billing_portal.ping", "again")
+            assert not queue.broker_marked_down()
+    finally:
+        use_broker(saved[0], eager=saved[3])
+        conf.broker_write_url, conf.broker_read_url = saved[1], saved[2]

@@ -14,11 +14,11 @@ from rest_framework.test import APIClient
 
 from billing_portal import queue
 from billing_portal.celery import app
+from billing_portal.queue import use_broker
 from invoices import services as invoice_services
 from notifications.models import Notification, NotificationStatus
 from payments.models import Payment, PaymentStatus
 from tests.factories import api_key_for
-from tests.workers import use_broker
 
 from .conftest import APPROVED, enter_card, give_card, make_invoice
 from .test_pay import web_pay
