@@ -16,6 +16,7 @@ and the exports of a list (ZIP of PDFs, CSV), so that every door lists the same 
 
 import re
 from decimal import Decimal
+from functools import lru_cache
 
 from django import forms
 from django.db.models import Q
@@ -61,19 +62,28 @@ def parse_amount(text: str) -> Decimal | None:
     return Decimal(f"{digits}.{fraction}" if fraction else digits)
 
 
+def _newest_year() -> int:
+    """The last year the period selects offer: next year."""
+    return clock.today().year + 1
+
+
+@lru_cache(maxsize=4)
+def _years(newest: int) -> list:
+    """The year select's choices, newest first, down to ``FIRST_YEAR``."""
+    return [("", _("Year")), *((str(year), str(year)) for year in range(newest, FIRST_YEAR - 1, -1))]
+
+
 class MonthWidget(forms.MultiWidget):
     """A month as two selects, month (named in the page's language) and year: unlike
     ``<input type=month>`` it shows the same in every browser. ``name=YYYY-MM`` in the
     query (the API's form, a link) is read too."""
 
     def __init__(self, attrs=None):
-        this_year = clock.today().year
         months = [("", _("Month")), *((str(number), name) for number, name in MONTHS.items())]
-        years = [("", _("Year")), *((str(year), str(year)) for year in range(this_year + 1, FIRST_YEAR - 1, -1))]
         super().__init__(
             {
                 "month": SharedChoicesSelect(attrs={"aria-label": _("Month")}, choices=months),
-                "year": SharedChoicesSelect(attrs={"aria-label": _("Year")}, choices=years),
+                "year": SharedChoicesSelect(attrs={"aria-label": _("Year")}, choices=_years(_newest_year())),
             },
             attrs,
         )
@@ -83,6 +93,11 @@ class MonthWidget(forms.MultiWidget):
         return [str(period.month), str(period.year)] if period else [None, None]
 
     def get_context(self, name, value, attrs):
+        # The years end with next year's, counted today: a form class is built once per
+        # process, and a process may run past New Year.
+        newest = _newest_year()
+        if self.widgets[1].choices[1][0] != str(newest):
+            self.widgets[1].choices = _years(newest)
         period = clock.parse_period(value) if isinstance(value, str) else None
         if period is not None:  # YYYY-MM from a link or the API: shown in the selects
             value = [str(period.month), str(period.year)]

@@ -251,6 +251,21 @@ def test_period_selects_labelled_in_the_page_language(listed, client_for):
     assert ">maart</option>" in html and 'aria-label="Jaar"' in html
 
 
+def test_period_year_select_follows_the_calendar_past_new_year(listed, client_for, monkeypatch):
+    """The filter form's class is built once per process; its year select still ends with
+    next year's after the process has run past New Year."""
+    from billing_portal import clock
+
+    owner, *_ = listed
+    html = client_for(owner).get(reverse("invoices:list")).content.decode()
+    this_year = clock.today().year
+    assert f'<option value="{this_year + 1}">' in html and f'<option value="{this_year + 2}">' not in html
+    monkeypatch.setattr(clock, "today", lambda tz=None: dt.date(this_year + 5, 1, 2))
+    html = client_for(owner).get(reverse("invoices:list")).content.decode()
+    assert f'<option value="{this_year + 6}">' in html and f'<option value="{this_year + 5}">' in html
+    assert '<option value="2015">' in html
+
+
 def test_filtered_list_page_and_endpoint_constant_queries(listed, client_for, api_for, django_assert_max_num_queries):
     owner, _reader, subs, (_nl, de), _made = listed
     client = client_for(owner)
