@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import InterfaceError, OperationalError, transaction
+from kombu import pools
 
 from billing_portal.celery import app
 
@@ -88,8 +89,6 @@ def use_broker(url: str, *, eager: bool) -> None:
     not (tests and benchmarks). kombu's pools are closed and Celery's references to them
     dropped, as Celery does after a fork: a producer pool kept across the switch is closed
     and every later publish would fail ("Acquire on closed pool")."""
-    from kombu import pools
-
     app.conf.broker_url = app.conf.broker_write_url = app.conf.broker_read_url = url
     # The Django settings carry CELERY_TASK_ALWAYS_EAGER; the namespaced key wins.
     app.conf.update(task_always_eager=eager, CELERY_TASK_ALWAYS_EAGER=eager)
