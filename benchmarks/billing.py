@@ -220,14 +220,12 @@ def _publishing():
     """Tasks are published, not run here: to the Redis of REDIS_URL (the production path),
     or to kombu's in-memory broker when none is configured. The queues are emptied
     before and afterwards, so that no worker acts on the benchmark's messages."""
-    eager, url = app.conf.task_always_eager, app.conf.broker_write_url or app.conf.broker_url
-    queue.use_broker(settings.CELERY_BROKER_URL, eager=False)  # REDIS_URL, or "memory://"
-    _purge()
-    try:
-        yield app.conf.broker_write_url or app.conf.broker_url
-    finally:
+    with queue.using_broker(settings.CELERY_BROKER_URL, eager=False):  # REDIS_URL, or "memory://"
         _purge()
-        queue.use_broker(url, eager=eager)
+        try:
+            yield app.conf.broker_write_url or app.conf.broker_url
+        finally:
+            _purge()
 
 
 def _purge():

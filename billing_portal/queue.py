@@ -21,6 +21,7 @@ e-mails, charges), never one message per item; the task does each item with ``ea
 import logging
 import time
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import InterfaceError, OperationalError, transaction
@@ -96,6 +97,20 @@ def use_broker(url: str, *, eager: bool) -> None:
     app._pool = None
     app.amqp._producer_pool = None
     reset()
+
+
+@contextmanager
+def using_broker(url: str, *, eager: bool):
+    """``use_broker`` for the block; the broker addresses and eager mode of before are
+    restored after it."""
+    conf = app.conf
+    saved = conf.broker_url, conf.broker_write_url, conf.broker_read_url, conf.task_always_eager
+    use_broker(url, eager=eager)
+    try:
+        yield
+    finally:
+        use_broker(saved[0], eager=saved[3])
+        conf.broker_write_url, conf.broker_read_url = saved[1], saved[2]
 
 
 # Failures that are not the item's: every other item would meet them too (the database

@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from billing_portal.celery import app
-from billing_portal.queue import use_broker
+from billing_portal.queue import using_broker
 from tests.workers import run_in_worker
 
 
@@ -90,18 +90,12 @@ def test_a_published_task_asks_for_no_result(monkeypatch):
 
     from billing_portal import queue
 
-    url, conf = os.environ["REDIS_URL"], app.conf
-    saved = (conf.broker_url, conf.broker_write_url, conf.broker_read_url, conf.task_always_eager)
-
+    url = os.environ["REDIS_URL"]
     value = f"no-result-{uuid.uuid4().hex}"
-    use_broker(url, eager=False)
     subscribed = []
     monkeypatch.setattr(app.backend, "on_task_call", lambda producer, task_id: subscribed.append(task_id))
-    try:
+    with using_broker(url, eager=False):
         assert queue.publish("billing_portal.ping", value)
-    finally:
-        use_broker(saved[0], eager=saved[3])
-        conf.broker_write_url, conf.broker_read_url = saved[1], saved[2]
     client = redis.Redis.from_url(url)
     ours = [raw for raw in client.lrange("default", 0, -1) if value.encode() in raw]
     assert len(ours) == 1
@@ -112,18 +106,12 @@ def test_a_published_task_asks_for_no_result(monkeypatch):
 
 
 def test_publishing_still_works_after_the_broker_is_switched_again():
-    """``use_broker`` closes kombu's pools; Celery's own reference to the producer pool is
+    """Switching the broker closes kombu's pools; Celery's own reference to the producer pool is
     dropped with them, or every later publish in the process would fail ("Acquire on
     closed pool") and be left to the sweeper (as the benchmarks' in-process payment was)."""
     from billing_portal import queue
 
-    conf = app.conf
-    saved = (conf.broker_url, conf.broker_write_url, conf.broker_read_url, conf.task_always_eager)
-    try:
-        for _ in range(2):
-            use_broker("memory://", eager=False)
+    for _ in range(2):
+        with using_broker("memory://", eager=False):
             assert queue.publish("billing_portal.ping", "again")
             assert not queue.broker_marked_down()
-    finally:
-        use_broker(saved[0], eager=saved[3])
-        conf.broker_write_url, conf.broker_read_url = saved[1], saved[2]

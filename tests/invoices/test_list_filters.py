@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from billing_portal import clock
 from invoices.filters import SORTS, parse_amount
 from tests.factories import UserFactory
 from tests.invoices.helpers import customer_agreement, make_invoice
@@ -254,8 +255,6 @@ def test_period_selects_labelled_in_the_page_language(listed, client_for):
 def test_period_year_select_follows_the_calendar_past_new_year(listed, client_for, monkeypatch):
     """The filter form's class is built once per process; its year select still ends with
     next year's after the process has run past New Year."""
-    from billing_portal import clock
-
     owner, *_ = listed
     html = client_for(owner).get(reverse("invoices:list")).content.decode()
     this_year = clock.today().year

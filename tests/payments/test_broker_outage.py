@@ -5,7 +5,6 @@ The broker is a closed port on 127.0.0.1, and the cache a Redis there too: never
 machine's own services."""
 
 import socket
-import threading
 import time
 
 import pytest
@@ -14,7 +13,7 @@ from rest_framework.test import APIClient
 
 from billing_portal import queue
 from billing_portal.celery import app
-from billing_portal.queue import use_broker
+from billing_portal.queue import use_broker, using_broker
 from invoices import services as invoice_services
 from notifications.models import Notification, NotificationStatus
 from payments.models import Payment, PaymentStatus
@@ -37,7 +36,6 @@ def _closed_port() -> int:
 @pytest.fixture
 def broker_down(settings):
     """Celery publishes to a closed port; the cache is a fail-open Redis on another."""
-    old_url, old_eager = app.conf.broker_url, app.conf.task_always_eager
     port = _closed_port()
     settings.CACHES = {
         "default": {
@@ -46,9 +44,8 @@ def broker_down(settings):
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
-    use_broker(f"redis://127.0.0.1:{port}/0", eager=False)
-    yield
-    use_broker(old_url, eager=old_eager)
+    with using_broker(f"redis://127.0.0.1:{port}/0", eager=False):
+        yield
 
 
 def _timed(call):
@@ -127,18 +124,14 @@ def test_a_silent_broker_stalls_a_publish_once_then_not_at_all():
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
-    old_url, old_eager = app.conf.broker_url, app.conf.task_always_eager
-    stop = threading.Event()
     try:
-        use_broker(f"redis://127.0.0.1:{listener.getsockname()[1]}/0", eager=False)
-        started = time.monotonic()
-        assert queue.publish("billing_portal.ping", "x") is False
-        first = time.monotonic() - started
-        started = time.monotonic()
-        assert queue.publish("billing_portal.ping", "y") is False
-        second = time.monotonic() - started
+        with using_broker(f"redis://127.0.0.1:{listener.getsockname()[1]}/0", eager=False):
+            started = time.monotonic()
+            assert queue.publish("billing_portal.ping", "x") is False
+            first = time.monotonic() - started
+            started = time.monotonic()
+            assert queue.publish("billing_portal.ping", "y") is False
+            second = time.monotonic() - started
     finally:
-        stop.set()
         listener.close()
-        use_broker(old_url, eager=old_eager)
     assert first < 5 and second < 0.1, (first, second)
