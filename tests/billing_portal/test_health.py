@@ -68,16 +68,15 @@ def test_503_when_the_broker_accepts_but_never_answers(client, settings):
 
 
 def test_503_when_a_non_redis_broker_is_unreachable(client, settings):
-    settings.CELERY_BROKER_URL = f"amqp://guest:guest@127.0.0.1:{_closed_port()}//"
     from billing_portal.celery import app
+    from billing_portal.queue import using_broker
 
-    # The write URL too: a test that ran earlier may have set it, and it wins over broker_url.
-    old = app.conf.broker_url, app.conf.broker_write_url
-    app.conf.broker_url = app.conf.broker_write_url = settings.CELERY_BROKER_URL
-    try:
+    url = f"amqp://guest:guest@127.0.0.1:{_closed_port()}//"
+    # Entered before the setting changes: Celery's addresses of before are the ones restored
+    # (read after it, the write address would already be this one and would stay).
+    with using_broker(url, eager=app.conf.task_always_eager):
+        settings.CELERY_BROKER_URL = url
         response = client.get("/healthz")
-    finally:
-        app.conf.broker_url, app.conf.broker_write_url = old
     assert response.status_code == 503
     assert response.json()["checks"]["broker"] == "unreachable"
 
